@@ -1,0 +1,126 @@
+"""Configuration classes; every value can be overridden by a HELPDESK_* environment variable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("HELPDESK_INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _env(name: str, default=None):
+    return os.environ.get(f"HELPDESK_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, default))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret() -> str:
+    """A development secret generated once into instance/ (never used in production)."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    SECRET_KEY = _env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'helpdesk.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # i18n
+    LANGUAGES = ["pt_BR", "es", "en"]
+    BABEL_DEFAULT_LOCALE = _env("DEFAULT_LOCALE", "pt_BR")
+    BABEL_DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "America/Sao_Paulo")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "helpdesk" / "translations")
+
+    # uploads
+    UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    MAX_ATTACHMENT_BYTES = _env_int("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+    MAX_FORM_MEMORY_SIZE = _env_int("MAX_FORM_MEMORY_SIZE", 1024 * 1024)
+    ALLOWED_ATTACHMENT_EXTENSIONS = set(
+        _env(
+            "ALLOWED_ATTACHMENT_EXTENSIONS",
+            "pdf,png,jpg,jpeg,gif,webp,txt,csv,doc,docx,xls,xlsx,odt,ods,mp3,ogg,wav,eml",
+        ).split(",")
+    )
+
+    # mail: "file" writes .eml files under instance/mail, "smtp" sends
+    MAIL_TRANSPORT = _env("MAIL_TRANSPORT", "file")
+    MAIL_DIR = _env("MAIL_DIR", str(INSTANCE_DIR / "mail"))
+    MAIL_FROM = _env("MAIL_FROM", "SAC <sac@example.com>")
+    MAIL_DOMAIN = _env("MAIL_DOMAIN", "helpdesk.local")
+    SMTP_HOST = _env("SMTP_HOST", "127.0.0.1")
+    SMTP_PORT = _env_int("SMTP_PORT", 25)
+    SMTP_USER = _env("SMTP_USER")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
+    SMTP_TIMEOUT = _env_int("SMTP_TIMEOUT", 20)
+    OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
+
+    # public address used in emails
+    BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
+
+    # security
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    RESET_TOKEN_HOURS = _env_int("RESET_TOKEN_HOURS", 2)
+    GUEST_LINK_HOURS = _env_int("GUEST_LINK_HOURS", 24)
+
+    # defaults of the SAC
+    DEFAULT_PHONE_REGION = _env("DEFAULT_PHONE_REGION", "BR")
+    QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 50)
+
+    # scheduler
+    SCHEDULER_OUTBOX_SECONDS = _env_int("SCHEDULER_OUTBOX_SECONDS", 30)
+
+
+class DevelopmentConfig(Config):
+    SECRET_KEY = Config.SECRET_KEY or _dev_secret()
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = os.environ.get("HELPDESK_TEST_DATABASE_URL", "sqlite://")
+    RATELIMIT_ENABLED = False
+    MAIL_TRANSPORT = "memory"
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+
+    @classmethod
+    def check(cls) -> None:
+        missing = [name for name in ("SECRET_KEY",) if not getattr(cls, name)]
+        if missing:
+            raise RuntimeError(f"Missing required settings: HELPDESK_{', HELPDESK_'.join(missing)}")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

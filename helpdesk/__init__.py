@@ -1,0 +1,64 @@
+"""SAC help desk: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from config import CONFIGS, INSTANCE_DIR
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+BASE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: str | type | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=os.path.join(BASE, "templates"),
+    )
+    if config is None or isinstance(config, str):
+        name = config or os.environ.get("HELPDESK_ENV", "development")
+        config = CONFIGS[name]
+    if hasattr(config, "check"):
+        config.check()
+    app.config.from_object(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(BASE, "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from .auth import loader  # noqa: F401 - registers the user loader
+    from .core import i18n, sqlite, web
+
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    sqlite.register(app)
+    web.register(app)
+    register_blueprints(app)
+
+    from . import cli, models  # noqa: F401 - models: every table in the metadata
+
+    cli.register(app)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .console.views import bp as console_bp
+    from .portal.views import bp as portal_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(console_bp, url_prefix="/console")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)

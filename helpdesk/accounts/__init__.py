@@ -1,0 +1,1 @@
+"""People: users with roles, departments and their members, API and one-time tokens."""

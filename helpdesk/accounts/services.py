@@ -1,0 +1,387 @@
+"""Account operations: users, departments, passwords, API tokens, reset and guest links."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from ..core.clock import now
+from ..core.errors import Conflict, NotFound, ValidationError
+from ..core.tokens import hash_token, new_token
+from ..extensions import db
+from .models import ROLES, ApiToken, Department, OneTimeToken, User
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD = 8
+_DUMMY_HASH = None
+
+
+def _check_password_policy(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError(_l("The password must have at least 8 characters."), field="password")
+    if len(password) > 200:
+        raise ValidationError(_l("The password is too long."), field="password")
+
+
+def normalize_user_email(email: str) -> str:
+    from ..customers.services import normalize_email
+
+    return normalize_email(email)
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == (email or "").strip().lower()))
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    role: str = "customer",
+    password: str | None = None,
+    departments: list[Department] | None = None,
+    locale: str | None = None,
+    verified: bool = True,
+) -> User:
+    email = normalize_user_email(email)
+    name = " ".join((name or "").split())
+    if not name or len(name) > 200:
+        raise ValidationError(_l("Please give a name of at most 200 characters."), field="name")
+    if role not in ROLES:
+        raise ValidationError(_l("Unknown role."), field="role")
+    if get_user_by_email(email):
+        raise Conflict(_l("A user with this email already exists."), field="email")
+    user = User(email=email, name=name, role=role, locale=locale)
+    if password is not None:
+        _check_password_policy(password)
+        user.set_password(password)
+    if verified:
+        user.email_verified_at = now()
+    if departments:
+        user.departments = list(departments)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user if the password matches an active, verified account; same cost either way."""
+    global _DUMMY_HASH
+    user = get_user_by_email(email)
+    if user is None or not user.password_hash:
+        from werkzeug.security import check_password_hash, generate_password_hash
+
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = generate_password_hash("not-a-password")
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not user.check_password(password or ""):
+        return None
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = now()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current or ""):
+        raise ValidationError(_l("The current password is not correct."), field="current_password")
+    _check_password_policy(new)
+    user.set_password(new)  # rotates the session token: other sessions end
+    db.session.flush()
+
+
+def set_user_active(user: User, active: bool) -> None:
+    user.active = active
+    if not active:
+        from .models import _session_token
+
+        user.session_token = _session_token()
+    db.session.flush()
+
+
+def update_user(
+    user: User,
+    *,
+    name: str | None = None,
+    role: str | None = None,
+    departments: list[Department] | None = None,
+    locale: str | None = None,
+    timezone: str | None = None,
+) -> User:
+    if name is not None:
+        name = " ".join(name.split())
+        if not name or len(name) > 200:
+            raise ValidationError(_l("Please give a name of at most 200 characters."), field="name")
+        user.name = name
+    if role is not None:
+        if role not in ROLES:
+            raise ValidationError(_l("Unknown role."), field="role")
+        user.role = role
+    if departments is not None:
+        user.departments = list(departments)
+    if locale is not None:
+        user.locale = locale or None
+    if timezone is not None:
+        user.timezone = timezone or None
+    db.session.flush()
+    return user
+
+
+# departments -------------------------------------------------------------------------------
+
+
+def default_department() -> Department:
+    dept = db.session.scalar(
+        sa.select(Department).where(Department.is_default.is_(True), Department.active.is_(True))
+    )
+    if dept is None:
+        dept = db.session.scalar(
+            sa.select(Department).where(Department.active.is_(True)).order_by(Department.id)
+        )
+    if dept is None:
+        raise NotFound(_l("No department is configured yet."))
+    return dept
+
+
+def create_department(
+    *, name: str, description: str = "", is_default: bool = False, is_ombudsman: bool = False
+) -> Department:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise ValidationError(_l("Please give a name of at most 120 characters."), field="name")
+    if db.session.scalar(sa.select(Department.id).where(Department.name == name)):
+        raise Conflict(_l("A department with this name already exists."), field="name")
+    dept = Department(
+        name=name, description=description[:500], is_default=is_default, is_ombudsman=is_ombudsman
+    )
+    db.session.add(dept)
+    db.session.flush()
+    if is_default:
+        _make_only_default(dept)
+    return dept
+
+
+def update_department(
+    dept: Department,
+    *,
+    name: str,
+    description: str,
+    is_default: bool,
+    is_ombudsman: bool,
+    active: bool,
+    members: list[User] | None = None,
+) -> Department:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise ValidationError(_l("Please give a name of at most 120 characters."), field="name")
+    clash = db.session.scalar(
+        sa.select(Department.id).where(Department.name == name, Department.id != dept.id)
+    )
+    if clash:
+        raise Conflict(_l("A department with this name already exists."), field="name")
+    if dept.is_default and not (is_default and active):
+        raise ValidationError(
+            _l("Choose another default department first; this one is the default."),
+            field="is_default",
+        )
+    dept.name, dept.description = name, description[:500]
+    dept.is_default, dept.is_ombudsman, dept.active = is_default, is_ombudsman, active
+    if members is not None:
+        dept.members = [m for m in members if m.is_staff]
+    db.session.flush()
+    if is_default:
+        _make_only_default(dept)
+    return dept
+
+
+def _make_only_default(dept: Department) -> None:
+    db.session.execute(
+        sa.update(Department).where(Department.id != dept.id).values(is_default=False)
+    )
+
+
+# API tokens --------------------------------------------------------------------------------
+
+
+def issue_api_token(user: User, name: str = "") -> str:
+    raw = new_token("hd_")
+    db.session.add(ApiToken(user_id=user.id, name=name[:120], token_hash=hash_token(raw)))
+    db.session.flush()
+    return raw
+
+
+def user_for_api_token(raw: str) -> User | None:
+    if not raw or len(raw) > 200:
+        return None
+    token = db.session.scalar(
+        sa.select(ApiToken).where(
+            ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if token is None or not token.user.active:
+        return None
+    return token.user
+
+
+# one-time tokens ---------------------------------------------------------------------------
+
+
+def _issue_one_time(purpose: str, hours: int, **fields) -> str:
+    raw = new_token()
+    db.session.add(
+        OneTimeToken(
+            purpose=purpose,
+            token_hash=hash_token(raw),
+            expires_at=now() + timedelta(hours=hours),
+            **fields,
+        )
+    )
+    db.session.flush()
+    return raw
+
+
+def _redeem(purpose: str, raw: str) -> OneTimeToken:
+    if (
+        not raw
+        or len(raw) < 32
+        or len(raw) > 200
+        or not raw.replace("-", "").replace("_", "").isalnum()
+    ):
+        raise ValidationError(_l("This link is not valid or has expired."))
+    token = db.session.scalar(
+        sa.select(OneTimeToken).where(
+            OneTimeToken.token_hash == hash_token(raw), OneTimeToken.purpose == purpose
+        )
+    )
+    if token is None or not token.is_usable():
+        raise ValidationError(_l("This link is not valid or has expired."))
+    return token
+
+
+def request_password_reset(email: str) -> None:
+    """Queue a reset email when the account exists; the caller answers the same either way."""
+    from ..notifications.services import notify_password_reset
+
+    user = get_user_by_email(email)
+    if user is None or not user.active:
+        log.info("password reset asked for unknown or inactive account")
+        return
+    raw = _issue_one_time("reset", current_app.config["RESET_TOKEN_HOURS"], user_id=user.id)
+    notify_password_reset(user, raw)
+
+
+def check_reset_token(raw: str) -> User:
+    token = _redeem("reset", raw)
+    return db.session.get(User, token.user_id)
+
+
+def reset_password(raw: str, new_password: str) -> User:
+    token = _redeem("reset", raw)
+    _check_password_policy(new_password)
+    user = db.session.get(User, token.user_id)
+    user.set_password(new_password)
+    user.email_verified_at = user.email_verified_at or now()  # they proved they read the mailbox
+    token.used_at = now()
+    db.session.execute(
+        sa.update(OneTimeToken)
+        .where(
+            OneTimeToken.user_id == user.id,
+            OneTimeToken.purpose == "reset",
+            OneTimeToken.used_at.is_(None),
+        )
+        .values(revoked_at=now())
+    )
+    db.session.flush()
+    return user
+
+
+def sign_up_customer(*, name: str, email: str, password: str, locale: str | None = None) -> User:
+    """Create a customer login; it works once the emailed link confirms the address."""
+    from ..notifications.services import notify_verify_email
+
+    _check_password_policy(password)
+    user = create_user(
+        email=email, name=name, role="customer", password=password, locale=locale, verified=False
+    )
+    raw = _issue_one_time("verify", 72, user_id=user.id)
+    notify_verify_email(user, raw)
+    return user
+
+
+def verify_email(raw: str) -> User:
+    """Confirm the address and link (or create) the customer record that owns it."""
+    from ..customers.services import create_customer, find_customer_by_email
+
+    token = _redeem("verify", raw)
+    user = db.session.get(User, token.user_id)
+    token.used_at = now()
+    user.email_verified_at = now()
+    customer = find_customer_by_email(user.email)
+    if customer is None:
+        create_customer(name=user.name, email=user.email, user_id=user.id, locale=user.locale)
+    elif customer.user_id is None:
+        customer.user_id = user.id
+    elif customer.user_id != user.id:
+        raise Conflict(_l("This email already belongs to another account."))
+    db.session.flush()
+    return user
+
+
+def customer_record_for(user: User):
+    from ..customers.models import Customer
+
+    return db.session.scalar(sa.select(Customer).where(Customer.user_id == user.id))
+
+
+def request_guest_link(protocol: str, email: str) -> None:
+    """Email a one-time link to the ticket when the email is the customer's; silent otherwise."""
+    from ..customers.models import CustomerEmail
+    from ..notifications.services import notify_guest_link
+    from ..tickets.models import Ticket
+    from ..tickets.protocol import normalize
+
+    email = (email or "").strip().lower()
+    ticket = db.session.scalar(sa.select(Ticket).where(Ticket.protocol == normalize(protocol)))
+    if ticket is None:
+        return
+    owns = db.session.scalar(
+        sa.select(CustomerEmail.id).where(
+            CustomerEmail.customer_id == ticket.customer_id, CustomerEmail.email == email
+        )
+    )
+    if not owns:
+        return
+    raw = _issue_one_time(
+        "guest", current_app.config["GUEST_LINK_HOURS"], ticket_id=ticket.id, email=email
+    )
+    notify_guest_link(ticket, email, raw)
+
+
+def redeem_guest_link(raw: str):
+    from ..tickets.models import Ticket
+
+    token = _redeem("guest", raw)
+    token.used_at = now()
+    db.session.flush()
+    return db.session.get(Ticket, token.ticket_id)
+
+
+def revoke_guest_links(ticket_id: int) -> int:
+    result = db.session.execute(
+        sa.update(OneTimeToken)
+        .where(
+            OneTimeToken.ticket_id == ticket_id,
+            OneTimeToken.purpose == "guest",
+            OneTimeToken.used_at.is_(None),
+            OneTimeToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now())
+    )
+    return result.rowcount

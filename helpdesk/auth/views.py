@@ -1,0 +1,5 @@
+"""Sign-in surface views."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)

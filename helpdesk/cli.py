@@ -1,0 +1,103 @@
+"""Command-line interface under `flask --app wsgi` (see the contract in ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from .extensions import db
+
+user_cli = AppGroup("user", help="Manage users.")
+token_cli = AppGroup("token", help="Manage API tokens.")
+demo_cli = AppGroup("demo", help="Demo data.")
+outbox_cli = AppGroup("outbox", help="Outbound email.")
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option(
+    "--role", type=click.Choice(["customer", "agent", "supervisor", "admin"]), default="agent"
+)
+@click.option("--password", required=True)
+@click.option("--name", default=None)
+@click.option("--department", "departments", multiple=True, help="Department name (repeatable).")
+def create_user_command(email, role, password, name, departments):
+    """Create a user (staff or customer)."""
+    from .accounts.models import Department
+    from .accounts.services import create_user
+    from .core.errors import DomainError
+
+    depts = []
+    for dept_name in departments:
+        dept = db.session.scalar(sa.select(Department).where(Department.name == dept_name))
+        if dept is None:
+            raise click.ClickException(f"unknown department: {dept_name}")
+        depts.append(dept)
+    try:
+        user = create_user(
+            email=email,
+            name=name or email.split("@")[0],
+            role=role,
+            password=password,
+            departments=depts,
+        )
+        if role == "customer":
+            from .customers.services import create_customer, find_customer_by_email
+
+            customer = find_customer_by_email(user.email)
+            if customer is None:
+                create_customer(name=user.name, email=user.email, user_id=user.id)
+            elif customer.user_id is None:
+                customer.user_id = user.id
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {user.role} {user.email}")
+
+
+@token_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="cli")
+def create_token_command(email, name):
+    """Create an API token for EMAIL; the token is the last line printed."""
+    from .accounts.services import get_user_by_email, issue_api_token
+
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    raw = issue_api_token(user, name)
+    db.session.commit()
+    click.echo(f"API token for {user.email} ({user.role}):")
+    click.echo(raw)
+
+
+@demo_cli.command("load")
+@click.option("--tickets", default=300, show_default=True, help="How many demo tickets.")
+@click.option("--force", is_flag=True, help="Load even when the database is not empty.")
+def demo_load_command(tickets, force):
+    """Load demo departments, people, categories, rules and tickets (only into an empty database)."""
+    from .accounts.models import User
+    from .demo import load_demo
+
+    if db.session.scalar(sa.select(User.id).limit(1)) and not force:
+        click.echo("database not empty: demo data not loaded (use --force to add anyway)")
+        return
+    summary = load_demo(tickets=tickets)
+    db.session.commit()
+    click.echo(summary)
+
+
+@outbox_cli.command("deliver")
+def outbox_deliver_command():
+    """Send the pending outbound emails once."""
+    from .notifications.services import deliver_outbox
+
+    click.echo(deliver_outbox())
+
+
+def register(app: Flask) -> None:
+    for group in (user_cli, token_cli, demo_cli, outbox_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,5 @@
+"""The console surface's views."""
+
+from flask import Blueprint
+
+bp = Blueprint("console", __name__)

@@ -1,0 +1,177 @@
+"""Web plumbing: security headers, error pages, health check, template helpers, safe redirects."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Flask, jsonify, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ..extensions import db
+from .errors import DomainError
+from .i18n import LANGUAGE_NAMES, fmt_dt
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only paths on our own origin: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target:
+        return False
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return False
+    parts = urlsplit(target)
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+    )
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def problem(
+    status: int, title: str, detail: str | None = None, type_: str = "about:blank", **extra
+):
+    body = {"type": type_, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def register(app: Flask) -> None:
+    if app.config.get("PROXY_COUNT"):
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith(("/portal", "/console", "/admin", "/login", "/api")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("health check failed")
+            return jsonify(status="error", database="unreachable"), 503
+        return jsonify(status="ok", database="ok")
+
+    @app.post("/language")
+    def set_language():
+        from flask import redirect
+        from flask_login import current_user
+
+        lang = request.form.get("lang")
+        if lang in app.config["LANGUAGES"]:
+            session["locale"] = lang
+            if current_user.is_authenticated:
+                current_user.locale = lang
+                db.session.commit()
+        target = request.form.get("next")
+        return redirect(target if is_safe_next(target) else url_for("portal.home"))
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        if wants_json():
+            return problem(exc.status, _title(exc.status), str(exc), type_=f"/problems/{exc.code}")
+        return render_template("error.html", status=exc.status, message=str(exc)), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        message = _http_message(status)
+        if wants_json():
+            return problem(status, _title(status), message)
+        response = exc.get_response()
+        return (
+            render_template("error.html", status=status, message=message),
+            status,
+            {k: v for k, v in response.headers.items() if k in ("Allow", "Retry-After")},
+        )
+
+    @app.errorhandler(Exception)
+    def unhandled(exc: Exception):
+        log.exception("unhandled error")
+        db.session.rollback()
+        if wants_json():
+            return problem(
+                500, _title(500), _("Something went wrong on our side. Nothing was saved.")
+            )
+        return render_template(
+            "error.html",
+            status=500,
+            message=_("Something went wrong on our side. Nothing was saved."),
+        ), 500
+
+    @app.context_processor
+    def template_globals():
+        from ..tickets.models import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
+
+        return {
+            "current_locale": str(get_locale()),
+            "language_names": LANGUAGE_NAMES,
+            "status_labels": STATUS_LABELS,
+            "priority_labels": PRIORITY_LABELS,
+            "kind_labels": KIND_LABELS,
+            "channel_labels": CHANNEL_LABELS,
+        }
+
+    app.jinja_env.filters["dt"] = fmt_dt
+
+
+def _title(status: int) -> str:
+    return {
+        400: _("Bad request"),
+        401: _("Authentication required"),
+        403: _("Forbidden"),
+        404: _("Not found"),
+        405: _("Method not allowed"),
+        409: _("Conflict"),
+        413: _("Too large"),
+        415: _("Unsupported media type"),
+        422: _("Unprocessable content"),
+        429: _("Too many requests"),
+    }.get(status, _("Error"))
+
+
+def _http_message(status: int) -> str:
+    return {
+        400: _("The request was not valid. Please check what you sent and try again."),
+        401: _("Please sign in to continue."),
+        403: _("You do not have access to this page."),
+        404: _("The page or record you asked for does not exist."),
+        405: _("This action is not allowed with this method."),
+        413: _("What you sent is too large."),
+        429: _("Too many attempts. Please wait a moment and try again."),
+    }.get(status, _("Something went wrong on our side. Nothing was saved."))

@@ -1,0 +1,1 @@
+"""Customers: records of their own (a caller may never log in), with emails, phones, documents."""

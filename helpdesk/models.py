@@ -1,0 +1,35 @@
+"""Imports every model so that metadata (migrations, create_all) sees all tables."""
+
+from .accounts.models import ApiToken, Department, OneTimeToken, User, memberships
+from .customers.models import Customer, CustomerEmail, CustomerPhone
+from .notifications.models import OutboxMessage
+from .routing.models import RoutingRule
+from .tickets.models import (
+    Attachment,
+    Category,
+    IdempotencyKey,
+    Message,
+    ProtocolCounter,
+    Ticket,
+    TicketEvent,
+)
+
+__all__ = [
+    "ApiToken",
+    "Attachment",
+    "Category",
+    "Customer",
+    "CustomerEmail",
+    "CustomerPhone",
+    "Department",
+    "IdempotencyKey",
+    "Message",
+    "OneTimeToken",
+    "OutboxMessage",
+    "ProtocolCounter",
+    "RoutingRule",
+    "Ticket",
+    "TicketEvent",
+    "User",
+    "memberships",
+]

@@ -1,0 +1,1 @@
+"""Outbound notifications through an outbox written in the business transaction."""

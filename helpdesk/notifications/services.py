@@ -1,0 +1,281 @@
+"""Queue notification emails in the business transaction; deliver them after the commit.
+
+The Message-ID is fixed when the row is queued (so a retry never starts a new thread) and carries an
+HMAC of the ticket id, which inbound mail processing can check.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import smtplib
+from datetime import timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from ..core.clock import now
+from ..core.tokens import sign
+from ..extensions import db
+from .models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+_SENT_KEY = "outbox_queued_ids"
+
+
+def _clean_header(value: str) -> str:
+    """No CR/LF ever reaches a header: collapse all whitespace."""
+    return " ".join((value or "").split())
+
+
+def make_message_id(ticket_id: int | None) -> str:
+    domain = current_app.config["MAIL_DOMAIN"]
+    rand = secrets.token_hex(8)
+    if ticket_id is None:
+        return f"<{rand}@{domain}>"
+    mac = sign(current_app.config["SECRET_KEY"], f"{ticket_id}.{rand}")
+    return f"<t{ticket_id}.{rand}.{mac}@{domain}>"
+
+
+def verify_message_id(message_id: str) -> int | None:
+    """The ticket id an inbound In-Reply-To points at, if it is one of ours and untampered."""
+    value = (message_id or "").strip().strip("<>")
+    local, _, domain = value.partition("@")
+    if domain != current_app.config["MAIL_DOMAIN"] or not local.startswith("t"):
+        return None
+    parts = local[1:].split(".")
+    if len(parts) != 3 or not parts[0].isdigit():
+        return None
+    ticket_id, rand, mac = parts
+    if not secrets.compare_digest(
+        mac, sign(current_app.config["SECRET_KEY"], f"{ticket_id}.{rand}")
+    ):
+        return None
+    return int(ticket_id)
+
+
+def queue_email(
+    *,
+    kind: str,
+    to: str,
+    template: str,
+    locale: str | None,
+    ticket=None,
+    to_name: str = "",
+    **context,
+) -> OutboxMessage | None:
+    """Render `emails/<template>.txt` (and `.html`) in the recipient's language and queue it."""
+    if not to:
+        return None
+    locale = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    base_url = current_app.config["BASE_URL"].rstrip("/")
+    with force_locale(locale):
+        subject = render_template(
+            f"emails/{template}.subject.txt", ticket=ticket, base_url=base_url, **context
+        )
+        text = render_template(
+            f"emails/{template}.txt", ticket=ticket, base_url=base_url, **context
+        )
+        html = render_template(
+            f"emails/{template}.html", ticket=ticket, base_url=base_url, body_text=text, **context
+        )
+    display = _clean_header(to_name)
+    message = OutboxMessage(
+        kind=kind,
+        to_addr=f"{display} <{to}>" if display else to,
+        subject=_clean_header(subject)[:300],
+        body_text=text,
+        body_html=html,
+        message_id=make_message_id(ticket.id if ticket is not None else None),
+        ticket_id=ticket.id if ticket is not None else None,
+    )
+    db.session.add(message)
+    db.session.flush()
+    db.session.info.setdefault(_SENT_KEY, []).append(message.id)
+    return message
+
+
+def take_queued_ids() -> list[int]:
+    """Ids queued in this session since the last call (surfaces deliver them after commit)."""
+    return db.session.info.pop(_SENT_KEY, [])
+
+
+def build_email(row: OutboxMessage) -> EmailMessage:
+    msg = EmailMessage()
+    from_name, from_addr = parseaddr(current_app.config["MAIL_FROM"])
+    msg["From"] = Address(display_name=_clean_header(from_name), addr_spec=from_addr)
+    to_name, to_addr = parseaddr(row.to_addr)
+    msg["To"] = Address(display_name=_clean_header(to_name), addr_spec=to_addr)
+    msg["Subject"] = _clean_header(row.subject)
+    msg["Message-ID"] = row.message_id
+    msg["Date"] = formatdate(localtime=False)
+    msg["Auto-Submitted"] = "auto-generated"
+    if row.in_reply_to:
+        msg["In-Reply-To"] = row.in_reply_to
+    msg.set_content(row.body_text)
+    if row.body_html:
+        msg.add_alternative(row.body_html, subtype="html")
+    return msg
+
+
+def _send(msg: EmailMessage, row: OutboxMessage) -> None:
+    transport = current_app.config["MAIL_TRANSPORT"]
+    if transport == "smtp":
+        cfg = current_app.config
+        with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=cfg["SMTP_TIMEOUT"]) as smtp:
+            if cfg["SMTP_STARTTLS"]:
+                smtp.starttls()
+            if cfg["SMTP_USER"]:
+                smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"])
+            smtp.send_message(msg)
+    elif transport == "file":
+        directory = Path(current_app.config["MAIL_DIR"])
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"{row.id:08d}-{row.kind}.eml").write_bytes(bytes(msg))
+    elif transport == "memory":
+        current_app.extensions.setdefault("sent_mail", []).append(msg)
+    else:
+        raise RuntimeError(f"unknown mail transport {transport!r}")
+
+
+def deliver_outbox(ids: list[int] | None = None, limit: int = 100) -> dict:
+    """Send due messages. Each row is claimed with a conditional UPDATE (safe with several
+    workers), sent, then committed; a failure is retried later with exponential back-off."""
+    stmt = sa.select(OutboxMessage.id).where(
+        OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now()
+    )
+    if ids is not None:
+        if not ids:
+            return {"sent": 0, "failed": 0}
+        stmt = sa.select(OutboxMessage.id).where(
+            OutboxMessage.id.in_(ids), OutboxMessage.status == "pending"
+        )
+    candidates = list(db.session.scalars(stmt.order_by(OutboxMessage.id).limit(limit)))
+    db.session.commit()
+    sent = failed = 0
+    max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    for message_id in candidates:
+        claimed = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+            .values(status="sending", attempts=OutboxMessage.attempts + 1)
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            continue
+        row = db.session.get(OutboxMessage, message_id)
+        try:
+            _send(build_email(row), row)
+        except Exception as exc:  # delivery failures are recorded, never raised to the user
+            log.warning("outbox %s delivery failed: %s", message_id, exc)
+            row.last_error = str(exc)[:2000]
+            if row.attempts >= max_attempts:
+                row.status = "failed"
+            else:
+                row.status = "pending"
+                row.next_attempt_at = now() + timedelta(minutes=2**row.attempts)
+            failed += 1
+        else:
+            row.status = "sent"
+            row.sent_at = now()
+            sent += 1
+        db.session.commit()
+    return {"sent": sent, "failed": failed}
+
+
+def release_stale_claims(older_than_minutes: int = 15) -> int:
+    """Rows left 'sending' by a crashed worker go back to pending (at-least-once delivery)."""
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.status == "sending",
+            OutboxMessage.next_attempt_at < now() - timedelta(minutes=older_than_minutes),
+        )
+        .values(status="pending")
+    )
+    return result.rowcount
+
+
+# notifications -------------------------------------------------------------------------------
+
+
+def _customer_target(ticket):
+    customer = ticket.customer
+    email = customer.primary_email
+    locale = customer.locale or (customer.user.locale if customer.user else None)
+    return email, locale, customer.name
+
+
+def notify_acknowledgement(ticket) -> None:
+    email, locale, name = _customer_target(ticket)
+    queue_email(
+        kind="acknowledgement",
+        to=email,
+        to_name=name,
+        template="acknowledgement",
+        locale=locale,
+        ticket=ticket,
+    )
+
+
+def notify_answer(ticket, message) -> None:
+    email, locale, name = _customer_target(ticket)
+    queue_email(
+        kind="answer",
+        to=email,
+        to_name=name,
+        template="answer",
+        locale=locale,
+        ticket=ticket,
+        message=message,
+    )
+
+
+def notify_resolved(ticket) -> None:
+    email, locale, name = _customer_target(ticket)
+    queue_email(
+        kind="resolved", to=email, to_name=name, template="resolved", locale=locale, ticket=ticket
+    )
+
+
+def notify_password_reset(user, raw_token: str) -> None:
+    queue_email(
+        kind="reset",
+        to=user.email,
+        to_name=user.name,
+        template="password_reset",
+        locale=user.locale,
+        user=user,
+        token=raw_token,
+    )
+
+
+def notify_verify_email(user, raw_token: str) -> None:
+    queue_email(
+        kind="verify",
+        to=user.email,
+        to_name=user.name,
+        template="verify_email",
+        locale=user.locale,
+        user=user,
+        token=raw_token,
+    )
+
+
+def notify_guest_link(ticket, email: str, raw_token: str) -> None:
+    _, locale, name = _customer_target(ticket)
+    queue_email(
+        kind="guest",
+        to=email,
+        to_name=name,
+        template="guest_link",
+        locale=locale,
+        ticket=ticket,
+        token=raw_token,
+    )

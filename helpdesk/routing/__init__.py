@@ -1,0 +1,1 @@
+"""Routing: ordered rules that send a new ticket to a department, priority and agent."""

@@ -1,0 +1,1 @@
+"""Tickets (demands): intake, protocol numbers, messages, attachments, events, queues."""

@@ -1,0 +1,91 @@
+"""Attachment storage: allow-listed extensions, size limits, random names outside static."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import secrets
+import unicodedata
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from werkzeug.utils import secure_filename
+
+from ..core.errors import ValidationError
+from .models import Attachment
+
+SAFE_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "txt": "text/plain",
+    "csv": "text/csv",
+    "eml": "message/rfc822",
+}
+
+
+def clean_filename(name: str) -> str:
+    """Drop paths, control and invisible characters; keep something readable."""
+    name = unicodedata.normalize("NFKC", name or "")
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ")
+    name = os.path.basename(name.replace("\\", "/"))
+    name = secure_filename(name)
+    return name[:200]
+
+
+def extension_of(name: str) -> str:
+    return name.rsplit(".", 1)[1].lower() if "." in name else ""
+
+
+def store_upload(file_storage, *, ticket_id: int, message_id: int | None = None) -> Attachment:
+    """Validate and write one upload; returns the (unsaved) Attachment row."""
+    original = file_storage.filename or ""
+    name = clean_filename(original)
+    ext = extension_of(name)
+    allowed = current_app.config["ALLOWED_ATTACHMENT_EXTENSIONS"]
+    if not name or name.startswith(".") or ext not in allowed:
+        raise ValidationError(
+            _l("This type of file is not accepted. Accepted: %(types)s."),
+            field="attachments",
+            types=", ".join(sorted(allowed)),
+        )
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    data = file_storage.stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationError(
+            _l("The file %(name)s is too large (at most %(mb)s MB)."),
+            field="attachments",
+            name=name,
+            mb=limit // (1024 * 1024),
+        )
+    if not data:
+        raise ValidationError(_l("The file %(name)s is empty."), field="attachments", name=name)
+    storage_name = secrets.token_hex(16)
+    directory = Path(current_app.config["UPLOAD_DIR"]) / storage_name[:2]
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / storage_name).write_bytes(data)
+    content_type = (
+        SAFE_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    )
+    return Attachment(
+        ticket_id=ticket_id,
+        message_id=message_id,
+        filename=name,
+        storage_name=storage_name,
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def path_of(attachment: Attachment) -> Path:
+    return (
+        Path(current_app.config["UPLOAD_DIR"])
+        / attachment.storage_name[:2]
+        / attachment.storage_name
+    )

@@ -1,0 +1,181 @@
+"""Read-side queries for queues and lists: indexed filters, keyset pagination, no COUNT(*).
+
+A cursor is the sort key of the last row shown, encoded as an opaque string; the next page selects
+rows strictly after it, so the cost of a page does not grow with the table.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..accounts.models import User
+from ..core.clock import as_utc
+from ..core.errors import ValidationError
+from ..extensions import db
+from .models import OPEN_STATUSES, Ticket
+
+SORTS = ("oldest", "newest", "priority", "updated")
+QUEUES = ("mine", "unassigned", "department", "all")
+
+
+@dataclass
+class TicketFilter:
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    kind: str | None = None
+    channel: str | None = None
+    priority: int | None = None
+    category_id: int | None = None
+    department_ids: list[int] | None = None  # None = any
+    assignee_id: int | None = None
+    unassigned: bool = False
+    customer_id: int | None = None
+    customer_ids: list[int] | None = None
+    updated_since: datetime | None = None
+    extra: list = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    items: list[Ticket]
+    next_cursor: str | None
+
+
+def encode_cursor(values: list) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> list:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if sort in ("oldest", "newest"):
+            return [as_utc(datetime.fromisoformat(values[0])), int(values[1])]
+        if sort == "updated":
+            return [as_utc(datetime.fromisoformat(values[0])), int(values[1])]
+        return [int(values[0]), as_utc(datetime.fromisoformat(values[1])), int(values[2])]
+    except (ValueError, TypeError, IndexError, json.JSONDecodeError, UnicodeDecodeError):
+        raise ValidationError("invalid cursor", field="cursor") from None
+
+
+def _sort_spec(sort: str):
+    if sort == "oldest":
+        return [Ticket.created_at, Ticket.id], [False, False]
+    if sort == "newest":
+        return [Ticket.created_at, Ticket.id], [True, True]
+    if sort == "updated":
+        return [Ticket.updated_at, Ticket.id], [False, False]
+    if sort == "priority":  # highest priority first, then oldest
+        return [Ticket.priority, Ticket.created_at, Ticket.id], [True, False, False]
+    raise ValidationError("unknown sort", field="sort")
+
+
+def _after(columns, descending, values):
+    """Row-value comparison written out, so it works the same on SQLite and PostgreSQL."""
+    clauses = []
+    for i, (col, desc, value) in enumerate(zip(columns, descending, values, strict=True)):
+        prefix = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
+        clauses.append(sa.and_(*prefix, col < value if desc else col > value))
+    return sa.or_(*clauses)
+
+
+def ticket_page(
+    flt: TicketFilter,
+    *,
+    sort: str = "oldest",
+    cursor: str | None = None,
+    limit: int = 50,
+    eager: bool = True,
+) -> Page:
+    columns, descending = _sort_spec(sort)
+    stmt = sa.select(Ticket)
+    if flt.statuses:
+        stmt = stmt.where(Ticket.status.in_(flt.statuses))
+    if flt.department_ids is not None:
+        stmt = stmt.where(Ticket.department_id.in_(flt.department_ids or [-1]))
+    if flt.assignee_id is not None:
+        stmt = stmt.where(Ticket.assignee_id == flt.assignee_id)
+    if flt.unassigned:
+        stmt = stmt.where(Ticket.assignee_id.is_(None))
+    if flt.kind:
+        stmt = stmt.where(Ticket.kind == flt.kind)
+    if flt.channel:
+        stmt = stmt.where(Ticket.channel == flt.channel)
+    if flt.priority:
+        stmt = stmt.where(Ticket.priority == flt.priority)
+    if flt.category_id:
+        stmt = stmt.where(Ticket.category_id == flt.category_id)
+    if flt.customer_id is not None:
+        stmt = stmt.where(Ticket.customer_id == flt.customer_id)
+    if flt.customer_ids is not None:
+        stmt = stmt.where(Ticket.customer_id.in_(flt.customer_ids or [-1]))
+    if flt.updated_since is not None:
+        stmt = stmt.where(Ticket.updated_at >= flt.updated_since)
+    for clause in flt.extra:
+        stmt = stmt.where(clause)
+    if cursor:
+        stmt = stmt.where(_after(columns, descending, decode_cursor(cursor, sort)))
+    stmt = stmt.order_by(
+        *[c.desc() if d else c.asc() for c, d in zip(columns, descending, strict=True)]
+    )
+    if eager:
+        stmt = stmt.options(
+            joinedload(Ticket.customer),
+            joinedload(Ticket.department),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.category),
+        )
+    rows = list(db.session.scalars(stmt.limit(limit + 1)).unique())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, c.key) for c in columns])
+    return Page(rows, next_cursor)
+
+
+def queue_filter(user: User, queue: str, **filters) -> TicketFilter:
+    """The console's queues: mine, my departments' unassigned, all open in my departments."""
+    from ..core.permissions import staff_department_ids
+
+    if queue not in QUEUES:
+        raise ValidationError("unknown queue", field="queue")
+    departments = staff_department_ids(user)
+    flt = TicketFilter(**filters)
+    if flt.department_ids is not None and departments is not None:
+        flt.department_ids = [d for d in flt.department_ids if d in departments]
+    elif departments is not None:
+        flt.department_ids = departments
+    if queue == "mine":
+        flt.assignee_id = user.id
+        if departments is not None and filters.get("department_ids") is None:
+            flt.department_ids = None  # mine = assigned to me, wherever
+    elif queue == "unassigned":
+        flt.unassigned = True
+    return flt
+
+
+def ticket_with_thread(ticket_id: int) -> Ticket | None:
+    """One ticket with everything its page shows, in a fixed number of queries."""
+    from .models import Message
+
+    return db.session.scalar(
+        sa.select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .options(
+            joinedload(Ticket.customer),
+            joinedload(Ticket.department),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.category),
+            selectinload(Ticket.messages).selectinload(Message.attachments),
+            selectinload(Ticket.messages).joinedload(Message.author),
+            selectinload(Ticket.attachments),
+            selectinload(Ticket.events),
+        )
+    )

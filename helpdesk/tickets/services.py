@@ -1,0 +1,421 @@
+"""Ticket operations: the one intake service for every channel, answers, notes, status changes.
+
+Every function takes plain arguments and an actor, flushes (never commits), appends a TicketEvent
+for each change and queues notifications into the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from ..accounts.models import Department, User
+from ..accounts.services import default_department
+from ..core.clock import now
+from ..core.errors import NotAllowed, ProtocolNotFound, TicketClosed, ValidationError
+from ..core.permissions import can_assign_to
+from ..customers.models import Customer
+from ..extensions import db
+from ..notifications import services as notify
+from . import protocol as protocols
+from .attachments import store_upload
+from .models import (
+    CHANNELS,
+    KINDS,
+    OPEN_STATUSES,
+    PRIORITIES,
+    STATUSES,
+    Category,
+    Message,
+    Ticket,
+    TicketEvent,
+)
+
+MAX_SUBJECT = 200
+MAX_TEXT = 20000
+MAX_ATTACHMENTS = 10
+
+
+def record_event(
+    ticket: Ticket,
+    actor: User | None,
+    action: str,
+    *,
+    field: str | None = None,
+    old=None,
+    new=None,
+    detail: str = "",
+    public: bool = False,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket=ticket,
+        actor_id=actor.id if actor else None,
+        action=action,
+        field=field,
+        old_value=None if old is None else str(old)[:255],
+        new_value=None if new is None else str(new)[:255],
+        detail=detail,
+        is_public=public,
+        created_at=now(),
+    )
+    db.session.add(event)
+    ticket.updated_at = event.created_at
+    return event
+
+
+def get_ticket_by_protocol(raw: str) -> Ticket:
+    """Raise InvalidProtocol for a wrong check digit and ProtocolNotFound for an unknown one."""
+    value = protocols.parse(raw)
+    ticket = db.session.scalar(sa.select(Ticket).where(Ticket.protocol == value))
+    if ticket is None:
+        raise ProtocolNotFound(field="protocol")
+    return ticket
+
+
+def _text(value: str | None, field: str, *, required: bool, limit: int) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError(_l("This field is required."), field=field)
+    if len(value) > limit:
+        raise ValidationError(
+            _l("This text is too long (at most %(n)s characters)."), field=field, n=limit
+        )
+    return value
+
+
+def _category(category_id: int | None, kind: str) -> Category | None:
+    if not category_id:
+        return None
+    category = db.session.get(Category, category_id)
+    if category is None or not category.active:
+        raise ValidationError(_l("Unknown category."), field="category")
+    if kind not in (category.kinds or []):
+        raise ValidationError(
+            _l("This category does not apply to this kind of demand."), field="category"
+        )
+    return category
+
+
+def _attach(ticket: Ticket, files: Iterable, message: Message | None = None) -> None:
+    files = [f for f in files if f is not None and getattr(f, "filename", "")]
+    if len(files) > MAX_ATTACHMENTS:
+        raise ValidationError(
+            _l("At most %(n)s files at once."), field="attachments", n=MAX_ATTACHMENTS
+        )
+    for file_storage in files:
+        attachment = store_upload(
+            file_storage, ticket_id=ticket.id, message_id=message.id if message else None
+        )
+        db.session.add(attachment)
+
+
+def register_ticket(
+    *,
+    actor: User | None,
+    customer: Customer,
+    channel: str,
+    kind: str,
+    subject: str,
+    description: str = "",
+    category_id: int | None = None,
+    remedy: str = "",
+    attachments: Iterable = (),
+    route: bool = True,
+    assignee: User | None = None,
+    priority: int | None = None,
+    notify_customer: bool = True,
+) -> Ticket:
+    """The one intake for every channel: validate, issue the protocol, route, acknowledge."""
+    if kind not in KINDS:
+        raise ValidationError(_l("Unknown kind of demand."), field="kind")
+    if channel not in CHANNELS:
+        raise ValidationError(_l("Unknown channel."), field="channel")
+    if priority is not None and priority not in PRIORITIES:
+        raise ValidationError(_l("Unknown priority."), field="priority")
+    subject = _text(subject, "subject", required=True, limit=MAX_SUBJECT)
+    description = _text(description, "description", required=False, limit=MAX_TEXT)
+    remedy = _text(remedy, "remedy", required=False, limit=5000)
+    category = _category(category_id, kind)
+
+    at = now()
+    ticket = Ticket(
+        protocol=protocols.next_protocol(at, current_app.config["BABEL_DEFAULT_TIMEZONE"]),
+        kind=kind,
+        channel=channel,
+        subject=subject,
+        description=description,
+        remedy=remedy,
+        category_id=category.id if category else None,
+        status="new",
+        priority=priority or 2,
+        customer_id=customer.id,
+        customer=customer,
+        created_by_id=actor.id if actor else None,
+        created_at=at,
+        updated_at=at,
+    )
+    ticket.department = default_department()
+    db.session.add(ticket)
+    db.session.flush()
+    record_event(ticket, actor, "created", new=channel, detail=kind, public=True)
+    _attach(ticket, attachments)
+    if route:
+        from ..routing.services import route_ticket
+
+        route_ticket(ticket, actor)
+    if assignee is not None:
+        ticket.assignee_id = assignee.id
+        record_event(
+            ticket, actor, "assigned", field="assignee", new=assignee.name, detail="registered by"
+        )
+    db.session.flush()
+    if notify_customer:
+        notify.notify_acknowledgement(ticket)
+    return ticket
+
+
+def update_details(
+    ticket: Ticket,
+    actor: User,
+    *,
+    kind: str,
+    subject: str,
+    description: str,
+    remedy: str = "",
+    category_id: int | None = None,
+    reroute: bool = False,
+) -> Ticket:
+    """Complete or correct what was registered (e.g. during a phone call)."""
+    _ensure_open(ticket)
+    if kind not in KINDS:
+        raise ValidationError(_l("Unknown kind of demand."), field="kind")
+    subject = _text(subject, "subject", required=True, limit=MAX_SUBJECT)
+    description = _text(description, "description", required=False, limit=MAX_TEXT)
+    remedy = _text(remedy, "remedy", required=False, limit=5000)
+    category = _category(category_id, kind)
+    changes = {
+        "kind": kind,
+        "subject": subject,
+        "description": description,
+        "remedy": remedy,
+        "category_id": category.id if category else None,
+    }
+    for field, value in changes.items():
+        old = getattr(ticket, field)
+        if old != value:
+            setattr(ticket, field, value)
+            shown_old, shown_new = (
+                (old, value) if field in ("kind", "category_id") else (None, None)
+            )
+            record_event(ticket, actor, "updated", field=field, old=shown_old, new=shown_new)
+    if category is not None:
+        ticket.category = category
+    db.session.flush()
+    if reroute:
+        from ..routing.services import route_ticket
+
+        route_ticket(ticket, actor)
+    return ticket
+
+
+def _ensure_open(ticket: Ticket) -> None:
+    if ticket.status == "closed":
+        raise TicketClosed()
+
+
+def add_message(
+    ticket: Ticket,
+    actor: User | None,
+    body: str,
+    *,
+    internal: bool = False,
+    channel: str = "web",
+    attachments: Iterable = (),
+    new_status: str | None = None,
+    author_name: str | None = None,
+    keep_status: bool = False,
+) -> Message:
+    """A public reply or an internal note, by staff or by the customer (actor None = customer
+    without a login, e.g. a guest link or an email)."""
+    _ensure_open(ticket)
+    body = _text(body, "body", required=True, limit=MAX_TEXT)
+    if channel not in CHANNELS:
+        raise ValidationError(_l("Unknown channel."), field="channel")
+    staff = actor is not None and actor.is_staff
+    if internal and not staff:
+        raise NotAllowed()
+    message = Message(
+        ticket=ticket,
+        author_id=actor.id if actor else None,
+        author_kind="agent" if staff else "customer",
+        author_name=(actor.name if actor else author_name or ticket.customer.name)[:200],
+        is_internal=internal,
+        channel=channel,
+        body=body,
+        created_at=now(),
+    )
+    db.session.add(message)
+    db.session.flush()
+    _attach(ticket, attachments, message)
+    if internal:
+        record_event(ticket, actor, "note")
+    elif staff:
+        record_event(ticket, actor, "answered", public=True)
+        if ticket.first_response_at is None:
+            ticket.first_response_at = message.created_at
+        target = new_status or ("pending_customer" if ticket.status in OPEN_STATUSES else None)
+        if target and target != ticket.status:
+            change_status(ticket, actor, target, notify_customer=False)
+        notify.notify_answer(ticket, message)
+    else:
+        record_event(ticket, actor, "customer_replied", new=channel, public=True)
+        if keep_status:
+            pass
+        elif ticket.status == "resolved":
+            change_status(ticket, actor, "reopened")
+        elif ticket.status in ("pending_customer", "new"):
+            change_status(ticket, actor, "open")
+    db.session.flush()
+    return message
+
+
+ALLOWED_TRANSITIONS = {
+    "new": {"open", "pending_customer", "resolved", "closed", "reopened"},
+    "open": {"pending_customer", "resolved", "closed", "reopened"},
+    "pending_customer": {"open", "resolved", "closed", "reopened"},
+    "reopened": {"open", "pending_customer", "resolved", "closed"},
+    "resolved": {"reopened", "closed"},
+    "closed": set(),
+}
+
+
+def change_status(
+    ticket: Ticket,
+    actor: User | None,
+    status: str,
+    *,
+    notify_customer: bool = True,
+    outcome: str | None = None,
+) -> None:
+    if status not in STATUSES:
+        raise ValidationError(_l("Unknown status."), field="status")
+    if status == ticket.status:
+        return
+    if status not in ALLOWED_TRANSITIONS[ticket.status]:
+        if ticket.status == "closed":
+            raise TicketClosed()
+        raise ValidationError(_l("This status change is not possible."), field="status")
+    old = ticket.status
+    ticket.status = status
+    at = now()
+    if status == "resolved":
+        ticket.resolved_at = at
+        if outcome:
+            ticket.outcome = _text(outcome, "outcome", required=False, limit=5000)
+    elif status == "closed":
+        ticket.closed_at = at
+        ticket.resolved_at = ticket.resolved_at or at
+    elif status == "reopened":
+        ticket.resolved_at = None
+        ticket.customer_verdict = None if old == "resolved" else ticket.customer_verdict
+    record_event(ticket, actor, "status", field="status", old=old, new=status, public=True)
+    if status == "resolved" and notify_customer:
+        notify.notify_resolved(ticket)
+
+
+def change_priority(ticket: Ticket, actor: User, priority: int) -> None:
+    _ensure_open(ticket)
+    if priority not in PRIORITIES:
+        raise ValidationError(_l("Unknown priority."), field="priority")
+    if priority != ticket.priority:
+        record_event(
+            ticket,
+            actor,
+            "priority",
+            field="priority",
+            old=PRIORITIES[ticket.priority],
+            new=PRIORITIES[priority],
+        )
+        ticket.priority = priority
+
+
+def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
+    _ensure_open(ticket)
+    if assignee is not None and not can_assign_to(actor, ticket, assignee):
+        raise ValidationError(
+            _l("This person cannot take tickets of this department."), field="assignee"
+        )
+    if (assignee.id if assignee else None) == ticket.assignee_id:
+        return
+    old = ticket.assignee.name if ticket.assignee else None
+    ticket.assignee_id = assignee.id if assignee else None
+    ticket.assignee = assignee
+    record_event(
+        ticket,
+        actor,
+        "assigned",
+        field="assignee",
+        old=old,
+        new=assignee.name if assignee else None,
+    )
+
+
+def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason: str) -> None:
+    """Move to another department with a reason; the ticket waits there unassigned."""
+    _ensure_open(ticket)
+    reason = _text(reason, "reason", required=True, limit=1000)
+    if not department.active:
+        raise ValidationError(_l("This department is not active."), field="department")
+    if department.id == ticket.department_id:
+        raise ValidationError(_l("The ticket is already in this department."), field="department")
+    old = ticket.department.name
+    ticket.department_id = department.id
+    ticket.department = department
+    record_event(
+        ticket,
+        actor,
+        "transferred",
+        field="department",
+        old=old,
+        new=department.name,
+        detail=reason,
+    )
+    if ticket.assignee is not None and not can_assign_to(actor, ticket, ticket.assignee):
+        assign_ticket(ticket, actor, None)
+
+
+def record_verdict(
+    ticket: Ticket,
+    actor: User | None,
+    *,
+    resolved: bool,
+    rating: int | None = None,
+    comment: str = "",
+) -> None:
+    """The customer's word after an answer: resolved closes the loop, not resolved reopens."""
+    _ensure_open(ticket)
+    if ticket.first_response_at is None:
+        raise ValidationError(_l("You can give your verdict once the demand has been answered."))
+    if rating is not None and rating not in (1, 2, 3, 4, 5):
+        raise ValidationError(_l("The rating goes from 1 to 5."), field="rating")
+    comment = _text(comment, "comment", required=False, limit=2000)
+    at = now()
+    ticket.customer_verdict = "resolved" if resolved else "not_resolved"
+    record_event(ticket, actor, "verdict", new=ticket.customer_verdict, detail=comment, public=True)
+    if rating is not None:
+        ticket.rating = rating
+        ticket.rated_at = at
+        record_event(ticket, actor, "rated", field="rating", new=rating, public=True)
+    if comment:
+        add_message(ticket, actor, comment, channel="web", keep_status=True)
+    if resolved:
+        if ticket.status != "resolved":
+            change_status(ticket, actor, "resolved", notify_customer=False)
+    else:
+        if ticket.status in ("resolved", "pending_customer", "new", "open"):
+            change_status(ticket, actor, "reopened")
+    ticket.customer_verdict = "resolved" if resolved else "not_resolved"
+    db.session.flush()
