@@ -30,7 +30,14 @@ def create_app(config: str | type | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(BASE, "migrations"))
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(BASE, "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        include_object=_include_in_migrations,
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -47,6 +54,11 @@ def create_app(config: str | type | None = None) -> Flask:
 
     cli.register(app)
     return app
+
+
+def _include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
+    """Tables owned by libraries (APScheduler's job store) are not ours to migrate."""
+    return not (type_ == "table" and name and name.startswith("apscheduler_"))
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,0 +1,57 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test test-sqlite test-postgres install translations lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d helpdesk/translations
+
+## run: virtualenv, install, migrate, demo data (empty database only), web app + scheduler
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@echo "Serving on http://127.0.0.1:$(PORT) (web app + scheduler). Ctrl-C stops both."
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python -m helpdesk.scheduler & \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+## test: the whole suite on SQLite, and on PostgreSQL when HELPDESK_TEST_PG_URL is set
+test: install
+	$(BIN)/pytest -q
+	@if [ -n "$$HELPDESK_TEST_PG_URL" ]; then \
+		echo "== the same suite on PostgreSQL"; \
+		HELPDESK_TEST_DATABASE_URL="$$HELPDESK_TEST_PG_URL" $(BIN)/pytest -q; \
+	else \
+		echo "(PostgreSQL run skipped: set HELPDESK_TEST_PG_URL, as .ci/run does)"; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## bench: seed N tickets (default 100000) and measure under gunicorn (see docs/benchmarks.md)
+TICKETS ?= 100000
+bench: install
+	$(BIN)/python -m bench.run --tickets $(TICKETS)
+
+## extract and update the translation catalogs (pt_BR, es) after adding strings
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o helpdesk/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i helpdesk/translations/messages.pot -d helpdesk/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
