@@ -315,6 +315,17 @@ def sign_up_customer(*, name: str, email: str, password: str, locale: str | None
     return user
 
 
+def resend_verification(email: str) -> None:
+    """Queue a new confirmation link for an active, unconfirmed account; silent otherwise."""
+    from ..notifications.services import notify_verify_email
+
+    user = get_user_by_email(email)
+    if user is None or not user.active or user.email_verified_at is not None:
+        return
+    raw = _issue_one_time("verify", 72, user_id=user.id)
+    notify_verify_email(user, raw)
+
+
 def verify_email(raw: str) -> User:
     """Confirm the address and link (or create) the customer record that owns it."""
     from ..customers.services import create_customer, find_customer_by_email
