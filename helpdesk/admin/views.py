@@ -1,5 +1,33 @@
-"""The admin surface's views."""
+"""The admin surface: overview page; the sections' routes live in their own modules.
 
-from flask import Blueprint
+departments.py, users.py, categories.py and rules.py add their routes to the same blueprint.
+"""
 
-bp = Blueprint("admin", __name__)
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import render_template
+
+from ..accounts.models import Department, User
+from ..extensions import db
+from ..routing.models import RoutingRule
+from ..tickets.models import Category
+from . import categories, departments, rules, users  # noqa: F401 - their routes join bp
+from .blueprint import bp
+
+__all__ = ["bp"]
+
+
+@bp.get("/")
+def index():
+    def count(model, *where):
+        return db.session.scalar(sa.select(sa.func.count(model.id)).where(*where))
+
+    counts = {
+        "departments": count(Department, Department.active.is_(True)),
+        "users": count(User, User.active.is_(True)),
+        "staff": count(User, User.active.is_(True), User.role != "customer"),
+        "categories": count(Category, Category.active.is_(True)),
+        "rules": count(RoutingRule, RoutingRule.active.is_(True)),
+    }
+    return render_template("admin/index.html", counts=counts)

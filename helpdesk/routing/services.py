@@ -235,3 +235,14 @@ def move_rule(rule: RoutingRule, direction: int) -> None:
     for position, item in enumerate(rules, start=1):
         item.position = position * 10
     db.session.flush()
+
+
+def draft_rule(**data) -> RoutingRule:
+    """A validated rule that is never added to the session: to preview unsaved edits."""
+    values = _validate_rule(data)
+    rule = RoutingRule(position=-1, **values)
+    rule.department = db.session.get(Department, values["department_id"])
+    rule.agent = db.session.get(User, values["agent_id"]) if values["agent_id"] else None
+    if rule in db.session:
+        db.session.expunge(rule)
+    return rule

@@ -1,0 +1,49 @@
+"""The admin blueprint, its guard (admins only) and the helpers every admin view shares."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort
+from flask_login import current_user
+from wtforms import Form
+
+from ..core.errors import DomainError
+from ..core.permissions import can_admin
+from ..extensions import db, login_manager
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.before_request
+def require_admin():
+    """Anonymous visitors go to the login page; signed-in non-admins get 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not can_admin(current_user):
+        abort(403)
+    return None
+
+
+def load_or_404(model, object_id: int):
+    """The row with this id, or 404; then the admin permission, or 403."""
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    if not can_admin(current_user):
+        abort(403)
+    return obj
+
+
+def show_error(form: Form, exc: DomainError) -> None:
+    """Put a service's error next to its field, or at the top of the form."""
+    db.session.rollback()
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None and hasattr(field, "errors"):
+        if not isinstance(field.errors, list):
+            field.errors = list(field.errors)
+        field.errors.append(str(exc))
+    else:
+        form.form_errors.append(str(exc))
