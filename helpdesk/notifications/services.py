@@ -12,7 +12,7 @@ import smtplib
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -88,7 +88,7 @@ def queue_email(
     display = _clean_header(to_name)
     message = OutboxMessage(
         kind=kind,
-        to_addr=f"{display} <{to}>" if display else to,
+        to_addr=formataddr((display, to)) if display else to,
         subject=_clean_header(subject)[:300],
         body_text=text,
         body_html=html,
