@@ -1,5 +1,327 @@
-"""Sign-in surface views."""
+"""Sign-in surface: login/logout, sign-up and email confirmation, password reset, the account page
+and guest links (open one demand by protocol + email, without an account)."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..accounts import services as accounts
+from ..core.errors import Conflict, DomainError, ValidationError
+from ..core.unit import commit
+from ..core.web import is_safe_next
+from ..extensions import db, limiter
+from .forms import (
+    GuestAccessForm,
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    ResendVerificationForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SignupForm,
+    add_domain_error,
+)
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
+
+GUEST_SESSION_KEY = "guest_tickets"
+MAX_GUEST_TICKETS = 20
+
+CHECK_EMAIL_REASONS = {
+    "signup": _l(
+        "We sent you a link to confirm your email address. Open it to start using your account. "
+        "If you already have an account, sign in or reset your password."
+    ),
+    "verify": _l(
+        "If your account still needs to be confirmed, we sent a new confirmation link to this "
+        "address."
+    ),
+    "reset": _l(
+        "If an account exists for this email, we sent it a link to choose a new password. "
+        "The link works once and expires in %(hours)s hours."
+    ),
+    "guest": _l(
+        "If this email is the one registered with this demand, we sent it a link to open the "
+        "demand. The link works once and expires in %(hours)s hours."
+    ),
+}
+
+
+def home_for(user) -> str:
+    """Where a user lands after signing in: staff in the console, customers in their demands."""
+    if user.is_staff:
+        return url_for("console.queue")
+    return url_for("portal.my_demands")
+
+
+def start_session(user) -> None:
+    """A fresh session for a fresh login (no fixation); the chosen language survives."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user)
+
+
+def _status(form) -> int:
+    return 400 if request.method == "POST" and form.errors else 200
+
+
+# login / logout -----------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10/minute;60/hour", methods=["POST"])
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(home_for(current_user))
+    form = LoginForm(next=request.args.get("next", ""))
+    resend_form = None
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None or not user.active:
+            form.form_errors.append(_("The email or the password is not correct."))
+        elif user.role == "customer" and user.email_verified_at is None:
+            form.form_errors.append(
+                _(
+                    "Please confirm your email address first: open the link we sent when you "
+                    "signed up. Did not get it? We can send it again."
+                )
+            )
+            resend_form = ResendVerificationForm(formdata=None, email=user.email)
+        else:
+            accounts.record_login(user)
+            commit()
+            start_session(user)
+            target = form.next.data or request.args.get("next")
+            return redirect(target if is_safe_next(target) else home_for(user))
+    return render_template("auth/login.html", form=form, resend_form=resend_form), _status(form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You signed out."), "success")
+    return redirect(url_for("portal.home"))
+
+
+# sign-up and email confirmation ---------------------------------------------------------------
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit("5/minute;30/hour", methods=["POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    from flask_babel import get_locale
+
+    form = SignupForm(language=str(get_locale()))
+    if form.validate_on_submit():
+        try:
+            accounts.sign_up_customer(
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                locale=form.language.data,
+            )
+            commit()
+        except Conflict as exc:
+            db.session.rollback()
+            if exc.field != "email":
+                add_domain_error(form, exc)
+                return render_template("auth/signup.html", form=form), 400
+            # the same answer as for a new address; an unconfirmed account gets its link again
+            accounts.resend_verification(form.email.data)
+            commit()
+        except DomainError as exc:
+            db.session.rollback()
+            add_domain_error(form, exc)
+            return render_template("auth/signup.html", form=form), 400
+        session["locale"] = form.language.data
+        return redirect(url_for("auth.check_email", reason="signup"))
+    return render_template("auth/signup.html", form=form), _status(form)
+
+
+@bp.get("/verify/<token>")
+def verify(token: str):
+    try:
+        user = accounts.verify_email(token)
+        commit()
+    except ValidationError:
+        db.session.rollback()
+        return _invalid_link("verify")
+    if not user.active:
+        flash(_("Your email is confirmed, but this account is deactivated."), "warning")
+        return redirect(url_for("auth.login"))
+    start_session(user)
+    flash(_("Your email is confirmed. Welcome!"), "success")
+    return redirect(url_for("portal.my_demands"))
+
+
+@bp.post("/verify/resend")
+@limiter.limit("3/minute;10/hour")
+def resend_verification():
+    form = ResendVerificationForm()
+    if form.validate_on_submit():
+        accounts.resend_verification(form.email.data)
+        commit()
+    return redirect(url_for("auth.check_email", reason="verify"))
+
+
+@bp.get("/check-email")
+def check_email():
+    from flask import current_app
+
+    reason = request.args.get("reason", "signup")
+    if reason not in CHECK_EMAIL_REASONS:
+        abort(404)
+    hours = current_app.config["GUEST_LINK_HOURS" if reason == "guest" else "RESET_TOKEN_HOURS"]
+    message = str(CHECK_EMAIL_REASONS[reason]) % {"hours": hours}
+    return render_template("auth/check_email.html", reason=reason, message=message)
+
+
+def _invalid_link(kind: str):
+    form = GuestAccessForm(formdata=None) if kind == "guest" else None
+    return render_template("auth/invalid_link.html", kind=kind, guest_form=form), 400
+
+
+# password reset -------------------------------------------------------------------------------
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("5/minute;20/hour", methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        commit()
+        return redirect(url_for("auth.check_email", reason="reset"))
+    return render_template("auth/reset_request.html", form=form), _status(form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def reset_password(token: str):
+    try:
+        user = accounts.check_reset_token(token)
+    except ValidationError:
+        db.session.rollback()
+        return _invalid_link("reset")
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+            commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            if not exc.field:
+                return _invalid_link("reset")
+            add_domain_error(form, exc)
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            flash(_("Your password was changed. Sign in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, user=user), _status(form)
+
+
+# the account page -----------------------------------------------------------------------------
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    user = current_user._get_current_object()
+    action = request.form.get("action") if request.method == "POST" else None
+    if action not in (None, "profile", "password"):
+        abort(400)
+    profile = ProfileForm(
+        formdata=None if action != "profile" else request.form,
+        name=user.name,
+        language=user.locale or session.get("locale") or "",
+        timezone=user.timezone or "",
+    )
+    password = PasswordChangeForm(formdata=None if action != "password" else request.form)
+    if action == "profile" and profile.validate_on_submit():
+        try:
+            accounts.update_user(
+                user,
+                name=profile.name.data,
+                locale=profile.language.data,
+                timezone=profile.timezone.data or "",
+            )
+            commit()
+        except DomainError as exc:
+            db.session.rollback()
+            add_domain_error(profile, exc)
+        else:
+            session["locale"] = profile.language.data
+            flash(_("Your details were saved."), "success")
+            return redirect(url_for("auth.account"))
+    elif action == "password" and password.validate_on_submit():
+        try:
+            accounts.change_password(
+                user, password.current_password.data, password.new_password.data
+            )
+            commit()
+        except DomainError as exc:
+            db.session.rollback()
+            add_domain_error(password, exc)
+        else:
+            login_user(user)  # the session token rotated: this session goes on, the others end
+            flash(
+                _("Your password was changed. Other devices signed in with it were signed out."),
+                "success",
+            )
+            return redirect(url_for("auth.account"))
+    failed = action is not None and (profile.errors or password.errors)
+    return render_template(
+        "auth/account.html", profile=profile, password=password
+    ), 400 if failed else 200
+
+
+# guest access to one demand -------------------------------------------------------------------
+
+
+@bp.route("/guest", methods=["GET", "POST"])
+@limiter.limit("5/minute;30/hour", methods=["POST"])
+def guest():
+    form = GuestAccessForm(protocol=request.args.get("protocol", "")[:40])
+    if form.validate_on_submit():
+        accounts.request_guest_link(form.protocol.data, form.email.data)
+        commit()
+        return redirect(url_for("auth.check_email", reason="guest"))
+    return render_template("auth/guest.html", form=form), _status(form)
+
+
+@bp.get("/guest/<token>")
+def guest_redeem(token: str):
+    try:
+        ticket = accounts.redeem_guest_link(token)
+        commit()
+    except ValidationError:
+        db.session.rollback()
+        return _invalid_link("guest")
+    ids = [i for i in session.get(GUEST_SESSION_KEY, []) if isinstance(i, int) and i != ticket.id]
+    session[GUEST_SESSION_KEY] = [*ids[-(MAX_GUEST_TICKETS - 1) :], ticket.id]
+    return redirect(url_for("portal.demand", protocol=ticket.protocol))

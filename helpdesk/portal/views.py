@@ -1,5 +1,340 @@
-"""The portal surface's views."""
+"""Customer portal: the landing page, a new demand, my demands, one demand with its public thread,
+replies, the verdict after an answer and attachment downloads.
 
-from flask import Blueprint
+A demand is shown to the customer who owns it and to a browser holding a guest link for it; to
+anyone else it does not exist (404). Staff may look at the customer's view of a ticket they can
+work, but act on it in the console (403 here).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..accounts.services import customer_record_for
+from ..auth.forms import GuestAccessForm, add_domain_error
+from ..core.errors import DomainError, NotAllowed, ValidationError
+from ..core.permissions import can_download_attachment, can_view_ticket, is_staff
+from ..core.unit import commit
+from ..extensions import db
+from ..tickets import services as tickets
+from ..tickets.attachments import path_of
+from ..tickets.models import KINDS, Attachment, Category, Ticket
+from ..tickets.queries import TicketFilter, ticket_page, ticket_with_thread
+from .forms import KIND_HINTS, DemandForm, ReplyForm, VerdictForm
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("portal", __name__)
+
+PAGE_SIZE = 20
+
+
+# helpers --------------------------------------------------------------------------------------
+
+
+def guest_ticket_ids() -> set[int]:
+    """Tickets this browser opened through a guest link."""
+    return {i for i in session.get("guest_tickets", []) if isinstance(i, int)}
+
+
+def _customer_user():
+    """The signed-in customer; staff are sent away (403) from customer-only pages."""
+    if is_staff(current_user):
+        abort(403)
+    return current_user._get_current_object()
+
+
+def _customer_record(user):
+    customer = customer_record_for(user)
+    if customer is None:
+        raise NotAllowed(
+            _l(
+                "Your account is not linked to a customer record yet. "
+                "Please contact us by phone or email."
+            )
+        )
+    return customer
+
+
+def load_ticket(protocol: str, *, act: bool = False) -> Ticket:
+    """Load by protocol (wrong check digit: 400, unknown: 404) and check the viewer, or 404.
+
+    With act=True the viewer must be the customer or a guest: staff answer in the console.
+    """
+    ticket = tickets.get_ticket_by_protocol(protocol)
+    if not can_view_ticket(current_user, ticket, guest_ticket_ids()):
+        abort(404)
+    if act and is_staff(current_user) and ticket.id not in guest_ticket_ids():
+        abort(403)
+    return ticket
+
+
+def _is_owner(ticket: Ticket) -> bool:
+    return (
+        current_user.is_authenticated
+        and current_user.role == "customer"
+        and ticket.customer.user_id == current_user.id
+    )
+
+
+def _actor_for(ticket: Ticket):
+    """The signed-in owner, or None (a guest: the message is in the customer's name)."""
+    return current_user._get_current_object() if _is_owner(ticket) else None
+
+
+def _discard_new_files(before: set[str]) -> None:
+    """Remove files written by a unit of work that is being rolled back."""
+    pending = [*db.session.new, *db.session.identity_map.values()]
+    for obj in pending:
+        if isinstance(obj, Attachment) and obj.storage_name not in before:
+            try:
+                path_of(obj).unlink(missing_ok=True)
+            except OSError:
+                log.warning("could not remove the upload %s", obj.storage_name)
+
+
+def _known_files() -> set[str]:
+    return {
+        obj.storage_name for obj in db.session.identity_map.values() if isinstance(obj, Attachment)
+    }
+
+
+def _active_categories() -> list[Category]:
+    return list(
+        db.session.scalars(
+            sa.select(Category)
+            .where(Category.active.is_(True))
+            .order_by(Category.position, Category.name)
+        )
+    )
+
+
+# landing --------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def home():
+    if is_staff(current_user):
+        return redirect(url_for("console.queue"))
+    return render_template("portal/home.html", guest_form=GuestAccessForm(formdata=None))
+
+
+# a new demand ---------------------------------------------------------------------------------
+
+
+@bp.route("/portal/new", methods=["GET", "POST"])
+@login_required
+def new_demand():
+    user = _customer_user()
+    customer = _customer_record(user)
+    categories = _active_categories()
+    kind = request.args.get("kind")
+    form = DemandForm(kind=kind if kind in KINDS else None)
+    form.set_categories(categories, str(get_locale()))
+    status = 200
+    if form.validate_on_submit():
+        before = _known_files()
+        try:
+            ticket = tickets.register_ticket(
+                actor=user,
+                customer=customer,
+                channel="web",
+                kind=form.kind.data,
+                subject=form.subject.data,
+                description=form.description.data,
+                remedy=form.remedy.data or "",
+                category_id=form.category.data,
+                attachments=request.files.getlist(form.attachments.name),
+            )
+            commit()
+        except DomainError as exc:
+            _discard_new_files(before)
+            db.session.rollback()
+            add_domain_error(form, exc)
+            status = exc.status
+        else:
+            log.info("web demand %s registered by user %s", ticket.protocol, user.id)
+            return redirect(url_for("portal.registered", protocol=ticket.protocol))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "portal/new_demand.html", form=form, categories=categories, kind_hints=KIND_HINTS
+    ), status
+
+
+@bp.get("/portal/demands/<protocol>/registered")
+def registered(protocol: str):
+    ticket = load_ticket(protocol)
+    email = ticket.customer.primary_email if ticket.customer else None
+    return render_template("portal/registered.html", ticket=ticket, email=email)
+
+
+# my demands -----------------------------------------------------------------------------------
+
+
+@bp.get("/portal/demands")
+@login_required
+def my_demands():
+    if is_staff(current_user):
+        return redirect(url_for("console.queue"))
+    customer = customer_record_for(current_user)
+    items, next_url = [], None
+    if customer is not None:
+        cursor = request.args.get("cursor") or None
+        try:
+            page = ticket_page(
+                TicketFilter(statuses=(), customer_id=customer.id),
+                sort="newest",
+                cursor=cursor,
+                limit=PAGE_SIZE,
+            )
+        except ValidationError:
+            abort(400)
+        items = page.items
+        if page.next_cursor:
+            next_url = url_for("portal.my_demands", cursor=page.next_cursor)
+    return render_template(
+        "portal/my_demands.html", tickets=items, next_url=next_url, paged=bool(request.args)
+    )
+
+
+# one demand -----------------------------------------------------------------------------------
+
+
+def _render_demand(ticket: Ticket, *, reply_form=None, verdict_form=None, status: int = 200):
+    ticket = ticket_with_thread(ticket.id)
+    messages = [m for m in ticket.messages if not m.is_internal]
+    events = [e for e in ticket.events if e.is_public]
+    files = [a for a in ticket.attachments if a.message_id is None]
+    can_act = ticket.status != "closed" and (
+        not is_staff(current_user) or ticket.id in guest_ticket_ids()
+    )
+    can_verdict = (
+        can_act
+        and ticket.first_response_at is not None
+        and not (ticket.status == "resolved" and ticket.customer_verdict == "resolved")
+    )
+    return render_template(
+        "portal/demand.html",
+        ticket=ticket,
+        messages=messages,
+        events=events,
+        files=files,
+        is_owner=_is_owner(ticket),
+        can_act=can_act,
+        can_verdict=can_verdict,
+        reply_form=reply_form or ReplyForm(formdata=None),
+        verdict_form=verdict_form or VerdictForm(formdata=None),
+        category_label=ticket.category.label(str(get_locale())) if ticket.category else None,
+    ), status
+
+
+@bp.get("/portal/demands/<protocol>")
+def demand(protocol: str):
+    return _render_demand(load_ticket(protocol))
+
+
+@bp.post("/portal/demands/<protocol>/reply")
+def reply(protocol: str):
+    ticket = load_ticket(protocol, act=True)
+    form = ReplyForm()
+    status = 400
+    if form.validate_on_submit():
+        before = _known_files()
+        try:
+            tickets.add_message(
+                ticket,
+                _actor_for(ticket),
+                form.body.data,
+                channel="web",
+                attachments=request.files.getlist(form.attachments.name),
+                author_name=ticket.customer.name,
+            )
+            commit()
+        except DomainError as exc:
+            _discard_new_files(before)
+            db.session.rollback()
+            add_domain_error(form, exc)
+            status = exc.status
+        else:
+            flash(_("Your message was sent. We will answer here and by email."), "success")
+            return redirect(url_for("portal.demand", protocol=ticket.protocol) + "#thread")
+    return _render_demand(ticket, reply_form=form, status=status)
+
+
+@bp.post("/portal/demands/<protocol>/verdict")
+def verdict(protocol: str):
+    ticket = load_ticket(protocol, act=True)
+    form = VerdictForm()
+    status = 400
+    if form.validate_on_submit():
+        resolved = form.resolved.data == "yes"
+        try:
+            tickets.record_verdict(
+                ticket,
+                _actor_for(ticket),
+                resolved=resolved,
+                rating=form.rating.data,
+                comment=form.comment.data or "",
+            )
+            commit()
+        except DomainError as exc:
+            db.session.rollback()
+            add_domain_error(form, exc)
+            status = exc.status
+        else:
+            if resolved:
+                flash(_("Thank you! We are glad your demand is resolved."), "success")
+            else:
+                flash(
+                    _("We reopened your demand and will look at it again as a priority."),
+                    "warning",
+                )
+            return redirect(url_for("portal.demand", protocol=ticket.protocol))
+    return _render_demand(ticket, verdict_form=form, status=status)
+
+
+@bp.get("/portal/demands/<protocol>/attachments/<int:attachment_id>")
+def attachment(protocol: str, attachment_id: int):
+    ticket = load_ticket(protocol)
+    att = db.session.get(Attachment, attachment_id)
+    if (
+        att is None
+        or att.ticket_id != ticket.id
+        or (att.message is not None and att.message.is_internal)
+        or not can_download_attachment(current_user, att, guest_ticket_ids())
+    ):
+        abort(404)
+    path = path_of(att)
+    if not path.is_file():
+        log.error("attachment %s is missing from %s", att.id, current_app.config["UPLOAD_DIR"])
+        abort(404)
+    response = send_file(
+        path,
+        as_attachment=True,
+        download_name=att.filename,
+        mimetype=att.content_type,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,155 @@
+"""Forms of the sign-in surface: login, sign-up, password reset, account, guest access."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from ..core.errors import InvalidProtocol
+from ..core.i18n import LANGUAGE_NAMES
+from ..tickets import protocol as protocols
+
+COMMON_TIMEZONES = (
+    "America/Sao_Paulo",
+    "America/Manaus",
+    "America/Belem",
+    "America/Fortaleza",
+    "America/Recife",
+    "America/Bahia",
+    "America/Cuiaba",
+    "America/Campo_Grande",
+    "America/Porto_Velho",
+    "America/Boa_Vista",
+    "America/Rio_Branco",
+    "America/Noronha",
+    "America/Argentina/Buenos_Aires",
+    "America/Montevideo",
+    "America/Asuncion",
+    "America/Santiago",
+    "America/La_Paz",
+    "America/Lima",
+    "America/Bogota",
+    "America/Guayaquil",
+    "America/Caracas",
+    "America/Mexico_City",
+    "America/New_York",
+    "Europe/Madrid",
+    "Atlantic/Canary",
+    "Europe/Lisbon",
+    "UTC",
+)
+
+EMAIL = [DataRequired(), Length(max=254), Email(message=_l("This email address is not valid."))]
+PASSWORD_LENGTH = Length(
+    min=8, max=200, message=_l("The password must have between 8 and 200 characters.")
+)
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    next = HiddenField()
+
+
+class ResendVerificationForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=EMAIL)
+
+
+class SignupForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=EMAIL)
+    password = PasswordField(_l("Password"), validators=[DataRequired(), PASSWORD_LENGTH])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    language = SelectField(_l("Language"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = _language_choices()
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=EMAIL)
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), PASSWORD_LENGTH])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ProfileForm(FlaskForm):
+    action = HiddenField(default="profile")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    language = SelectField(_l("Language"), validators=[DataRequired()])
+    timezone = SelectField(_l("Time zone"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = _language_choices()
+        default = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+        self.timezone.choices = [("", _l("Default (%(zone)s)", zone=default))] + [
+            (zone, zone.replace("_", " ")) for zone in COMMON_TIMEZONES
+        ]
+
+    def validate_timezone(self, field) -> None:
+        if not field.data:
+            return
+        try:
+            ZoneInfo(field.data)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(_l("Unknown time zone.")) from None
+
+
+class PasswordChangeForm(FlaskForm):
+    action = HiddenField(default="password")
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=200)]
+    )
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), PASSWORD_LENGTH])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The passwords differ.")),
+        ],
+    )
+
+
+class ProtocolField(StringField):
+    """A protocol as people type it; the check digit is verified on validation."""
+
+    def pre_validate(self, form) -> None:
+        if not (self.data or "").strip():
+            return  # DataRequired says so
+        try:
+            self.data = protocols.parse(self.data or "")
+        except InvalidProtocol as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class GuestAccessForm(FlaskForm):
+    protocol = ProtocolField(_l("Protocol number"), validators=[DataRequired(), Length(max=40)])
+    email = EmailField(_l("Email you gave us"), validators=EMAIL)
+
+
+def add_domain_error(form: FlaskForm, exc: Exception) -> None:
+    """Show a service's DomainError next to its field, or above the form when it has none."""
+    field = getattr(exc, "field", None)
+    if field and field in form._fields:
+        form[field].errors = [*form[field].errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
