@@ -39,8 +39,12 @@ def test_cpf_and_cnpj_check_digits():
 
 
 def test_caller_found_by_phone_email_or_document(db, make_customer):
-    customer = make_customer(name="Maria Souza", email="Maria@Example.com", phone="11987654321",
-                             document="123.456.789-09")
+    customer = make_customer(
+        name="Maria Souza",
+        email="Maria@Example.com",
+        phone="11987654321",
+        document="123.456.789-09",
+    )
     assert find_customers(phone="(11) 98765-4321") == [customer]
     assert find_customers(email="maria@example.com") == [customer]
     assert find_customers(document="12345678909") == [customer]

@@ -34,7 +34,11 @@ def test_upgrade_from_empty_matches_models(app, empty_database_url):
     env = {**os.environ, "HELPDESK_DATABASE_URL": empty_database_url, "HELPDESK_ENV": "development"}
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     from helpdesk.extensions import db

@@ -42,7 +42,9 @@ def smtp_server(app):
     app.config.update(old)
 
 
-def test_acknowledgement_reaches_smtp_server_with_protocol(db, smtp_server, make_customer, make_ticket):
+def test_acknowledgement_reaches_smtp_server_with_protocol(
+    db, smtp_server, make_customer, make_ticket
+):
     from helpdesk.core.unit import commit
 
     customer = make_customer(email="carla@example.com")
@@ -109,8 +111,7 @@ def test_forged_message_id_is_not_ours(app, db):
 def test_xss_in_subject_is_escaped_in_html_email(db, make_ticket, sent_mail):
     from helpdesk.core.unit import commit
 
-    make_ticket(subject='<img src=x onerror=alert(1)>')
+    make_ticket(subject="<img src=x onerror=alert(1)>")
     commit()
     html = sent_mail[0].get_body(("html",)).get_content()
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
-

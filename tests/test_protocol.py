@@ -78,8 +78,14 @@ def test_fifty_concurrent_registrations_get_fifty_distinct_protocols(
             try:
                 barrier.wait(timeout=30)
                 customer = _db.session.get(Customer, customer_id)
-                ticket = register_ticket(actor=None, customer=customer, channel="api", kind="request",
-                                         subject=f"Pedido {n}", description="x")
+                ticket = register_ticket(
+                    actor=None,
+                    customer=customer,
+                    channel="api",
+                    kind="request",
+                    subject=f"Pedido {n}",
+                    description="x",
+                )
                 _db.session.commit()
                 results.append(ticket.protocol)
             except Exception as exc:  # collected and asserted below

@@ -16,7 +16,9 @@ def logistics(make_department):
 
 
 def test_keyword_rule_routes_and_history_names_the_rule(db, billing, make_ticket):
-    rule = create_rule(name="Cobranças", keywords="cobrança, fatura", department_id=billing.id, priority=3)
+    rule = create_rule(
+        name="Cobranças", keywords="cobrança, fatura", department_id=billing.id, priority=3
+    )
     db.session.commit()
     ticket = make_ticket(subject="Cobrança em dobro na FATURA de outubro")
     assert ticket.department_id == billing.id
@@ -40,8 +42,12 @@ def test_no_rule_goes_to_default_department(db, default_department, make_ticket)
     assert [e for e in ticket.events if e.action == "routed"][0].detail == "default department"
 
 
-def test_conditions_on_channel_segment_and_key_account(db, billing, logistics, make_customer, make_ticket):
-    create_rule(name="Phone business", channel="phone", segment="business", department_id=billing.id)
+def test_conditions_on_channel_segment_and_key_account(
+    db, billing, logistics, make_customer, make_ticket
+):
+    create_rule(
+        name="Phone business", channel="phone", segment="business", department_id=billing.id
+    )
     create_rule(name="Key accounts", key_account=True, department_id=logistics.id)
     db.session.commit()
     business = make_customer(segment="business")
@@ -51,7 +57,9 @@ def test_conditions_on_channel_segment_and_key_account(db, billing, logistics, m
     assert make_ticket(customer=vip).department_id == logistics.id
 
 
-def test_assignment_goes_to_active_agent_with_fewest_open_tickets(db, billing, make_user, make_ticket):
+def test_assignment_goes_to_active_agent_with_fewest_open_tickets(
+    db, billing, make_user, make_ticket
+):
     create_rule(name="All to billing", department_id=billing.id)
     db.session.commit()
     busy = make_user(role="agent", departments=[billing])
@@ -67,7 +75,9 @@ def test_assignment_goes_to_active_agent_with_fewest_open_tickets(db, billing, m
     assert event.detail == "fewest open tickets"
 
 
-def test_key_account_goes_to_dedicated_agent(db, default_department, make_user, make_customer, make_ticket):
+def test_key_account_goes_to_dedicated_agent(
+    db, default_department, make_user, make_customer, make_ticket
+):
     make_user(role="agent")
     dedicated = make_user(role="agent")
     vip = make_customer(is_key_account=True, key_account_agent_id=dedicated.id)
@@ -79,7 +89,9 @@ def test_key_account_goes_to_dedicated_agent(db, default_department, make_user, 
 def test_rule_with_agent_assigns_that_agent(db, billing, make_user, make_ticket):
     agent = make_user(role="agent", departments=[billing])
     make_user(role="agent", departments=[billing])
-    create_rule(name="Ana takes charges", keywords="estorno", department_id=billing.id, agent_id=agent.id)
+    create_rule(
+        name="Ana takes charges", keywords="estorno", department_id=billing.id, agent_id=agent.id
+    )
     db.session.commit()
     assert make_ticket(subject="Pedido de estorno").assignee_id == agent.id
 
@@ -89,7 +101,9 @@ def test_preview_shows_rule_without_writing(db, billing, default_department):
 
     rule = create_rule(name="Faturas", keywords="fatura", department_id=billing.id)
     db.session.commit()
-    hit = preview_routing(Sample(kind="complaint", channel="web", subject="Minha fatura veio errada"))
+    hit = preview_routing(
+        Sample(kind="complaint", channel="web", subject="Minha fatura veio errada")
+    )
     miss = preview_routing(Sample(kind="complaint", channel="web", subject="Outra coisa"))
     assert hit["rule"].id == rule.id and hit["department"].id == billing.id
     assert miss["rule"] is None and miss["department"].id == default_department.id
