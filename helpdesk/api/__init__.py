@@ -1,5 +1,10 @@
-"""JSON API v1: token auth, problem+json errors, the contract in ../../shared/ARCHITECTURE.md."""
+"""JSON API v1: token auth, problem+json errors, the contract in ../../shared/ARCHITECTURE.md.
 
-from flask import Blueprint
+`bp` is registered by create_app under /api/v1 (CSRF-exempt: no cookie is accepted here, only a
+bearer token). The route modules below attach their views and hooks to it when imported.
+"""
 
-bp = Blueprint("api", __name__)
+from . import admin, auth, customers, errors, openapi, tickets  # noqa: F401 - attach routes
+from .blueprint import bp
+
+__all__ = ["bp"]

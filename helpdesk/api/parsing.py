@@ -1,0 +1,172 @@
+"""Reading JSON bodies and query strings strictly: wrong shapes become 4xx, never a 500."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+from datetime import UTC, datetime
+
+from flask import request
+from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
+
+from .errors import InvalidInput, MalformedJson, UnsupportedMediaType
+
+MAX_ATTACHMENTS = 10
+
+
+def _reject_constant(_name):
+    raise ValueError("non-standard JSON constant")
+
+
+def json_object() -> dict:
+    """The request body as a JSON object (415 if not JSON, 400 if malformed, 422 if not object)."""
+    if not request.is_json:
+        raise UnsupportedMediaType()
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise MalformedJson() from None
+    if not isinstance(data, dict):
+        raise InvalidInput({"body": _("The body must be a JSON object.")})
+    return data
+
+
+def canonical(data: dict) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+class Fields:
+    """Typed access to a JSON object; collects every field error and raises them together."""
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.errors: dict[str, str] = {}
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.errors[name] = _("This field must be a string.")
+            return default
+        return value
+
+    def boolean(self, name: str, default: bool | None = None) -> bool | None:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.errors[name] = _("This field must be true or false.")
+            return default
+        return value
+
+    def integer(self, name: str) -> int | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.errors[name] = _("This field must be a whole number.")
+            return None
+        return value
+
+    def ref(self, name: str) -> int | str | None:
+        """A reference given as an id (integer) or a name (string)."""
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            self.errors[name] = _("Give an id (number) or a name (string).")
+            return None
+        if isinstance(value, str):
+            value = value.strip()
+            if not value or len(value) > 254:
+                self.errors[name] = _("Give an id (number) or a name (string).")
+                return None
+        return value
+
+    def obj(self, name: str) -> dict | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.errors[name] = _("This field must be an object.")
+            return None
+        return value
+
+    def string_list(self, name: str) -> list[str] | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.errors[name] = _("This field must be a list of strings.")
+            return None
+        return value
+
+    def attachments(self, name: str = "attachments") -> list[FileStorage]:
+        """[{filename, content_base64}] as FileStorage objects for tickets.attachments."""
+        value = self.data.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.errors[name] = _("This field must be a list of files.")
+            return []
+        if len(value) > MAX_ATTACHMENTS:
+            self.errors[name] = _("At most %(n)s files at once.", n=MAX_ATTACHMENTS)
+            return []
+        files = []
+        for item in value:
+            if (
+                not isinstance(item, dict)
+                or not isinstance(item.get("filename"), str)
+                or not isinstance(item.get("content_base64"), str)
+            ):
+                self.errors[name] = _(
+                    "Each file must be an object with filename and content_base64 (strings)."
+                )
+                return []
+            try:
+                data = base64.b64decode(item["content_base64"], validate=True)
+            except (binascii.Error, ValueError):
+                self.errors[name] = _(
+                    "The file %(name)s is not valid base64.", name=item["filename"][:100]
+                )
+                return []
+            files.append(FileStorage(stream=io.BytesIO(data), filename=item["filename"][:300]))
+        return files
+
+    def check(self) -> None:
+        if self.errors:
+            raise InvalidInput(self.errors)
+
+
+def query_datetime(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip().replace(" ", "+"))
+    except ValueError:
+        raise InvalidInput(
+            {name: _("Give a date and time in ISO 8601, e.g. 2025-01-31T14:00:00Z.")}
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def query_int(name: str, default: int, *, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidInput(
+            {name: _("Give a whole number from %(low)s to %(high)s.", low=low, high=high)}
+        )
+    return int(raw)
