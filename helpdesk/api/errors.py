@@ -97,6 +97,21 @@ def _problem_for(exc: DomainError):
     return response
 
 
+JSON_TYPES = ("application/json", "application/problem+json")
+
+
+@bp.after_request
+def escape_markup(response):
+    """Escape <, > and & inside JSON strings: data never reads as markup, even if mis-sniffed."""
+    if response.mimetype in JSON_TYPES and not response.direct_passthrough:
+        data = response.get_data()
+        if b"<" in data or b">" in data or b"&" in data:
+            response.set_data(
+                data.replace(b"&", b"\\u0026").replace(b"<", b"\\u003c").replace(b">", b"\\u003e")
+            )
+    return response
+
+
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError):
     from ..notifications.services import take_queued_ids

@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 
 from flask import request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
+from ..core.errors import ValidationError
 from .errors import InvalidInput, MalformedJson, UnsupportedMediaType
 
 MAX_ATTACHMENTS = 10
@@ -153,8 +155,8 @@ def query_datetime(name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.strip().replace(" ", "+"))
     except ValueError:
-        raise InvalidInput(
-            {name: _("Give a date and time in ISO 8601, e.g. 2025-01-31T14:00:00Z.")}
+        raise ValidationError(
+            _l("Give a date and time in ISO 8601, e.g. 2025-01-31T14:00:00Z."), field=name
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -166,7 +168,7 @@ def query_int(name: str, default: int, *, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise InvalidInput(
-            {name: _("Give a whole number from %(low)s to %(high)s.", low=low, high=high)}
+        raise ValidationError(
+            _l("Give a whole number from %(low)s to %(high)s."), field=name, low=low, high=high
         )
     return int(raw)
