@@ -151,12 +151,13 @@ class RuleForm(_Conditions):
     keywords = StringField(
         _l("Keywords (comma-separated, any of them)"), validators=[Optional(), Length(max=500)]
     )
-    key_account = SelectField(_l("Key account"), choices=KEY_ACCOUNT_CHOICES)
+    key_account = SelectField(_l("Key account"), choices=[])
     department_id = SelectField(_l("Send to department"), choices=[], validators=[InputRequired()])
     priority = SelectField(_l("Set priority"), choices=[], validators=[Optional()])
     agent_id = SelectField(_l("Assign to agent"), choices=[], validators=[Optional()])
 
     def fill_outcomes(self, departments, staff) -> None:
+        self.key_account.choices = list(KEY_ACCOUNT_CHOICES)
         self.department_id.choices = [("", _l("Choose…"))] + [
             (str(d.id), d.name) for d in departments
         ]
