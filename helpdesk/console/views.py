@@ -1,5 +1,9 @@
-"""The console surface's views."""
+"""The console surface's views: queues, the ticket workspace, phone registration, customers.
 
-from flask import Blueprint
+Each page group lives in its own module; importing them here registers their routes on `bp`.
+"""
 
-bp = Blueprint("console", __name__)
+from . import customers, phone, queue, workspace  # noqa: F401 - registers the routes
+from .blueprint import bp
+
+__all__ = ["bp"]

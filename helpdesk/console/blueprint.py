@@ -1,0 +1,47 @@
+"""The console blueprint and what every console view shares: staff-only access, ticket loading."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort
+from flask_login import current_user
+
+from ..accounts.models import Department
+from ..core.permissions import can_work_ticket, is_admin, is_staff
+from ..extensions import db, login_manager
+from ..tickets.models import Ticket
+from ..tickets.queries import ticket_with_thread
+from ..tickets.services import get_ticket_by_protocol
+
+bp = Blueprint("console", __name__)
+
+
+@bp.before_request
+def require_staff():
+    """Anonymous → the login page (or 401 for JSON); customers → 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not is_staff(current_user):
+        abort(403)
+    return None
+
+
+def load_workable_ticket(protocol: str, *, full: bool = False) -> Ticket:
+    """Load by protocol (400 wrong check digit, 404 unknown), then check-or-403."""
+    ticket = get_ticket_by_protocol(protocol)
+    if not can_work_ticket(current_user, ticket):
+        abort(403)
+    if full:
+        ticket = ticket_with_thread(ticket.id)
+    return ticket
+
+
+def visible_departments(user) -> list[Department]:
+    """Departments the user may filter on: all active ones for an admin, else their own."""
+    if is_admin(user):
+        return list(
+            db.session.scalars(
+                sa.select(Department).where(Department.active.is_(True)).order_by(Department.name)
+            )
+        )
+    return list(user.departments)

@@ -1,0 +1,107 @@
+"""One translated sentence per ticket event, for the workspace's history panel."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..tickets.models import (
+    CHANNEL_LABELS,
+    KIND_LABELS,
+    PRIORITY_LABELS,
+    PRIORITY_VALUES,
+    STATUS_LABELS,
+    TicketEvent,
+)
+
+FIELD_LABELS = {
+    "kind": _l("kind"),
+    "subject": _l("subject"),
+    "description": _l("description"),
+    "remedy": _l("remedy sought"),
+    "category_id": _l("category"),
+    "status": _l("status"),
+    "priority": _l("priority"),
+    "assignee": _l("assignee"),
+    "department": _l("department"),
+}
+CUSTOMER_ACTIONS = ("customer_replied", "verdict", "rated")
+
+
+def _label(mapping, value) -> str:
+    if value is None:
+        return "—"
+    return str(mapping.get(value, value))
+
+
+def _priority(value) -> str:
+    return _label(PRIORITY_LABELS, PRIORITY_VALUES.get(value)) if value else "—"
+
+
+def actor_name(event: TicketEvent) -> str:
+    if event.actor is not None:
+        return event.actor.name
+    return _("The customer") if event.action in CUSTOMER_ACTIONS else _("The system")
+
+
+def describe_event(event: TicketEvent) -> str:
+    """A sentence such as "Ana changed the status from New to Open."."""
+    who = actor_name(event)
+    old, new, action = event.old_value, event.new_value, event.action
+    if action == "created":
+        return _(
+            "%(who)s registered the demand (channel: %(channel)s).",
+            who=who,
+            channel=_label(CHANNEL_LABELS, new),
+        )
+    if action == "routed":
+        return _("Routed to %(department)s.", department=new or "—")
+    if action == "assigned":
+        if new is None:
+            return _("%(who)s removed the assignee (was %(old)s).", who=who, old=old or "—")
+        if old:
+            return _("%(who)s reassigned it from %(old)s to %(new)s.", who=who, old=old, new=new)
+        return _("%(who)s assigned it to %(new)s.", who=who, new=new)
+    if action == "updated":
+        field = str(FIELD_LABELS.get(event.field, event.field or ""))
+        if event.field == "kind":
+            return _(
+                "%(who)s changed the kind from %(old)s to %(new)s.",
+                who=who,
+                old=_label(KIND_LABELS, old),
+                new=_label(KIND_LABELS, new),
+            )
+        return _("%(who)s changed the %(field)s.", who=who, field=field)
+    if action == "note":
+        return _("%(who)s added an internal note.", who=who)
+    if action == "answered":
+        return _("%(who)s answered the customer.", who=who)
+    if action == "customer_replied":
+        return _(
+            "%(who)s replied (channel: %(channel)s).", who=who, channel=_label(CHANNEL_LABELS, new)
+        )
+    if action == "status":
+        return _(
+            "%(who)s changed the status from %(old)s to %(new)s.",
+            who=who,
+            old=_label(STATUS_LABELS, old),
+            new=_label(STATUS_LABELS, new),
+        )
+    if action == "priority":
+        return _(
+            "%(who)s changed the priority from %(old)s to %(new)s.",
+            who=who,
+            old=_priority(old),
+            new=_priority(new),
+        )
+    if action == "transferred":
+        return _(
+            "%(who)s transferred it from %(old)s to %(new)s.", who=who, old=old or "—", new=new
+        )
+    if action == "verdict":
+        if new == "resolved":
+            return _("%(who)s said the demand was resolved.", who=who)
+        return _("%(who)s said the demand was not resolved.", who=who)
+    if action == "rated":
+        return _("%(who)s rated the service %(n)s out of 5.", who=who, n=new or "—")
+    return _("%(who)s: %(action)s.", who=who, action=action)

@@ -1,0 +1,182 @@
+"""Phone registration: find (or create) the caller, issue the protocol at once, then complete it.
+
+Step 1 GET /console/phone: search the caller by phone, email or document; or a new-caller form.
+Step 2 POST /console/phone/start: register a placeholder demand assigned to the agent and commit,
+so the protocol exists before the conversation goes on; GET /console/phone/<protocol> shows it
+huge with the details form, whose POST completes (and routes, or resolves) the demand.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..core.errors import DomainError
+from ..core.permissions import can_work_ticket
+from ..core.unit import commit
+from ..customers.models import Customer
+from ..customers.services import create_customer, find_customers, format_phone
+from ..extensions import db
+from ..tickets import services
+from ..tickets.queries import TicketFilter, ticket_page
+from .blueprint import bp, load_workable_ticket
+from .forms import CallerSearchForm, NewCallerForm, PhoneDetailsForm, StartCallForm
+from .workspace import fill_details
+
+
+def _field_error(form, exc: DomainError) -> None:
+    if exc.field and exc.field in form:
+        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+def _start(customer: Customer):
+    return services.register_ticket(
+        actor=current_user,
+        customer=customer,
+        channel="phone",
+        kind="request",
+        subject=_("Phone call in progress"),
+        route=False,
+        assignee=current_user,
+    )
+
+
+def _render_search(search: CallerSearchForm, new_form: NewCallerForm, status: int = 200):
+    matches, open_demands, searched = [], defaultdict(list), False
+    if search.q.data and search.validate():
+        searched = True
+        try:
+            matches = find_customers(**{search.by.data: search.q.data})
+        except DomainError as exc:
+            search.q.errors = [*search.q.errors, str(exc)]
+        if matches:
+            page = ticket_page(
+                TicketFilter(customer_ids=[c.id for c in matches]), sort="newest", limit=100
+            )
+            for t in page.items:
+                open_demands[t.customer_id].append(t)
+    return (
+        render_template(
+            "console/phone.html",
+            search=search,
+            new_form=new_form,
+            start_form=StartCallForm(),
+            matches=matches,
+            open_demands=open_demands,
+            searched=searched,
+            format_phone=format_phone,
+        ),
+        status,
+    )
+
+
+@bp.route("/phone", methods=["GET", "POST"])
+def phone():
+    search = CallerSearchForm(request.args)
+    new_form = NewCallerForm()
+    if request.method == "POST":
+        if not new_form.validate_on_submit():
+            if new_form.csrf_token.errors:
+                abort(400)
+            return _render_search(search, new_form, 400)
+        try:
+            customer = create_customer(
+                name=new_form.name.data,
+                phone=new_form.phone.data or None,
+                email=new_form.email.data or None,
+                document=new_form.document.data or None,
+            )
+            ticket = _start(customer)
+        except DomainError as exc:
+            db.session.rollback()
+            _field_error(new_form, exc)
+            return _render_search(search, new_form, 400)
+        commit()
+        return redirect(url_for("console.phone_call", protocol=ticket.protocol))
+    if not new_form.phone.data and search.by.data == "phone" and search.q.data:
+        new_form.phone.data = search.q.data
+    return _render_search(search, new_form)
+
+
+@bp.post("/phone/start")
+def phone_start():
+    form = StartCallForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        abort(400)
+    customer = db.session.get(Customer, form.customer_id.data)
+    if customer is None:
+        abort(404)
+    try:
+        ticket = _start(customer)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("console.phone"))
+    commit()
+    return redirect(url_for("console.phone_call", protocol=ticket.protocol))
+
+
+@bp.route("/phone/<protocol>", methods=["GET", "POST"])
+def phone_call(protocol: str):
+    if protocol == "start":  # GET on the POST-only /phone/start lands here
+        abort(405, valid_methods=["POST"])
+    ticket = load_workable_ticket(protocol)
+    form = fill_details(PhoneDetailsForm(), ticket)
+    if request.method == "GET":
+        form.kind.data = ticket.kind
+        if ticket.subject == _("Phone call in progress"):
+            form.subject.data = ""
+    elif form.validate_on_submit():
+        resolved = bool(form.resolved_in_call.data)
+        try:
+            services.update_details(
+                ticket,
+                current_user,
+                kind=form.kind.data,
+                subject=form.subject.data,
+                description=form.description.data or "",
+                remedy=form.remedy.data or "",
+                category_id=form.category_id,
+                reroute=not resolved,
+            )
+            if resolved:
+                services.add_message(
+                    ticket,
+                    current_user,
+                    form.resolution.data,
+                    channel="phone",
+                    new_status="resolved",
+                )
+        except DomainError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            commit()
+            if not can_work_ticket(current_user, ticket):  # routed away from the agent
+                flash(
+                    _(
+                        "Demand %(protocol)s registered and routed to %(department)s.",
+                        protocol=ticket.protocol,
+                        department=ticket.department.name,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("console.phone"))
+            flash(
+                _("Demand %(protocol)s resolved during the call.", protocol=ticket.protocol)
+                if resolved
+                else _("Demand %(protocol)s registered and routed.", protocol=ticket.protocol),
+                "success",
+            )
+            return redirect(url_for("console.ticket", protocol=ticket.protocol))
+    elif form.csrf_token.errors:
+        abort(400)
+    status = 400 if request.method == "POST" else 200
+    return render_template("console/phone_call.html", ticket=ticket, form=form), status

@@ -1,0 +1,280 @@
+"""The ticket workspace: everything about one demand, and one small POST form per action.
+
+Each action: load-or-404, check-or-403, validate its form, call one service, commit, flash,
+redirect back. A DomainError rolls back and is flashed, so nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.models import Department, User
+from ..core.errors import DomainError
+from ..core.permissions import can_download_attachment, staff_department_ids
+from ..core.unit import commit
+from ..customers.documents import format_document
+from ..customers.services import format_phone
+from ..extensions import db
+from ..tickets import services
+from ..tickets.attachments import path_of
+from ..tickets.models import STATUS_LABELS, Attachment, Category, Ticket
+from ..tickets.queries import TicketFilter, ticket_page
+from ..tickets.services import ALLOWED_TRANSITIONS
+from .blueprint import bp, load_workable_ticket
+from .forms import (
+    AssignForm,
+    DetailsForm,
+    NoteForm,
+    PriorityForm,
+    ReplyForm,
+    StatusForm,
+    TransferForm,
+    opts,
+)
+from .history import describe_event
+
+log = logging.getLogger(__name__)
+
+UNASSIGN = "none"
+
+
+def category_choices():
+    categories = db.session.scalars(
+        sa.select(Category)
+        .where(Category.active.is_(True))
+        .order_by(Category.position, Category.name)
+    )
+    from flask_babel import get_locale
+
+    locale = str(get_locale())
+    return opts([("", _("— none —"))] + [(str(c.id), c.label(locale)) for c in categories])
+
+
+def fill_details(form: DetailsForm, ticket: Ticket | None = None) -> DetailsForm:
+    form.category.choices = category_choices()
+    if ticket is not None and request.method == "GET":
+        form.kind.data = ticket.kind
+        form.category.data = str(ticket.category_id) if ticket.category_id else ""
+        form.subject.data = ticket.subject
+        form.description.data = ticket.description
+        form.remedy.data = ticket.remedy
+    return form
+
+
+def fill_assign(form: AssignForm, ticket: Ticket) -> AssignForm:
+    members = [m for m in ticket.department.members if m.active and m.is_staff]
+    choices = [
+        (UNASSIGN, _("— Unassigned —")),
+        (str(current_user.id), _("Me (%(name)s)", name=current_user.name)),
+    ]
+    choices += [(str(m.id), m.name) for m in members if m.id != current_user.id]
+    form.assignee.choices = opts(choices)
+    if request.method == "GET":
+        form.assignee.data = str(ticket.assignee_id) if ticket.assignee_id else UNASSIGN
+    return form
+
+
+def fill_transfer(form: TransferForm, ticket: Ticket) -> TransferForm:
+    departments = db.session.scalars(
+        sa.select(Department)
+        .where(Department.active.is_(True), Department.id != ticket.department_id)
+        .order_by(Department.name)
+    )
+    form.department.choices = opts((d.id, d.name) for d in departments)
+    return form
+
+
+def fill_status(form: StatusForm, ticket: Ticket) -> StatusForm:
+    allowed = sorted(ALLOWED_TRANSITIONS.get(ticket.status, ()), key=list(STATUS_LABELS).index)
+    form.status.choices = opts((s, STATUS_LABELS[s]) for s in allowed)
+    return form
+
+
+def _back(ticket: Ticket, anchor: str | None = None):
+    return redirect(url_for("console.ticket", protocol=ticket.protocol, _anchor=anchor))
+
+
+def _flash_form_errors(form) -> None:
+    for field in form:
+        for error in field.errors:
+            label = field.label.text if field.type != "CSRFTokenField" else ""
+            flash(_("%(field)s: %(error)s", field=label, error=error) if label else error, "error")
+
+
+def _run(ticket: Ticket, form, action, success: str, anchor: str | None = None):
+    """Validate, call the service, commit once, flash; on DomainError roll back and flash."""
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        _flash_form_errors(form)
+        return _back(ticket, anchor)
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(ticket, anchor)
+    commit()
+    flash(success, "success")
+    return _back(ticket, anchor)
+
+
+@bp.get("/tickets/<protocol>")
+def ticket(protocol: str):
+    ticket = load_workable_ticket(protocol, full=True)
+    actor_ids = {e.actor_id for e in ticket.events if e.actor_id}
+    if actor_ids:  # one query for every actor of the history (the identity map does the rest)
+        list(db.session.scalars(sa.select(User).where(User.id.in_(actor_ids))))
+    other = ticket_page(
+        TicketFilter(
+            statuses=(),
+            customer_id=ticket.customer_id,
+            department_ids=staff_department_ids(current_user),
+            extra=[Ticket.id != ticket.id],
+        ),
+        sort="newest",
+        limit=10,
+        eager=False,
+    )
+    customer = ticket.customer
+    return render_template(
+        "console/ticket.html",
+        ticket=ticket,
+        customer=customer,
+        phones=[format_phone(p.number) for p in customer.phones],
+        document=format_document(customer.document) if customer.document else None,
+        other_demands=other.items,
+        history=[(e, describe_event(e)) for e in ticket.events],
+        reply_form=ReplyForm(),
+        note_form=NoteForm(),
+        assign_form=fill_assign(AssignForm(), ticket),
+        transfer_form=fill_transfer(TransferForm(), ticket),
+        priority_form=PriorityForm(priority=ticket.priority),
+        status_form=fill_status(StatusForm(), ticket),
+        details_form=fill_details(DetailsForm(), ticket),
+    )
+
+
+@bp.post("/tickets/<protocol>/reply")
+def reply(protocol: str):
+    ticket = load_workable_ticket(protocol)
+    form = ReplyForm()
+
+    def act():
+        services.add_message(
+            ticket,
+            current_user,
+            form.body.data,
+            channel="web",
+            attachments=request.files.getlist("attachments"),
+            new_status=form.status_after.data,
+        )
+
+    return _run(ticket, form, act, _("Your answer was sent to the customer."), "thread-end")
+
+
+@bp.post("/tickets/<protocol>/note")
+def note(protocol: str):
+    ticket = load_workable_ticket(protocol)
+    form = NoteForm()
+
+    def act():
+        services.add_message(ticket, current_user, form.body.data, internal=True)
+
+    return _run(ticket, form, act, _("Internal note added."), "thread-end")
+
+
+@bp.post("/tickets/<protocol>/assign")
+def assign(protocol: str):
+    ticket = load_workable_ticket(protocol)
+    form = fill_assign(AssignForm(), ticket)
+
+    def act():
+        value = form.assignee.data
+        assignee = None if value == UNASSIGN else db.session.get(User, int(value))
+        services.assign_ticket(ticket, current_user, assignee)
+
+    return _run(ticket, form, act, _("Assignment saved."))
+
+
+@bp.post("/tickets/<protocol>/transfer")
+def transfer(protocol: str):
+    ticket = load_workable_ticket(protocol)
+    form = fill_transfer(TransferForm(), ticket)
+
+    def act():
+        department = db.session.get(Department, form.department.data)
+        services.transfer_ticket(ticket, current_user, department, form.reason.data)
+
+    return _run(ticket, form, act, _("Demand transferred."))
+
+
+@bp.post("/tickets/<protocol>/priority")
+def priority(protocol: str):
+    ticket = load_workable_ticket(protocol)
+    form = PriorityForm()
+
+    def act():
+        services.change_priority(ticket, current_user, form.priority.data)
+
+    return _run(ticket, form, act, _("Priority changed."))
+
+
+@bp.post("/tickets/<protocol>/status")
+def status(protocol: str):
+    ticket = load_workable_ticket(protocol)
+    form = fill_status(StatusForm(), ticket)
+
+    def act():
+        services.change_status(
+            ticket,
+            current_user,
+            form.status.data,
+            outcome=(form.outcome.data or "").strip() or None,
+        )
+
+    return _run(ticket, form, act, _("Status changed."))
+
+
+@bp.post("/tickets/<protocol>/details")
+def details(protocol: str):
+    ticket = load_workable_ticket(protocol)
+    form = fill_details(DetailsForm(), ticket)
+
+    def act():
+        services.update_details(
+            ticket,
+            current_user,
+            kind=form.kind.data,
+            subject=form.subject.data,
+            description=form.description.data or "",
+            remedy=form.remedy.data or "",
+            category_id=form.category_id,
+            reroute=form.reroute.data,
+        )
+
+    return _run(ticket, form, act, _("Details saved."))
+
+
+@bp.get("/tickets/<protocol>/attachments/<int:attachment_id>")
+def attachment(protocol: str, attachment_id: int):
+    ticket = load_workable_ticket(protocol)
+    item = db.session.get(Attachment, attachment_id)
+    if item is None or item.ticket_id != ticket.id:
+        abort(404)
+    if not can_download_attachment(current_user, item):
+        abort(403)
+    path = path_of(item)
+    if not path.is_file():
+        log.warning("attachment %s missing on disk", item.id)
+        abort(404)
+    response = send_file(
+        path, mimetype=item.content_type, as_attachment=True, download_name=item.filename
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
