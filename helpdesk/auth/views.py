@@ -8,7 +8,9 @@ import logging
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -70,12 +72,18 @@ def home_for(user) -> str:
     return url_for("portal.my_demands")
 
 
-def start_session(user) -> None:
-    """A fresh session for a fresh login (no fixation); the chosen language survives."""
+def reset_session() -> None:
+    """Drop everything in the session (and this request's cached CSRF token); keep the language."""
     locale = session.get("locale")
     session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     if locale:
         session["locale"] = locale
+
+
+def start_session(user) -> None:
+    """A fresh session for a fresh login (no fixation)."""
+    reset_session()
     login_user(user)
 
 
@@ -117,10 +125,7 @@ def login():
 @bp.post("/logout")
 def logout():
     logout_user()
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+    reset_session()
     flash(_("You signed out."), "success")
     return redirect(url_for("portal.home"))
 
@@ -190,8 +195,6 @@ def resend_verification():
 
 @bp.get("/check-email")
 def check_email():
-    from flask import current_app
-
     reason = request.args.get("reason", "signup")
     if reason not in CHECK_EMAIL_REASONS:
         abort(404)

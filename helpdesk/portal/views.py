@@ -30,10 +30,10 @@ from flask_login import current_user, login_required
 
 from ..accounts.services import customer_record_for
 from ..auth.forms import GuestAccessForm, add_domain_error
-from ..core.errors import DomainError, NotAllowed, ValidationError
+from ..core.errors import DomainError, NotAllowed, ProtocolNotFound, ValidationError
 from ..core.permissions import can_download_attachment, can_view_ticket, is_staff
 from ..core.unit import commit
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..tickets import services as tickets
 from ..tickets.attachments import path_of
 from ..tickets.models import KINDS, Attachment, Category, Ticket
@@ -77,10 +77,21 @@ def _customer_record(user):
 def load_ticket(protocol: str, *, act: bool = False) -> Ticket:
     """Load by protocol (wrong check digit: 400, unknown: 404) and check the viewer, or 404.
 
+    Someone not signed in (and without a guest link for it) is sent to sign in, whatever the
+    number, so that the links in our emails work and nothing reveals which numbers exist.
+
     With act=True the viewer must be the customer or a guest: staff answer in the console.
     """
-    ticket = tickets.get_ticket_by_protocol(protocol)
+    signed_in = current_user.is_authenticated
+    try:
+        ticket = tickets.get_ticket_by_protocol(protocol)
+    except ProtocolNotFound:
+        if not signed_in:  # the same for every number: sign in first
+            abort(login_manager.unauthorized())
+        raise
     if not can_view_ticket(current_user, ticket, guest_ticket_ids()):
+        if not signed_in:
+            abort(login_manager.unauthorized())
         abort(404)
     if act and is_staff(current_user) and ticket.id not in guest_ticket_ids():
         abort(403)
