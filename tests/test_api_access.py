@@ -1,0 +1,239 @@
+"""Permission matrix: every /api/v1 endpoint and method for every kind of principal.
+
+Customer A owns ticket A (department X); customer B owns ticket B (department Y). Agents see their
+departments, the supervisor is in X, the admin sees everything. Out-of-scope tickets are 404.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import test_api_support as support
+from tests.test_api_support import API, headers
+
+cast = support.cast
+token_for = support.token_for
+
+WHO = ("anonymous", "customer_a", "customer_b", "agent_x", "agent_y", "supervisor", "admin")
+
+
+def _row(*codes):
+    return dict(zip(WHO, codes, strict=True))
+
+
+STAFF_READ = _row(401, 403, 403, 200, 200, 200, 200)
+ADMIN_ONLY = _row(401, 403, 403, 403, 403, 403, 200)
+ADMIN_CREATE = _row(401, 403, 403, 403, 403, 403, 201)
+TICKET_A_READ = _row(401, 200, 404, 200, 404, 200, 200)
+PUBLIC = _row(200, 200, 200, 200, 200, 200, 200)
+
+
+def _ticket_body(who):
+    body = {"kind": "request", "subject": "Segunda via", "channel": "phone"}
+    if who not in ("customer_a", "customer_b"):
+        body["customer"] = {"name": "Carla", "email": "carla@example.com"}
+    return body
+
+
+# (method, rule as registered, path builder, body builder, expected codes)
+MATRIX = [
+    ("GET", "/tickets", lambda c: "/tickets", None, _row(401, 200, 200, 200, 200, 200, 200)),
+    (
+        "POST",
+        "/tickets",
+        lambda c: "/tickets",
+        _ticket_body,
+        _row(401, 201, 201, 201, 201, 201, 201),
+    ),
+    (
+        "GET",
+        "/tickets/<protocol>",
+        lambda c: f"/tickets/{c.ticket_a.protocol}",
+        None,
+        TICKET_A_READ,
+    ),
+    (
+        "PATCH",
+        "/tickets/<protocol>",
+        lambda c: f"/tickets/{c.ticket_a.protocol}",
+        lambda who: {"priority": "high"},
+        _row(401, 403, 403, 200, 404, 200, 200),
+    ),
+    (
+        "GET",
+        "/tickets/<protocol>/messages",
+        lambda c: f"/tickets/{c.ticket_a.protocol}/messages",
+        None,
+        TICKET_A_READ,
+    ),
+    (
+        "POST",
+        "/tickets/<protocol>/messages",
+        lambda c: f"/tickets/{c.ticket_a.protocol}/messages",
+        lambda who: {"body": "Alguma novidade?"},
+        _row(401, 201, 404, 201, 404, 201, 201),
+    ),
+    (
+        "GET",
+        "/tickets/<protocol>/events",
+        lambda c: f"/tickets/{c.ticket_a.protocol}/events",
+        None,
+        TICKET_A_READ,
+    ),
+    ("GET", "/customers", lambda c: "/customers?email=ana@example.com", None, STAFF_READ),
+    ("GET", "/departments", lambda c: "/departments", None, STAFF_READ),
+    (
+        "POST",
+        "/departments",
+        lambda c: "/departments",
+        lambda w: {"name": "Ouvidoria"},
+        ADMIN_CREATE,
+    ),
+    ("GET", "/categories", lambda c: "/categories", None, STAFF_READ),
+    ("POST", "/categories", lambda c: "/categories", lambda w: {"name": "Billing"}, ADMIN_CREATE),
+    ("GET", "/routing-rules", lambda c: "/routing-rules", None, ADMIN_ONLY),
+    (
+        "POST",
+        "/routing-rules",
+        lambda c: "/routing-rules",
+        lambda w: {"name": "Fatura", "keywords": "fatura", "department": "Department Y"},
+        ADMIN_CREATE,
+    ),
+    (
+        "PATCH",
+        "/routing-rules/<int:rule_id>",
+        lambda c: f"/routing-rules/{c.rule.id}",
+        lambda w: {"active": False},
+        ADMIN_ONLY,
+    ),
+    ("GET", "/openapi.json", lambda c: "/openapi.json", None, PUBLIC),
+    ("GET", "/docs", lambda c: "/docs", None, PUBLIC),
+]
+
+
+@pytest.fixture
+def full_cast(cast, db):
+    from helpdesk.routing.services import create_rule
+
+    cast.rule = create_rule(name="Regra", keywords="zzz", department_id=cast.dept_y.id)
+    db.session.commit()
+    return cast
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize(
+    ("method", "rule", "path", "body", "expected"),
+    MATRIX,
+    ids=[f"{m} {r}" for m, r, *_ in MATRIX],
+)
+def test_permission_matrix(client, full_cast, who, method, rule, path, body, expected):
+    response = client.open(
+        API + path(full_cast),
+        method=method,
+        headers=headers(full_cast, who),
+        json=body(who) if body else None,
+    )
+    assert response.status_code == expected[who], response.get_data(as_text=True)
+    if response.status_code >= 400:
+        assert response.mimetype == "application/problem+json"
+
+
+def test_matrix_covers_every_api_route(app):
+    covered = {(method, API + rule) for method, rule, *_ in MATRIX}
+    registered = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(API)
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert registered == covered
+
+
+@pytest.mark.parametrize(
+    ("who", "visible"),
+    [
+        ("customer_a", {"a"}),
+        ("customer_b", {"b"}),
+        ("agent_x", {"a"}),
+        ("agent_y", {"b"}),
+        ("supervisor", {"a"}),
+        ("admin", {"a", "b"}),
+    ],
+)
+def test_list_is_scoped(client, cast, who, visible):
+    protocols = {"a": cast.ticket_a.protocol, "b": cast.ticket_b.protocol}
+    items = client.get(f"{API}/tickets", headers=headers(cast, who)).get_json()["items"]
+    assert {i["protocol"] for i in items} == {protocols[k] for k in visible}
+
+
+def test_agent_sees_ticket_assigned_to_them_in_another_department(client, db, cast):
+    support.move_ticket(db, cast.ticket_b, cast.dept_y, assignee=cast.agent_x)
+    items = client.get(f"{API}/tickets", headers=headers(cast, "agent_x")).get_json()["items"]
+    assert cast.ticket_b.protocol in {i["protocol"] for i in items}
+    response = client.get(
+        f"{API}/tickets/{cast.ticket_b.protocol}", headers=headers(cast, "agent_x")
+    )
+    assert response.status_code == 200
+
+
+def test_out_of_scope_is_indistinguishable_from_unknown(client, cast):
+    foreign = client.get(
+        f"{API}/tickets/{cast.ticket_b.protocol}", headers=headers(cast, "customer_a")
+    )
+    unknown = client.get(
+        f"{API}/tickets/{support.unknown_protocol()}", headers=headers(cast, "customer_a")
+    )
+    assert foreign.status_code == unknown.status_code == 404
+    assert (
+        foreign.get_json()["type"] == unknown.get_json()["type"] == "/problems/protocol-not-found"
+    )
+
+
+def test_customer_filters_cannot_widen_scope(client, cast):
+    response = client.get(
+        f"{API}/tickets?customer_email=bruno@example.com&department=Department Y",
+        headers=headers(cast, "customer_a"),
+    )
+    assert response.status_code == 200
+    assert response.get_json()["items"] == []
+
+
+def test_internal_notes_and_events_hidden_from_customers(client, cast):
+    protocol = cast.ticket_a.protocol
+    note = client.post(
+        f"{API}/tickets/{protocol}/messages",
+        json={"body": "Cliente recorrente, cuidado", "internal": True},
+        headers=headers(cast, "agent_x"),
+    )
+    assert note.status_code == 201
+    staff_msgs = client.get(f"{API}/tickets/{protocol}/messages", headers=headers(cast, "agent_x"))
+    cust_msgs = client.get(
+        f"{API}/tickets/{protocol}/messages", headers=headers(cast, "customer_a")
+    )
+    assert any(m["internal"] for m in staff_msgs.get_json()["items"])
+    assert not any(m["internal"] for m in cust_msgs.get_json()["items"])
+    assert "cuidado" not in cust_msgs.get_data(as_text=True)
+    staff_events = client.get(f"{API}/tickets/{protocol}/events", headers=headers(cast, "agent_x"))
+    cust_events = client.get(
+        f"{API}/tickets/{protocol}/events", headers=headers(cast, "customer_a")
+    )
+    assert any(not e["public"] for e in staff_events.get_json()["items"])
+    assert cust_events.get_json()["items"]
+    assert all(e["public"] for e in cust_events.get_json()["items"])
+
+
+def test_customer_cannot_write_internal_note(client, cast):
+    response = client.post(
+        f"{API}/tickets/{cast.ticket_a.protocol}/messages",
+        json={"body": "psst", "internal": True},
+        headers=headers(cast, "customer_a"),
+    )
+    support.assert_problem(response, 403)
+
+
+def test_customer_view_hides_staff_details(client, cast):
+    body = client.get(
+        f"{API}/tickets/{cast.ticket_a.protocol}", headers=headers(cast, "customer_a")
+    ).get_json()
+    assert "document" not in body["customer"]
+    assert body["assignee"] is None or "email" not in body["assignee"]
