@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from flask import g
+from flask import g, request_started
 from werkzeug.datastructures import FileStorage
 
 from helpdesk.core.unit import commit
@@ -37,7 +37,8 @@ __all__ = [
 
 @pytest.fixture(autouse=True)
 def console_app_shims(app):
-    """Let pages extending base.html render before every sibling blueprint exists."""
+    """Let pages extending base.html render before every sibling blueprint exists, and load the
+    logged-in user afresh on every request, as in production."""
     if not getattr(app, "_console_shim", False):
 
         def placeholder(error, endpoint, values):
@@ -47,7 +48,15 @@ def console_app_shims(app):
 
         app.url_build_error_handlers.append(placeholder)
         app._console_shim = True
+
+    def fresh_user(sender, **extra):
+        # the test's app context (and so `g`) is shared with the client's requests: without
+        # this, a user cached while setting up data would leak into the next request
+        g.pop("_login_user", None)
+
+    request_started.connect(fresh_user, app)
     yield
+    request_started.disconnect(fresh_user, app)
 
 
 def login_as(client, app, user):

@@ -10,8 +10,9 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
+from babel.dates import format_timedelta
 from flask import abort, current_app, render_template, request, url_for
-from flask_babel import format_timedelta
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -46,7 +47,7 @@ def age(value) -> str:
     if value is None:
         return ""
     delta = max(now() - as_utc(value), timedelta(0))
-    return format_timedelta(delta, format="narrow", threshold=1.5)
+    return format_timedelta(delta, format="narrow", threshold=1.5, locale=get_locale())
 
 
 def _choice(name: str, allowed) -> str | None:
