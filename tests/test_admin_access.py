@@ -1,4 +1,5 @@
 """Who may use the admin pages: the permission matrix over every route, methods, CSRF, escaping."""
+# ruff: noqa: F811 - pytest fixtures imported from test_admin_support are parameters here
 
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 - `admin_client(user)` gives a test client signed in as `user` (the Flask-Login session keys set
   directly, so these tests do not depend on the sign-in pages).
-- The clients forget the cached `g._login_user` before each request: conftest's `db` fixture keeps
+- The clients forget the cached `g._login_user` and `g.csrf_token` before each request: conftest's `db` fixture keeps
   one app context open for the whole test, and Flask reuses it for the client's requests, so
-  without this a second client would see the first client's user.
+  without this a second client would see the first client's user (and CSRF token).
 - Endpoints of other surfaces that base.html links to may not exist while they are being built;
   a URL build error for them renders a placeholder path instead of a 500, only during these tests.
 """
@@ -18,14 +18,18 @@ import sqlalchemy as sa
 from flask import g
 from flask.testing import FlaskClient
 
+PER_REQUEST_G = ("_login_user", "csrf_token")  # Flask-Login's user, Flask-WTF's token
+
 
 class FreshUserClient(FlaskClient):
     def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
+        for name in PER_REQUEST_G:
+            g.pop(name, None)
         try:
             return super().open(*args, **kwargs)
         finally:
-            g.pop("_login_user", None)
+            for name in PER_REQUEST_G:
+                g.pop(name, None)
 
 
 @pytest.fixture(autouse=True)
