@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..core.errors import InvalidProtocol
@@ -50,8 +57,11 @@ PASSWORD_LENGTH = Length(
 )
 
 
-def _language_choices() -> list[tuple[str, str]]:
-    return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
+def _language_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice(code, LANGUAGE_NAMES.get(code, code))
+        for code in current_app.config["LANGUAGES"]
+    ]
 
 
 class LoginForm(FlaskForm):
@@ -101,8 +111,8 @@ class ProfileForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.language.choices = _language_choices()
         default = current_app.config["BABEL_DEFAULT_TIMEZONE"]
-        self.timezone.choices = [("", _l("Default (%(zone)s)", zone=default))] + [
-            (zone, zone.replace("_", " ")) for zone in COMMON_TIMEZONES
+        self.timezone.choices = [SelectChoice("", _l("Default (%(zone)s)", zone=default))] + [
+            SelectChoice(zone, zone.replace("_", " ")) for zone in COMMON_TIMEZONES
         ]
 
     def validate_timezone(self, field) -> None:

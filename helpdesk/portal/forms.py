@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from ..tickets.models import KIND_LABELS, KINDS
@@ -29,7 +36,7 @@ def optional_int(value):
 class DemandForm(FlaskForm):
     kind = RadioField(
         _l("What kind of demand is it?"),
-        choices=[(k, KIND_LABELS[k]) for k in KINDS],
+        choices=[SelectChoice(k, KIND_LABELS[k]) for k in KINDS],
         validators=[InputRequired(message=_l("Please choose the kind of demand."))],
     )
     category = SelectField(_l("Subject area"), coerce=optional_int, validators=[Optional()])
@@ -51,8 +58,8 @@ class DemandForm(FlaskForm):
     attachments = MultipleFileField(_l("Attach files (optional)"))
 
     def set_categories(self, categories, locale: str) -> None:
-        self.category.choices = [("", _l("I am not sure"))] + [
-            (c.id, c.label(locale)) for c in categories
+        self.category.choices = [SelectChoice("", _l("I am not sure"))] + [
+            SelectChoice(c.id, c.label(locale)) for c in categories
         ]
 
 
@@ -66,12 +73,15 @@ class ReplyForm(FlaskForm):
 class VerdictForm(FlaskForm):
     resolved = RadioField(
         _l("Did our answer solve your demand?"),
-        choices=[("yes", _l("Yes, it is resolved")), ("no", _l("No, it is not resolved"))],
+        choices=[
+            SelectChoice("yes", _l("Yes, it is resolved")),
+            SelectChoice("no", _l("No, it is not resolved")),
+        ],
         validators=[InputRequired(message=_l("Please tell us whether it is resolved."))],
     )
     rating = RadioField(
         _l("How would you rate our service?"),
-        choices=[(n, str(n)) for n in range(1, 6)],
+        choices=[SelectChoice(n, str(n)) for n in range(1, 6)],
         coerce=optional_int,
         validate_choice=False,
         validators=[Optional(), AnyOf([1, 2, 3, 4, 5], message=_l("The rating goes from 1 to 5."))],
