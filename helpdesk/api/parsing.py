@@ -111,8 +111,8 @@ class Fields:
             return None
         return value
 
-    def attachments(self, name: str = "attachments") -> list[FileStorage]:
-        """[{filename, content_base64}] as FileStorage objects for tickets.attachments."""
+    def attachments(self, name: str = "attachments") -> list[tuple[str, bytes]]:
+        """[{filename, content_base64}] decoded to (filename, bytes); see as_files()."""
         value = self.data.get(name)
         if value is None:
             return []
@@ -140,12 +140,17 @@ class Fields:
                     "The file %(name)s is not valid base64.", name=item["filename"][:100]
                 )
                 return []
-            files.append(FileStorage(stream=io.BytesIO(data), filename=item["filename"][:300]))
+            files.append((item["filename"][:300], data))
         return files
 
     def check(self) -> None:
         if self.errors:
             raise InvalidInput(self.errors)
+
+
+def as_files(attachments: list[tuple[str, bytes]]) -> list[FileStorage]:
+    """Fresh FileStorage objects for tickets.attachments.store_upload (one read each)."""
+    return [FileStorage(stream=io.BytesIO(data), filename=name) for name, data in attachments]
 
 
 def query_datetime(name: str) -> datetime | None:

@@ -38,7 +38,7 @@ from .auth import api_user, load_ticket, require_staff
 from .blueprint import bp
 from .errors import IdempotencyConflict, InvalidInput
 from .lookups import category_by_ref, department_by_ref, user_by_ref
-from .parsing import Fields, canonical, json_object, query_datetime, query_int
+from .parsing import Fields, as_files, canonical, json_object, query_datetime, query_int
 from .serializers import (
     event_json,
     message_json,
@@ -79,42 +79,62 @@ def create_ticket():
     customer_data = None if not is_staff(user) else f.obj("customer")
     f.check()
 
+    values = {
+        "kind": kind,
+        "channel": channel,
+        "subject": subject,
+        "description": description,
+        "remedy": remedy,
+        "category_ref": category_ref,
+        "customer_data": customer_data,
+        "files": files,
+    }
+    # Two requests may race on the same new customer or the same Idempotency-Key: the unique
+    # constraints decide; the loser rolls back, then replays the winner or tries once more.
+    for attempt in (1, 2):
+        try:
+            ticket = _register(user, values, key, digest)
+            break
+        except IntegrityError:
+            db.session.rollback()
+            take_queued_ids()
+            if key:
+                replay = _replay(user, key, digest)
+                if replay is not None:
+                    return replay
+            if attempt == 2:
+                raise
+    commit()
+    return _created(ticket, user)
+
+
+def _register(user, values: dict, key: str | None, digest: str | None) -> Ticket:
     if is_staff(user):
-        customer = _resolve_customer(customer_data)
+        customer = _resolve_customer(values["customer_data"])
+        channel = values["channel"]
     else:  # a customer registers for themself: `customer` (and any owner field) is ignored
         customer = customer_record_for(user)
         if customer is None:
             raise NotAllowed(_l("Your account has no customer record yet."))
         channel = CUSTOMER_CHANNEL
-    category_id = category_by_ref(category_ref).id if category_ref is not None else None
-
+    ref = values["category_ref"]
     ticket = register_ticket(
         actor=user,
         customer=customer,
         channel=channel,
-        kind=kind,
-        subject=subject,
-        description=description,
-        category_id=category_id,
-        remedy=remedy,
-        attachments=files,
+        kind=values["kind"],
+        subject=values["subject"],
+        description=values["description"],
+        category_id=category_by_ref(ref).id if ref is not None else None,
+        remedy=values["remedy"],
+        attachments=as_files(values["files"]),
     )
     if key:
         db.session.add(
             IdempotencyKey(user_id=user.id, key=key, request_hash=digest, ticket_id=ticket.id)
         )
-        try:
-            db.session.flush()
-        except IntegrityError:
-            # another request with the same key won the race: answer with its ticket
-            db.session.rollback()
-            take_queued_ids()
-            replay = _replay(user, key, digest)
-            if replay is not None:
-                return replay
-            raise
-    commit()
-    return _created(ticket, user)
+    db.session.flush()
+    return ticket
 
 
 def _idempotency_key() -> str | None:

@@ -60,7 +60,7 @@ def decode_cursor(cursor: str, sort: str) -> list:
         if sort == "updated":
             return [as_utc(datetime.fromisoformat(values[0])), int(values[1])]
         return [int(values[0]), as_utc(datetime.fromisoformat(values[1])), int(values[2])]
-    except (ValueError, TypeError, IndexError, json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, TypeError, IndexError, KeyError, json.JSONDecodeError, UnicodeDecodeError):
         raise ValidationError("invalid cursor", field="cursor") from None
 
 
