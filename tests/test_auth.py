@@ -140,7 +140,9 @@ def test_resend_confirmation(client, db, sent_mail, default_department):
     sign_up_customer(name="Leo", email="leo@example.com", password="password123")
     commit()
     sent_mail.clear()
-    response = post(client, "/verify/resend", {"email": "leo@example.com"}, csrf_path="/login")
+    response = post(
+        client, "/resend-confirmation", {"email": "leo@example.com"}, csrf_path="/login"
+    )
     assert response.status_code == 302
     assert len(sent_mail) == 1
     assert client.get(link_in(sent_mail[0], "/verify/")).status_code == 302

@@ -183,7 +183,7 @@ def verify(token: str):
     return redirect(url_for("portal.my_demands"))
 
 
-@bp.post("/verify/resend")
+@bp.post("/resend-confirmation")
 @limiter.limit("3/minute;10/hour")
 def resend_verification():
     form = ResendVerificationForm()
