@@ -25,4 +25,19 @@ document.addEventListener("DOMContentLoaded", () => {
       document.querySelectorAll(box.dataset.checkAll).forEach((cb) => { cb.checked = box.checked; });
     });
   });
+  // portal: offer only the categories that apply to the chosen kind of demand
+  document.querySelectorAll("select[data-kind-filter]").forEach((select) => {
+    const radios = select.form.querySelectorAll("input[name=kind]");
+    const apply = () => {
+      const chosen = Array.from(radios).find((r) => r.checked);
+      select.querySelectorAll("option[data-kinds]").forEach((opt) => {
+        const fits = !chosen || opt.dataset.kinds.split(" ").includes(chosen.value);
+        opt.hidden = !fits;
+        opt.disabled = !fits;
+        if (!fits && opt.selected) select.value = "";
+      });
+    };
+    radios.forEach((r) => r.addEventListener("change", apply));
+    apply();
+  });
 });
