@@ -15,6 +15,7 @@ import pytest
 from flask import g, request_started
 from werkzeug.datastructures import FileStorage
 
+from helpdesk.core.clock import now
 from helpdesk.core.unit import commit
 from helpdesk.extensions import db as _db
 
@@ -53,6 +54,7 @@ def console_app_shims(app):
         # the test's app context (and so `g`) is shared with the client's requests: without
         # this, a user cached while setting up data would leak into the next request
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)  # Flask-WTF caches the session's token in g too
 
     request_started.connect(fresh_user, app)
     yield
@@ -62,9 +64,9 @@ def console_app_shims(app):
 def login_as(client, app, user):
     """Log in through the real form when the auth blueprint has one, else via the session."""
     g.pop("_login_user", None)  # the test's app context is shared with the client's requests
+    with client.session_transaction() as session:
+        session.clear()  # start anonymous: the login page redirects a signed-in user
     if user is None:
-        with client.session_transaction() as session:
-            session.clear()
         return
     if "auth.login" in app.view_functions:
         response = AuthActions(client).login(user)
@@ -140,6 +142,8 @@ def world(db, app, make_department, make_user, make_ticket, make_customer, sent_
     admin = make_user("admin", name="Adm")
     customer_user = make_user("customer", name="Carla Cliente")
     other_customer_user = make_user("customer", name="Outro Cliente")
+    for user in (customer_user, other_customer_user):  # customers sign in once verified
+        user.email_verified_at = now()
     customer = make_customer(name="Diego Caller", phone="+5511987654321", document="529.982.247-25")
     ticket_x = place(
         make_ticket(customer=customer, subject="Cobrança duplicada", remedy="Estorno"), dept_x
