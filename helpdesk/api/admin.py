@@ -1,9 +1,4 @@
-"""Departments, categories (read: staff; create: admin) and routing rules (admin only).
-
-Categories have no domain service yet (helpdesk/tickets/categories.py did not exist when this was
-written), so `create_category` below is the minimal validated insert; move it to the tickets
-package when one appears.
-"""
+"""Departments, categories (read: staff; create: admin) and routing rules (admin only)."""
 
 from __future__ import annotations
 
@@ -12,17 +7,17 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from flask import jsonify, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Department
 from ..accounts.services import create_department
-from ..core.errors import Conflict, DomainError, NotFound, ValidationError
+from ..core.errors import DomainError, NotFound
 from ..core.unit import commit
 from ..customers.models import SEGMENTS
 from ..extensions import db
 from ..routing.models import RoutingRule
 from ..routing.services import create_rule, update_rule
+from ..tickets.categories import create_category
 from ..tickets.models import KINDS, PRIORITY_VALUES, Category
 from .auth import api_user, require_admin, require_staff
 from .blueprint import bp
@@ -74,7 +69,7 @@ def create_category_view():
         "name": f.text("name", ""),
         "name_pt_br": f.text("name_pt_br", ""),
         "name_es": f.text("name_es", ""),
-        "kinds": f.string_list("kinds"),
+        "kinds": f.string_list("kinds") if f.has("kinds") else list(KINDS),
         "active": f.boolean("active", True),
         "position": f.integer("position") or 0,
     }
@@ -82,45 +77,6 @@ def create_category_view():
     category = create_category(**values)
     commit()
     return jsonify(category_json(category)), 201
-
-
-def create_category(
-    *,
-    name: str,
-    name_pt_br: str = "",
-    name_es: str = "",
-    kinds: list[str] | None = None,
-    active: bool = True,
-    position: int = 0,
-) -> Category:
-    """Validate and add a category (flushes, never commits)."""
-    name = " ".join((name or "").split())
-    if not name or len(name) > 120:
-        raise ValidationError(_l("Please give a name of at most 120 characters."), field="name")
-    for field, value in (("name_pt_br", name_pt_br), ("name_es", name_es)):
-        if len(value or "") > 120:
-            raise ValidationError(_l("Please give a name of at most 120 characters."), field=field)
-    kinds = list(dict.fromkeys(kinds)) if kinds is not None else list(KINDS)
-    if not kinds or any(k not in KINDS for k in kinds):
-        raise ValidationError(
-            _l("Choose kinds among: %(kinds)s."), field="kinds", kinds=", ".join(KINDS)
-        )
-    clash = db.session.scalar(
-        sa.select(Category.id).where(sa.func.lower(Category.name) == name.lower())
-    )
-    if clash:
-        raise Conflict(_l("A category with this name already exists."), field="name")
-    category = Category(
-        name=name,
-        name_pt_br=" ".join((name_pt_br or "").split()),
-        name_es=" ".join((name_es or "").split()),
-        kinds=kinds,
-        active=active,
-        position=position,
-    )
-    db.session.add(category)
-    db.session.flush()
-    return category
 
 
 # routing rules -------------------------------------------------------------------------------
