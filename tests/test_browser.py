@@ -67,10 +67,10 @@ def test_customer_files_agent_answers_customer_resolves(live_server, browser, ma
     page = ctx_c.new_page()
     _login(page, base, customer.email)
     page.goto(f"{base}/portal/new")
-    page.get_by_label(re.compile("^Complaint", re.I)).check()
-    page.get_by_label(re.compile("^Subject", re.I)).fill("Internet down since Monday")
-    page.get_by_label(re.compile("^Description", re.I)).fill("The connection drops every hour.")
-    page.locator("main form button[type=submit]").last.click()
+    page.locator("input[name=kind][value=complaint]").check()
+    page.locator("input[name=subject]").fill("Internet down since Monday")
+    page.locator("textarea[name=description]").fill("The connection drops every hour.")
+    page.get_by_role("button", name=re.compile("Send my demand")).click()
     page.wait_for_load_state()
     protocol = page.locator(".protocol-number").first.inner_text().strip()
     assert re.fullmatch(r"\d{15}", protocol)
@@ -83,9 +83,9 @@ def test_customer_files_agent_answers_customer_resolves(live_server, browser, ma
     agent_page.get_by_role("link", name=re.compile("Internet down since Monday")).first.click()
     agent_page.wait_for_load_state()
     assert protocol in agent_page.content()
-    reply_form = agent_page.locator("form", has=agent_page.locator("textarea")).first
-    reply_form.locator("textarea").first.fill("We reset your line; please check now.")
-    reply_form.locator("button[type=submit]").first.click()
+    reply_form = agent_page.locator("form[action$='/reply']")
+    reply_form.locator("textarea[name=body]").fill("We reset your line; please check now.")
+    reply_form.locator("button[type=submit]").click()
     agent_page.wait_for_load_state()
     assert "We reset your line" in agent_page.content()
 
@@ -93,9 +93,11 @@ def test_customer_files_agent_answers_customer_resolves(live_server, browser, ma
     page.goto(f"{base}/portal/demands/{protocol}")
     assert "We reset your line; please check now." in page.content()
     verdict = page.locator("form[action$='/verdict']")
-    verdict.locator("input[name=rating][value='5']").check(force=True)
-    verdict.locator("button[value=resolved], button[name=resolved]").first.click()
+    verdict.locator("input[name=resolved][value=yes]").check()
+    verdict.locator("input[name=rating][value='5']").check()
+    verdict.locator("button[type=submit]").click()
     page.wait_for_load_state()
+    assert "resolved" in page.locator("main").inner_text().lower()
 
     from helpdesk.tickets.models import Ticket
 
