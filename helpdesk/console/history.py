@@ -25,7 +25,7 @@ FIELD_LABELS = {
     "assignee": _l("assignee"),
     "department": _l("department"),
 }
-CUSTOMER_ACTIONS = ("customer_replied", "verdict", "rated")
+CUSTOMER_ACTIONS = ("created", "customer_replied", "verdict", "rated")
 
 
 def _label(mapping, value) -> str:
@@ -42,6 +42,13 @@ def actor_name(event: TicketEvent) -> str:
     if event.actor is not None:
         return event.actor.name
     return _("The customer") if event.action in CUSTOMER_ACTIONS else _("The system")
+
+
+def event_detail(event: TicketEvent) -> str:
+    """The event's free text, with stored codes (the kind on "created") shown translated."""
+    if event.action == "created":
+        return _label(KIND_LABELS, event.detail) if event.detail else ""
+    return event.detail or ""
 
 
 def describe_event(event: TicketEvent) -> str:

@@ -36,7 +36,7 @@ from .forms import (
     TransferForm,
     opts,
 )
-from .history import describe_event
+from .history import describe_event, event_detail
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def ticket(protocol: str):
         phones=[format_phone(p.number) for p in customer.phones],
         document=format_document(customer.document) if customer.document else None,
         other_demands=other.items,
-        history=[(e, describe_event(e)) for e in ticket.events],
+        history=[(e, describe_event(e), event_detail(e)) for e in ticket.events],
         reply_form=ReplyForm(),
         note_form=NoteForm(),
         assign_form=fill_assign(AssignForm(), ticket),
