@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts import services as accounts
@@ -279,6 +280,7 @@ def account():
             add_domain_error(profile, exc)
         else:
             session["locale"] = profile.language.data
+            refresh()  # the next strings of this context in the new language
             flash(_("Your details were saved."), "success")
             return redirect(url_for("auth.account"))
     elif action == "password" and password.validate_on_submit():

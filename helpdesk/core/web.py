@@ -6,7 +6,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
@@ -97,6 +97,7 @@ def register(app: Flask) -> None:
             if current_user.is_authenticated:
                 current_user.locale = lang
                 db.session.commit()
+            refresh()  # forget the locale this context already resolved
         target = request.form.get("next")
         return redirect(target if is_safe_next(target) else url_for("portal.home"))
 
