@@ -645,7 +645,7 @@ def _curl(method: str, path: str, operation: dict, base: str) -> str:
     url = base + path.replace("{protocol}", "202501310000017").replace("{rule_id}", "1")
     parts = ["curl", "-X", method.upper(), shlex.quote(url)]
     if operation.get("security") != []:
-        parts += ["-H", shlex.quote("Authorization: Bearer $TOKEN")]
+        parts += ["-H", '"Authorization: Bearer $TOKEN"']  # double quotes: the shell expands it
     content = operation.get("requestBody", {}).get("content", {}).get(JSON)
     if content:
         parts += ["-H", shlex.quote("Content-Type: application/json")]
