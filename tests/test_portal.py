@@ -82,8 +82,10 @@ def test_new_demand_form_lists_kinds_and_active_categories(signed_in, db):
     html = page(signed_in.get("/portal/new"))
     assert "Complaint" in html and "Request" in html and "Suggestion" in html
     assert "Something went wrong" in html  # the one-line explanation of a complaint
-    assert "Cobrança" in html  # label in the user's language (pt_BR by default)
+    assert "Billing" in html
     assert ">Old<" not in html
+    post(signed_in, "/language", {"lang": "pt_BR", "next": "/portal/new"}, csrf_path="/portal/new")
+    assert "Cobrança" in page(signed_in.get("/portal/new"))  # the label in the user's language
 
 
 def test_filing_a_complaint_shows_the_protocol_and_emails_it(signed_in, db, customer, sent_mail):

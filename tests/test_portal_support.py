@@ -37,7 +37,15 @@ __all__ = [
 
 
 class IsolatedClient(FlaskClient):
-    """A test client whose every request runs in a fresh app context."""
+    """A test client whose every request runs in a fresh app context.
+
+    It asks for English pages (the assertions read English text); a user's or session's chosen
+    language still wins, as for any browser.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
     def open(self, *args, **kwargs):
         with self.application.app_context():
