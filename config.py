@@ -85,6 +85,7 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
     RESET_TOKEN_HOURS = _env_int("RESET_TOKEN_HOURS", 2)
     GUEST_LINK_HOURS = _env_int("GUEST_LINK_HOURS", 24)
 
@@ -105,7 +106,9 @@ class TestingConfig(Config):
     SECRET_KEY = "test-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("HELPDESK_TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_ENABLED = False
+    BABEL_DEFAULT_LOCALE = "en"  # tests read English unless they test a language
     MAIL_TRANSPORT = "memory"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - scrypt is slow; tests make many users
     SERVER_NAME = None
 
 

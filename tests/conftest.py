@@ -13,6 +13,7 @@ from itertools import count
 
 import pytest
 import sqlalchemy as sa
+from flask import g, request_started
 
 os.environ.setdefault("HELPDESK_ENV", "testing")
 
@@ -52,6 +53,14 @@ def app(database_url, tmp_path_factory):
         SERVER_NAME = None
 
     app = create_app(Config)
+
+    def fresh_request_state(sender, **extra):
+        # the test's app context (and so `g`) is shared with the client's requests: each request
+        # must load its user from its own cookie and its CSRF token from its own session
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+    request_started.connect(fresh_request_state, app, weak=False)
     with app.app_context():
         _db.drop_all()
         _db.create_all()

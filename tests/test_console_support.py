@@ -1,8 +1,6 @@
 """Shared fixtures for the console tests: a small world of departments, staff and tickets.
 
-Imported by the other test_console_* modules (`from .test_console_support import *`). It also
-works while sibling surfaces are still being built: a missing endpoint in base.html builds to a
-placeholder URL, and login falls back to writing the Flask-Login session directly.
+Imported by the other test_console_* modules (`from .test_console_support import *`).
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from flask import g, request_started
+from flask import g
 from werkzeug.datastructures import FileStorage
 
 from helpdesk.core.clock import now
@@ -23,8 +21,6 @@ from .conftest import AuthActions, csrf_from
 
 __all__ = [
     "World",
-    "console_app_shims",
-    "fast_password_hashing",
     "csrf_for",
     "login_as",
     "post_form",
@@ -34,31 +30,6 @@ __all__ = [
     "io",
     "protocols_in",
 ]
-
-
-@pytest.fixture(autouse=True)
-def console_app_shims(app):
-    """Let pages extending base.html render before every sibling blueprint exists, and load the
-    logged-in user afresh on every request, as in production."""
-    if not getattr(app, "_console_shim", False):
-
-        def placeholder(error, endpoint, values):
-            if endpoint == "auth.login":
-                return "/login"
-            return f"/__missing__/{endpoint}"
-
-        app.url_build_error_handlers.append(placeholder)
-        app._console_shim = True
-
-    def fresh_user(sender, **extra):
-        # the test's app context (and so `g`) is shared with the client's requests: without
-        # this, a user cached while setting up data would leak into the next request
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)  # Flask-WTF caches the session's token in g too
-
-    request_started.connect(fresh_user, app)
-    yield
-    request_started.disconnect(fresh_user, app)
 
 
 def login_as(client, app, user):
@@ -113,20 +84,6 @@ class World:
     ticket_y: object
     attachment_x: object
     attachment_y: object
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """scrypt is slow by design; the console tests create many users."""
-    from functools import partial
-
-    from werkzeug.security import generate_password_hash
-
-    import helpdesk.accounts.models as models
-
-    monkeypatch.setattr(
-        models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1")
-    )
 
 
 @pytest.fixture
