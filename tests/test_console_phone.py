@@ -71,9 +71,10 @@ def test_start_registers_at_once_and_shows_protocol_before_details(client, app, 
     assert 'class="protocol-number"' in html and protocol in html
     assert "Read this protocol to the caller before continuing" in html
     assert html.index(protocol) < html.index('name="subject"')
+    assert sent_mail == []  # acknowledged once the real subject is known, not with a placeholder
 
 
-def test_completing_the_call_routes_it(client, app, world, make_user):
+def test_completing_the_call_routes_it_and_acknowledges(client, app, world, make_user, sent_mail):
     login_as(client, app, world.agent_x)  # noqa: F405
     location = _start(client, world.customer.id).headers["Location"]
     protocol = location.rsplit("/", 1)[1]
@@ -99,6 +100,9 @@ def test_completing_the_call_routes_it(client, app, world, make_user):
     )
     assert any(e.action == "routed" for e in ticket.events)
     assert ticket.status == "new"
+    assert len(sent_mail) == 1
+    assert protocol in sent_mail[0]["Subject"]
+    assert "Cobrança em dobro" in sent_mail[0].get_body(("plain",)).get_content()
 
 
 def test_resolved_during_the_call(client, app, world, sent_mail):
@@ -124,7 +128,9 @@ def test_resolved_during_the_call(client, app, world, sent_mail):
     assert ticket.status == "resolved" and ticket.first_response_at is not None
     assert not any(e.action == "routed" for e in ticket.events)
     assert ticket.messages[-1].channel == "phone"
-    assert len(sent_mail) == 1
+    # the acknowledgement with the protocol, then the answer given on the phone
+    assert len(sent_mail) == 2
+    assert "Enviamos a segunda via" in sent_mail[1].get_body(("plain",)).get_content()
 
 
 def test_resolution_text_required_when_resolved(client, app, world):

@@ -43,6 +43,7 @@ def _start(customer: Customer):
         subject=_("Phone call in progress"),
         route=False,
         assignee=current_user,
+        notify_customer=False,  # acknowledged when the call's details are saved
     )
 
 
@@ -136,7 +137,7 @@ def phone_call(protocol: str):
     elif form.validate_on_submit():
         resolved = bool(form.resolved_in_call.data)
         try:
-            services.update_details(
+            services.complete_phone_registration(
                 ticket,
                 current_user,
                 kind=form.kind.data,
@@ -144,16 +145,8 @@ def phone_call(protocol: str):
                 description=form.description.data or "",
                 remedy=form.remedy.data or "",
                 category_id=form.category_id,
-                reroute=not resolved,
+                resolution=form.resolution.data if resolved else None,
             )
-            if resolved:
-                services.add_message(
-                    ticket,
-                    current_user,
-                    form.resolution.data,
-                    channel="phone",
-                    new_status="resolved",
-                )
         except DomainError as exc:
             db.session.rollback()
             _field_error(form, exc)

@@ -221,6 +221,36 @@ def update_details(
     return ticket
 
 
+def complete_phone_registration(
+    ticket: Ticket,
+    actor: User,
+    *,
+    kind: str,
+    subject: str,
+    description: str = "",
+    remedy: str = "",
+    category_id: int | None = None,
+    resolution: str | None = None,
+) -> Ticket:
+    """Finish a call registered with a provisional subject: record what the caller said, then
+    either resolve it on the spot (the resolution is the public answer) or route it; the
+    acknowledgement with the protocol is sent now that the demand has its real subject."""
+    update_details(
+        ticket,
+        actor,
+        kind=kind,
+        subject=subject,
+        description=description,
+        remedy=remedy,
+        category_id=category_id,
+        reroute=not resolution,
+    )
+    notify.notify_acknowledgement(ticket)
+    if resolution:
+        add_message(ticket, actor, resolution, channel="phone", new_status="resolved")
+    return ticket
+
+
 def _ensure_open(ticket: Ticket) -> None:
     if ticket.status == "closed":
         raise TicketClosed()
