@@ -57,8 +57,8 @@ def app(database_url, tmp_path_factory):
     def fresh_request_state(sender, **extra):
         # the test's app context (and so `g`) is shared with the client's requests: each request
         # must load its user from its own cookie and its CSRF token from its own session
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
+        for name in ("_login_user", "csrf_token", "_flask_babel"):  # user, CSRF token, locale
+            g.pop(name, None)
 
     request_started.connect(fresh_request_state, app, weak=False)
     with app.app_context():

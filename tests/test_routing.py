@@ -25,7 +25,7 @@ def test_keyword_rule_routes_and_history_names_the_rule(db, billing, make_ticket
     assert ticket.priority == 3
     routed = [e for e in ticket.events if e.action == "routed"][0]
     assert routed.new_value == "Financeiro"
-    assert f"rule #{rule.id}" in routed.detail
+    assert routed.detail == f"rule:{rule.id}:Cobranças"
 
 
 def test_first_matching_rule_in_order_wins(db, billing, logistics, make_ticket):
@@ -39,7 +39,7 @@ def test_first_matching_rule_in_order_wins(db, billing, logistics, make_ticket):
 def test_no_rule_goes_to_default_department(db, default_department, make_ticket):
     ticket = make_ticket(subject="Sem regra")
     assert ticket.department_id == default_department.id
-    assert [e for e in ticket.events if e.action == "routed"][0].detail == "default department"
+    assert [e for e in ticket.events if e.action == "routed"][0].detail == "default"
 
 
 def test_conditions_on_channel_segment_and_key_account(
@@ -72,7 +72,7 @@ def test_assignment_goes_to_active_agent_with_fewest_open_tickets(
     assert {first.assignee_id, second.assignee_id} == {busy.id, idle.id}
     assert make_ticket().assignee_id in {busy.id, idle.id}
     event = [e for e in first.events if e.action == "assigned"][0]
-    assert event.detail == "fewest open tickets"
+    assert event.detail == "least_loaded"
 
 
 def test_key_account_goes_to_dedicated_agent(
@@ -83,7 +83,7 @@ def test_key_account_goes_to_dedicated_agent(
     vip = make_customer(is_key_account=True, key_account_agent_id=dedicated.id)
     ticket = make_ticket(customer=vip)
     assert ticket.assignee_id == dedicated.id
-    assert [e for e in ticket.events if e.action == "assigned"][0].detail == "key account"
+    assert [e for e in ticket.events if e.action == "assigned"][0].detail == "key_account"
 
 
 def test_rule_with_agent_assigns_that_agent(db, billing, make_user, make_ticket):

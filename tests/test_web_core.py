@@ -89,3 +89,10 @@ def test_huge_body_is_413_not_500(client):
         "/login", data="x" * (30 * 1024 * 1024), content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code in (400, 413)
+
+
+def test_wrong_method_on_api_is_problem_json_with_allow(client):
+    response = client.delete("/api/v1/tickets")
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"
+    assert "GET" in response.headers["Allow"] and "POST" in response.headers["Allow"]

@@ -44,10 +44,32 @@ def actor_name(event: TicketEvent) -> str:
     return _("The customer") if event.action in CUSTOMER_ACTIONS else _("The system")
 
 
+REASONS = {
+    "default": _l("no rule matched: the default department"),
+    "key_account": _l("the customer's dedicated agent"),
+    "least_loaded": _l("the available agent with the fewest open demands"),
+    "registered_by": _l("the agent who registered it"),
+}
+
+
+def reason_text(code: str) -> str:
+    """Routing reason codes (see routing.services.rule_reason) as a translated phrase."""
+    if code.startswith("rule:"):
+        name = code.split(":", 2)[2] if code.count(":") >= 2 else code
+        return _("routing rule “%(name)s”", name=name)
+    return str(REASONS.get(code, code))
+
+
 def event_detail(event: TicketEvent) -> str:
     """The event's free text, with stored codes (the kind on "created") shown translated."""
     if event.action == "created":
         return _label(KIND_LABELS, event.detail) if event.detail else ""
+    if (
+        event.action in ("routed", "assigned", "priority")
+        and event.detail
+        and (event.detail in REASONS or event.detail.startswith("rule:"))
+    ):
+        return _("Why: %(reason)s", reason=reason_text(event.detail))
     return event.detail or ""
 
 

@@ -112,9 +112,12 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         message = _http_message(status)
-        if wants_json():
-            return problem(status, _title(status), message)
         response = exc.get_response()
+        if wants_json():
+            json_response = problem(status, _title(status), message)
+            if "Allow" in response.headers:
+                json_response.headers["Allow"] = response.headers["Allow"]
+            return json_response
         return (
             render_template("error.html", status=status, message=message),
             status,

@@ -109,6 +109,16 @@ def least_loaded_agent(department_id: int) -> User | None:
     )
 
 
+def rule_reason(rule: RoutingRule) -> str:
+    """How an event records that a rule decided: a stable code, rendered translated by surfaces.
+
+    Reason codes in event details: "rule:<id>:<name>", "default" (no rule matched: the default
+    department), "key_account" (the customer's dedicated agent), "least_loaded" (the active agent
+    with the fewest open tickets), "registered_by" (the agent who registered it).
+    """
+    return f"rule:{rule.id}:{rule.name}"
+
+
 def route_ticket(
     ticket: Ticket, actor: User | None, rules: list[RoutingRule] | None = None
 ) -> None:
@@ -117,18 +127,18 @@ def route_ticket(
 
     rule = match_rule(sample_of(ticket), rules)
     department = rule.department if rule else default_department()
-    old_department = ticket.department_id
+    old_department = ticket.department.name if ticket.department is not None else None
     ticket.department_id = department.id
     ticket.department = department
-    reason = rule.name if rule else str(_l("default department"))
+    reason = rule_reason(rule) if rule else "default"
     record_event(
         ticket,
         actor,
         "routed",
         field="department",
-        old=str(old_department) if old_department else None,
+        old=old_department,
         new=department.name,
-        detail=f"rule #{rule.id}: {rule.name}" if rule else reason,
+        detail=reason,
     )
     if rule and rule.priority and rule.priority != ticket.priority:
         record_event(
@@ -138,21 +148,21 @@ def route_ticket(
             field="priority",
             old=PRIORITIES.get(ticket.priority),
             new=PRIORITIES[rule.priority],
-            detail=f"rule #{rule.id}: {rule.name}",
+            detail=reason,
         )
         ticket.priority = rule.priority
     agent, why = None, ""
     if rule and rule.agent and rule.agent.active:
-        agent, why = rule.agent, f"rule #{rule.id}: {rule.name}"
+        agent, why = rule.agent, reason
     elif (
         ticket.customer.is_key_account
         and ticket.customer.key_account_agent
         and ticket.customer.key_account_agent.active
     ):
-        agent, why = ticket.customer.key_account_agent, "key account"
+        agent, why = ticket.customer.key_account_agent, "key_account"
     else:
         agent = least_loaded_agent(department.id)
-        why = "fewest open tickets"
+        why = "least_loaded"
     if agent is not None:
         ticket.assignee_id = agent.id
         ticket.assignee = agent

@@ -169,7 +169,7 @@ def register_ticket(
     if assignee is not None:
         ticket.assignee_id = assignee.id
         record_event(
-            ticket, actor, "assigned", field="assignee", new=assignee.name, detail="registered by"
+            ticket, actor, "assigned", field="assignee", new=assignee.name, detail="registered_by"
         )
     db.session.flush()
     if notify_customer:
