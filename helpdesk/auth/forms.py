@@ -65,8 +65,16 @@ def _language_choices() -> list[SelectChoice]:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
     next = HiddenField()
 
 
@@ -75,9 +83,17 @@ class ResendVerificationForm(FlaskForm):
 
 
 class SignupForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("Email"), validators=EMAIL)
-    password = PasswordField(_l("Password"), validators=[DataRequired(), PASSWORD_LENGTH])
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(_l("Email"), validators=EMAIL, render_kw={"autocomplete": "email"})
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), PASSWORD_LENGTH],
+        render_kw={"autocomplete": "new-password"},
+    )
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
@@ -127,9 +143,15 @@ class ProfileForm(FlaskForm):
 class PasswordChangeForm(FlaskForm):
     action = HiddenField(default="password")
     current_password = PasswordField(
-        _l("Current password"), validators=[DataRequired(), Length(max=200)]
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(_l("New password"), validators=[DataRequired(), PASSWORD_LENGTH])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), PASSWORD_LENGTH],
+        render_kw={"autocomplete": "new-password"},
+    )
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[
@@ -152,7 +174,11 @@ class ProtocolField(StringField):
 
 
 class GuestAccessForm(FlaskForm):
-    protocol = ProtocolField(_l("Protocol number"), validators=[DataRequired(), Length(max=40)])
+    protocol = ProtocolField(
+        _l("Protocol number"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
     email = EmailField(_l("Email you gave us"), validators=EMAIL)
 
 
