@@ -269,3 +269,12 @@ def test_user_list_query_count_does_not_grow(ac, db, make_user, default_departme
     with count_queries() as many:
         assert ac.get("/admin/users").status_code == 200
     assert many.count == few.count
+
+
+def test_pages_and_field_errors_follow_the_admins_language(new_client, db, make_user):
+    pt_admin = make_user(role="admin", password=None, locale="pt_BR")
+    client = new_client(pt_admin)
+    post(client, "/admin/departments/new", {"name": "Vendas", "active": "y"})
+    response = post(client, "/admin/departments/new", {"name": "Vendas", "active": "y"})
+    assert "Já existe um departamento com este nome." in text(response)
+    assert "Regras de encaminhamento" in text(client.get("/admin/"))

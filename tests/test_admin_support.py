@@ -2,9 +2,10 @@
 
 - `admin_client(user)` gives a test client signed in as `user` (the Flask-Login session keys set
   directly, so these tests do not depend on the sign-in pages).
-- The clients forget the cached `g._login_user` and `g.csrf_token` before each request: conftest's `db` fixture keeps
+- The clients forget the cached `g._login_user`, `g.csrf_token` and Flask-Babel's locale before
+  each request: conftest's `db` fixture keeps
   one app context open for the whole test, and Flask reuses it for the client's requests, so
-  without this a second client would see the first client's user (and CSRF token).
+  without this a second client would see the first client's user (token, language).
 - Endpoints of other surfaces that base.html links to may not exist while they are being built;
   a URL build error for them renders a placeholder path instead of a 500, only during these tests.
 """
@@ -17,19 +18,24 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 from flask.testing import FlaskClient
+from flask_babel import refresh
 
 PER_REQUEST_G = ("_login_user", "csrf_token")  # Flask-Login's user, Flask-WTF's token
 
 
+def _forget_request_state() -> None:
+    for name in PER_REQUEST_G:
+        g.pop(name, None)
+    refresh()  # Flask-Babel's cached locale, time zone and translations
+
+
 class FreshUserClient(FlaskClient):
     def open(self, *args, **kwargs):
-        for name in PER_REQUEST_G:
-            g.pop(name, None)
+        _forget_request_state()
         try:
             return super().open(*args, **kwargs)
         finally:
-            for name in PER_REQUEST_G:
-                g.pop(name, None)
+            _forget_request_state()
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +70,10 @@ def new_client(app, db):
 
 @pytest.fixture
 def admin(make_user):
-    return make_user(role="admin", name="Ada Admin", email="ada@example.com", password=None)
+    """The admin reads English: the assertions below quote the source strings."""
+    return make_user(
+        role="admin", name="Ada Admin", email="ada@example.com", password=None, locale="en"
+    )
 
 
 @pytest.fixture
