@@ -26,7 +26,7 @@ outbox_cli = AppGroup("outbox", help="Outbound email.")
 def create_user_command(email, role, password, name, departments):
     """Create a user (staff or customer)."""
     from .accounts.models import Department
-    from .accounts.services import create_user
+    from .accounts.services import create_user, link_customer_record
     from .core.errors import DomainError
 
     depts = []
@@ -44,13 +44,7 @@ def create_user_command(email, role, password, name, departments):
             departments=depts,
         )
         if role == "customer":
-            from .customers.services import create_customer, find_customer_by_email
-
-            customer = find_customer_by_email(user.email)
-            if customer is None:
-                create_customer(name=user.name, email=user.email, user_id=user.id)
-            elif customer.user_id is None:
-                customer.user_id = user.id
+            link_customer_record(user)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

@@ -328,21 +328,30 @@ def resend_verification(email: str) -> None:
 
 def verify_email(raw: str) -> User:
     """Confirm the address and link (or create) the customer record that owns it."""
-    from ..customers.services import create_customer, find_customer_by_email
-
     token = _redeem("verify", raw)
     user = db.session.get(User, token.user_id)
     token.used_at = now()
     user.email_verified_at = now()
+    link_customer_record(user)
+    return user
+
+
+def link_customer_record(user: User):
+    """A customer login sees the demands of the customer record with its (verified) email:
+    link that record, or create one when the email is new."""
+    from ..customers.services import create_customer, find_customer_by_email
+
     customer = find_customer_by_email(user.email)
     if customer is None:
-        create_customer(name=user.name, email=user.email, user_id=user.id, locale=user.locale)
+        customer = create_customer(
+            name=user.name, email=user.email, user_id=user.id, locale=user.locale
+        )
     elif customer.user_id is None:
         customer.user_id = user.id
     elif customer.user_id != user.id:
         raise Conflict(_l("This email already belongs to another account."))
     db.session.flush()
-    return user
+    return customer
 
 
 def customer_record_for(user: User):

@@ -12,13 +12,13 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import ROLE_LABELS, STAFF_ROLES, Department, User
 from ..accounts.services import (
     create_user,
+    link_customer_record,
     request_password_reset,
     set_user_active,
     update_user,
 )
 from ..core.errors import DomainError
 from ..core.unit import commit
-from ..customers.services import create_customer, find_customer_by_email
 from ..extensions import db
 from .blueprint import bp, load_or_404, show_error
 from .forms import UserCreateForm, UserEditForm, UserFilterForm
@@ -95,15 +95,6 @@ def users():
     )
 
 
-def _attach_customer_record(user: User) -> None:
-    """A customer login sees the demands of the customer record with the same email."""
-    customer = find_customer_by_email(user.email)
-    if customer is None:
-        create_customer(name=user.name, email=user.email, user_id=user.id, locale=user.locale)
-    elif customer.user_id is None:
-        customer.user_id = user.id
-
-
 @bp.route("/users/new", methods=["GET", "POST"])
 def user_new():
     form = UserCreateForm()
@@ -123,7 +114,7 @@ def user_new():
                 locale=form.locale.data or None,
             )
             if user.role == "customer":
-                _attach_customer_record(user)
+                link_customer_record(user)
             if form.send_link.data:
                 request_password_reset(user.email)
             commit()
