@@ -230,6 +230,8 @@ def measure(args, db_path: Path, workdir: Path, seed_result: dict | None) -> dic
             return call
 
         for name, (who, path) in pages.items():
+            if args.only and name not in args.only:
+                continue
             if results["single"][name]["status"] != [200]:
                 log(f"skipping {name}: {path} answered {results['single'][name]['status']}")
                 continue
@@ -261,10 +263,11 @@ def measure(args, db_path: Path, workdir: Path, seed_result: dict | None) -> dic
             return base.post_json("/api/v1/tickets", payload, token).status
 
         results["single"]["api_create"] = sequential_calls("POST /api/v1/tickets", api_call)
-        log("load: api_create")
-        results["load"]["api_create"] = run_load(
-            "api_create", api_call, lambda s: s == 201, **budget
-        ).summary()
+        if not args.only or "api_create" in args.only:
+            log("load: api_create")
+            results["load"]["api_create"] = run_load(
+                "api_create", api_call, lambda s: s == 201, **budget
+            ).summary()
 
         action, enctype, fields = portal_form(portal)
         post = portal.post_multipart if "multipart" in enctype else portal.post_form
@@ -279,10 +282,11 @@ def measure(args, db_path: Path, workdir: Path, seed_result: dict | None) -> dic
             return post(action, data, keep_cookies=False).status
 
         results["single"]["portal_submit"] = sequential_calls(f"POST {action}", portal_call)
-        log("load: portal_submit")
-        results["load"]["portal_submit"] = run_load(
-            "portal_submit", portal_call, lambda s: s == 302, **budget
-        ).summary()
+        if not args.only or "portal_submit" in args.only:
+            log("load: portal_submit")
+            results["load"]["portal_submit"] = run_load(
+                "portal_submit", portal_call, lambda s: s == 302, **budget
+            ).summary()
     finally:
         server.stop()
     return results
@@ -338,6 +342,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=3000, help="request budget per scenario")
     parser.add_argument("--seconds", type=float, default=20.0, help="time budget per scenario")
+    parser.add_argument(
+        "--only",
+        type=lambda v: set(v.split(",")),
+        default=None,
+        help="comma-separated scenarios to load-test (all by default)",
+    )
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE after seeding")
     args = parser.parse_args(argv)
 
