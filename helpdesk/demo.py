@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .accounts.models import Department, User
-from .accounts.services import create_department, create_user
+from .accounts.services import create_department, create_user, get_user_by_email
 from .core.clock import as_utc, now
 from .customers.documents import make_cpf
 from .customers.models import Customer
@@ -768,6 +768,8 @@ def make_cnpj(base12: str) -> str:
 
 def load_demo(tickets: int = 300, seed: int = 2024) -> str:
     """Create the demo world; flush only (the caller commits). Returns a one-line summary."""
+    if any(get_user_by_email(email) for email in (STAFF[0][0], DEMO_CUSTOMER[0])):
+        return "demo data already loaded: nothing added"
     demo = _Demo(random.Random(seed))
     demo.departments()
     demo.categories()

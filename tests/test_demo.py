@@ -174,6 +174,9 @@ def test_cli_loads_once_then_refuses(app, monkeypatch):
     second = runner.invoke(args=["demo", "load", "--tickets", "20"])
     assert second.exit_code == 0
     assert "not empty" in second.output
+    forced = runner.invoke(args=["demo", "load", "--tickets", "20", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "already loaded" in forced.output
     with app.app_context():
         assert _db.session.scalar(sa.select(sa.func.count(Ticket.id))) == 20
     _clean(app)
