@@ -9,6 +9,7 @@ from flask_login import current_user
 from wtforms import Form
 
 from ..core.errors import DomainError
+from ..core.forms import show_domain_error
 from ..core.permissions import can_admin
 from ..extensions import db, login_manager
 
@@ -40,10 +41,4 @@ def load_or_404(model, object_id: int):
 def show_error(form: Form, exc: DomainError) -> None:
     """Put a service's error next to its field, or at the top of the form."""
     db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        if not isinstance(field.errors, list):
-            field.errors = list(field.errors)
-        field.errors.append(str(exc))
-    else:
-        form.form_errors.append(str(exc))
+    show_domain_error(form, exc)

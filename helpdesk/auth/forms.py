@@ -180,12 +180,3 @@ class GuestAccessForm(FlaskForm):
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
     email = EmailField(_l("Email you gave us"), validators=EMAIL)
-
-
-def add_domain_error(form: FlaskForm, exc: Exception) -> None:
-    """Show a service's DomainError next to its field, or above the form when it has none."""
-    field = getattr(exc, "field", None)
-    if field and field in form._fields:
-        form[field].errors = [*form[field].errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))

@@ -24,6 +24,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts import services as accounts
 from ..core.errors import Conflict, DomainError, ValidationError
+from ..core.forms import show_domain_error
 from ..core.unit import commit
 from ..core.web import is_safe_next
 from ..extensions import db, limiter
@@ -36,7 +37,6 @@ from .forms import (
     ResetPasswordForm,
     ResetRequestForm,
     SignupForm,
-    add_domain_error,
 )
 
 log = logging.getLogger(__name__)
@@ -154,14 +154,14 @@ def signup():
         except Conflict as exc:
             db.session.rollback()
             if exc.field != "email":
-                add_domain_error(form, exc)
+                show_domain_error(form, exc)
                 return render_template("auth/signup.html", form=form), 400
             # the same answer as for a new address; an unconfirmed account gets its link again
             accounts.resend_verification(form.email.data)
             commit()
         except DomainError as exc:
             db.session.rollback()
-            add_domain_error(form, exc)
+            show_domain_error(form, exc)
             return render_template("auth/signup.html", form=form), 400
         session["locale"] = form.language.data
         return redirect(url_for("auth.check_email", reason="signup"))
@@ -240,7 +240,7 @@ def reset_password(token: str):
             db.session.rollback()
             if not exc.field:
                 return _invalid_link("reset")
-            add_domain_error(form, exc)
+            show_domain_error(form, exc)
         else:
             if current_user.is_authenticated:
                 logout_user()
@@ -277,7 +277,7 @@ def account():
             commit()
         except DomainError as exc:
             db.session.rollback()
-            add_domain_error(profile, exc)
+            show_domain_error(profile, exc)
         else:
             session["locale"] = profile.language.data
             refresh()  # the next strings of this context in the new language
@@ -291,7 +291,7 @@ def account():
             commit()
         except DomainError as exc:
             db.session.rollback()
-            add_domain_error(password, exc)
+            show_domain_error(password, exc)
         else:
             login_user(user)  # the session token rotated: this session goes on, the others end
             flash(

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..core.errors import DomainError
+from ..core.forms import show_domain_error
 from ..core.permissions import can_work_ticket
 from ..core.unit import commit
 from ..customers.models import Customer
@@ -25,13 +26,6 @@ from ..tickets.queries import TicketFilter, ticket_page
 from .blueprint import bp, load_workable_ticket
 from .forms import CallerSearchForm, NewCallerForm, PhoneDetailsForm, StartCallForm
 from .workspace import fill_details
-
-
-def _field_error(form, exc: DomainError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
 
 
 def _start(customer: Customer):
@@ -95,7 +89,7 @@ def phone():
             ticket = _start(customer)
         except DomainError as exc:
             db.session.rollback()
-            _field_error(new_form, exc)
+            show_domain_error(new_form, exc)
             return _render_search(search, new_form, 400)
         commit()
         return redirect(url_for("console.phone_call", protocol=ticket.protocol))
@@ -149,7 +143,7 @@ def phone_call(protocol: str):
             )
         except DomainError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            show_domain_error(form, exc)
         else:
             commit()
             if not can_work_ticket(current_user, ticket):  # routed away from the agent

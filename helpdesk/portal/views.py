@@ -29,8 +29,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..accounts.services import customer_record_for
-from ..auth.forms import GuestAccessForm, add_domain_error
+from ..auth.forms import GuestAccessForm
 from ..core.errors import DomainError, NotAllowed, ProtocolNotFound, ValidationError
+from ..core.forms import show_domain_error
 from ..core.permissions import can_download_attachment, can_view_ticket, is_staff
 from ..core.unit import commit
 from ..extensions import db, login_manager
@@ -179,7 +180,7 @@ def new_demand():
         except DomainError as exc:
             _discard_new_files(before)
             db.session.rollback()
-            add_domain_error(form, exc)
+            show_domain_error(form, exc)
             status = exc.status
         else:
             log.info("web demand %s registered by user %s", ticket.protocol, user.id)
@@ -283,7 +284,7 @@ def reply(protocol: str):
         except DomainError as exc:
             _discard_new_files(before)
             db.session.rollback()
-            add_domain_error(form, exc)
+            show_domain_error(form, exc)
             status = exc.status
         else:
             flash(_("Your message was sent. We will answer here and by email."), "success")
@@ -309,7 +310,7 @@ def verdict(protocol: str):
             commit()
         except DomainError as exc:
             db.session.rollback()
-            add_domain_error(form, exc)
+            show_domain_error(form, exc)
             status = exc.status
         else:
             if resolved:
