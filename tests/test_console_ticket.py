@@ -320,3 +320,22 @@ def test_customer_page_lists_only_visible_demands(client, app, world):
     assert world.ticket_x.protocol in html and world.ticket_y.protocol in html
     assert client.get("/console/customers/999999").status_code == 404
     assert client.get(f"/console/customers/{world.customer.id}?cursor=zzz").status_code == 400
+
+
+def test_history_names_the_changed_field_in_a_whole_sentence(client, app, world):
+    from helpdesk.tickets.services import update_details
+
+    ticket = world.ticket_x
+    update_details(
+        ticket,
+        world.agent_x,
+        kind=ticket.kind,
+        subject="Assunto corrigido",
+        description=ticket.description,
+        remedy="Troca do aparelho",
+    )
+    _db.session.commit()
+    login_as(client, app, world.agent_x)  # noqa: F405
+    html = client.get(f"/console/tickets/{ticket.protocol}").get_data(as_text=True)
+    assert f"{world.agent_x.name} changed the subject." in html
+    assert f"{world.agent_x.name} changed the remedy sought." in html

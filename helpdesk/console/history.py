@@ -14,16 +14,13 @@ from ..tickets.models import (
     TicketEvent,
 )
 
-FIELD_LABELS = {
-    "kind": _l("kind"),
-    "subject": _l("subject"),
-    "description": _l("description"),
-    "remedy": _l("remedy sought"),
-    "category_id": _l("category"),
-    "status": _l("status"),
-    "priority": _l("priority"),
-    "assignee": _l("assignee"),
-    "department": _l("department"),
+# one whole sentence per field: the article before a field name changes with gender in pt and es
+UPDATED_SENTENCES = {
+    "subject": _l("%(who)s changed the subject."),
+    "description": _l("%(who)s changed the description."),
+    "remedy": _l("%(who)s changed the remedy sought."),
+    "category_id": _l("%(who)s changed the category."),
+    None: _l("%(who)s changed the demand's details."),
 }
 CUSTOMER_ACTIONS = ("created", "customer_replied", "verdict", "rated")
 
@@ -92,7 +89,6 @@ def describe_event(event: TicketEvent) -> str:
             return _("%(who)s reassigned it from %(old)s to %(new)s.", who=who, old=old, new=new)
         return _("%(who)s assigned it to %(new)s.", who=who, new=new)
     if action == "updated":
-        field = str(FIELD_LABELS.get(event.field, event.field or ""))
         if event.field == "kind":
             return _(
                 "%(who)s changed the kind from %(old)s to %(new)s.",
@@ -100,7 +96,7 @@ def describe_event(event: TicketEvent) -> str:
                 old=_label(KIND_LABELS, old),
                 new=_label(KIND_LABELS, new),
             )
-        return _("%(who)s changed the %(field)s.", who=who, field=field)
+        return str(UPDATED_SENTENCES.get(event.field, UPDATED_SENTENCES[None])) % {"who": who}
     if action == "note":
         return _("%(who)s added an internal note.", who=who)
     if action == "answered":
