@@ -115,3 +115,24 @@ def test_xss_in_subject_is_escaped_in_html_email(db, make_ticket, sent_mail):
     commit()
     html = sent_mail[0].get_body(("html",)).get_content()
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_claim_is_released_only_when_it_is_old(app, db, make_ticket):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from helpdesk.notifications.services import release_stale_claims
+
+    with time_machine.travel(datetime(2026, 1, 1, 12, 0, tzinfo=UTC), tick=False):
+        make_ticket()  # queued long ago, still pending
+        db.session.commit()
+    row = db.session.scalar(sa.select(OutboxMessage))
+    row.status, row.claimed_at = "sending", datetime.now(UTC)  # a worker is sending it right now
+    db.session.commit()
+    assert release_stale_claims() == 0
+    row.claimed_at = datetime.now(UTC) - timedelta(minutes=20)  # that worker died
+    db.session.commit()
+    assert release_stale_claims() == 1
+    db.session.refresh(row)
+    assert row.status == "pending"

@@ -30,6 +30,7 @@ class OutboxMessage(db.Model):
     )
     status: Mapped[str] = mapped_column(sa.String(20), default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     next_attempt_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)

@@ -145,35 +145,38 @@ def _send(msg: EmailMessage, row: OutboxMessage) -> None:
 
 
 def deliver_outbox(ids: list[int] | None = None, limit: int = 100) -> dict:
-    """Send due messages. Each row is claimed with a conditional UPDATE (safe with several
-    workers), sent, then committed; a failure is retried later with exponential back-off."""
-    stmt = sa.select(OutboxMessage.id).where(
-        OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now()
-    )
-    if ids is not None:
-        if not ids:
-            return {"sent": 0, "failed": 0}
-        stmt = sa.select(OutboxMessage.id).where(
-            OutboxMessage.id.in_(ids), OutboxMessage.status == "pending"
+    """Send due messages (or the given ones). One conditional UPDATE claims the batch, so with
+    several workers or schedulers each row is sent by one of them; each row's outcome is committed
+    as soon as it is known; a failure is retried later with exponential back-off."""
+    if ids is not None and not ids:
+        return {"sent": 0, "failed": 0}
+    pending = OutboxMessage.status == "pending"
+    if ids is None:
+        wanted = sa.select(OutboxMessage.id).where(pending, OutboxMessage.next_attempt_at <= now())
+    else:
+        wanted = sa.select(OutboxMessage.id).where(pending, OutboxMessage.id.in_(ids))
+    claimed = list(
+        db.session.scalars(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(wanted.order_by(OutboxMessage.id).limit(limit)), pending)
+            .values(status="sending", attempts=OutboxMessage.attempts + 1, claimed_at=now())
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
         )
-    candidates = list(db.session.scalars(stmt.order_by(OutboxMessage.id).limit(limit)))
+    )
     db.session.commit()
+    if not claimed:
+        return {"sent": 0, "failed": 0}
     sent = failed = 0
     max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
-    for message_id in candidates:
-        claimed = db.session.execute(
-            sa.update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-            .values(status="sending", attempts=OutboxMessage.attempts + 1)
-        ).rowcount
-        db.session.commit()
-        if not claimed:
-            continue
-        row = db.session.get(OutboxMessage, message_id)
+    rows = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
+    )
+    for row in rows:
         try:
             _send(build_email(row), row)
         except Exception as exc:  # delivery failures are recorded, never raised to the user
-            log.warning("outbox %s delivery failed: %s", message_id, exc)
+            log.warning("outbox %s delivery failed: %s", row.id, exc)
             row.last_error = str(exc)[:2000]
             if row.attempts >= max_attempts:
                 row.status = "failed"
@@ -195,7 +198,7 @@ def release_stale_claims(older_than_minutes: int = 15) -> int:
         sa.update(OutboxMessage)
         .where(
             OutboxMessage.status == "sending",
-            OutboxMessage.next_attempt_at < now() - timedelta(minutes=older_than_minutes),
+            OutboxMessage.claimed_at < now() - timedelta(minutes=older_than_minutes),
         )
         .values(status="pending")
     )

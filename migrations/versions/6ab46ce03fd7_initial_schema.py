@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 52caba60b08e
+Revision ID: 6ab46ce03fd7
 Revises: 
-Create Date: 2026-11-23 03:50:51.739498
+Create Date: 2026-11-23 04:33:18.312253
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '52caba60b08e'
+revision = '6ab46ce03fd7'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -257,6 +257,7 @@ def upgrade():
     sa.Column('ticket_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
