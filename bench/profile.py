@@ -176,9 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     for statement, spent in sorted(slowest.items(), key=lambda kv: -kv[1])[:5]:
         print(f"  {spent / args.n * 1000:6.2f} ms/request  {statement}")
     if profiler:
-        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(
-            args.cprofile
-        )
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats(
+            os.environ.get("BENCH_SORT", "cumulative")
+        ).print_stats(args.cprofile)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

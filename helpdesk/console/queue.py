@@ -122,6 +122,9 @@ def queue():
     return render_template(
         "console/queue.html",
         page=page,
+        # built once: url_for for every row of every column is the page's biggest cost
+        ticket_prefix=url_for("console.ticket", protocol="0")[:-1],
+        customer_prefix=url_for("console.customer", customer_id=0)[:-1],
         queue_name=queue_name,
         counts=counts,
         sorts=QUEUE_SORTS,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from babel import dates
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_datetime
+from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"pt_BR": "Português", "es": "Español", "en": "English"}
@@ -46,4 +47,5 @@ def fmt_dt(value, format: str = "short") -> str:
 
     if value is None:
         return ""
-    return format_datetime(as_utc(value), format)
+    # straight to Babel with the request's (cached) locale and zone: lists format hundreds of dates
+    return dates.format_datetime(as_utc(value), format, tzinfo=get_timezone(), locale=get_locale())

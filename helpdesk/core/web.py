@@ -142,16 +142,21 @@ def register(app: Flask) -> None:
     def template_globals():
         from ..tickets.models import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
+        # labels resolved once per render, not once per row (lists show hundreds of them)
         return {
             "current_locale": str(get_locale()),
             "language_names": LANGUAGE_NAMES,
-            "status_labels": STATUS_LABELS,
-            "priority_labels": PRIORITY_LABELS,
-            "kind_labels": KIND_LABELS,
-            "channel_labels": CHANNEL_LABELS,
+            "status_labels": _resolved(STATUS_LABELS),
+            "priority_labels": _resolved(PRIORITY_LABELS),
+            "kind_labels": _resolved(KIND_LABELS),
+            "channel_labels": _resolved(CHANNEL_LABELS),
         }
 
     app.jinja_env.filters["dt"] = fmt_dt
+
+
+def _resolved(labels: dict) -> dict:
+    return {key: str(label) for key, label in labels.items()}
 
 
 def _title(status: int) -> str:
