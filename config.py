@@ -71,6 +71,8 @@ class Config:
     SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
     SMTP_TIMEOUT = _env_int("SMTP_TIMEOUT", 20)
     OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
+    # False: the scheduler sends queued mail in batches (every SCHEDULER_OUTBOX_SECONDS)
+    OUTBOX_DELIVER_IN_REQUEST = _env_bool("OUTBOX_DELIVER_IN_REQUEST", False)
 
     # public address used in emails
     BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
@@ -94,7 +96,7 @@ class Config:
     QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 50)
 
     # scheduler
-    SCHEDULER_OUTBOX_SECONDS = _env_int("SCHEDULER_OUTBOX_SECONDS", 30)
+    SCHEDULER_OUTBOX_SECONDS = _env_int("SCHEDULER_OUTBOX_SECONDS", 5)
 
 
 class DevelopmentConfig(Config):
@@ -108,6 +110,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     BABEL_DEFAULT_LOCALE = "en"  # tests read English unless they test a language
     MAIL_TRANSPORT = "memory"
+    OUTBOX_DELIVER_IN_REQUEST = True  # tests read the mail a request sent right after it
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - scrypt is slow; tests make many users
     SERVER_NAME = None
 

@@ -136,3 +136,20 @@ def test_a_claim_is_released_only_when_it_is_old(app, db, make_ticket):
     assert release_stale_claims() == 1
     db.session.refresh(row)
     assert row.status == "pending"
+
+
+def test_by_default_requests_leave_mail_to_the_scheduler(app, db, make_ticket, sent_mail):
+    from helpdesk.core.unit import commit
+    from helpdesk.scheduler import deliver_outbox_job
+
+    app.config["OUTBOX_DELIVER_IN_REQUEST"] = False
+    try:
+        make_ticket()
+        commit()
+        assert sent_mail == []
+        assert db.session.scalar(sa.select(OutboxMessage.status)) == "pending"
+        assert deliver_outbox_job() == {"released": 0, "sent": 1, "failed": 0}
+        assert len(sent_mail) == 1
+        assert deliver_outbox_job() is None  # nothing left: nothing sent twice
+    finally:
+        app.config["OUTBOX_DELIVER_IN_REQUEST"] = True
