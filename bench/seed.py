@@ -132,7 +132,7 @@ class Seeder:
     def reference(self, conn) -> None:
         from werkzeug.security import generate_password_hash
 
-        from helpdesk.demo import CATEGORIES
+        from helpdesk.demo.data import CATEGORIES
 
         created = self.now - timedelta(days=self.days + 30)
         self.insert(
@@ -186,7 +186,7 @@ class Seeder:
 
     def customers(self, conn) -> None:
         from helpdesk.customers.documents import make_cpf
-        from helpdesk.demo import FIRST_NAMES, LAST_NAMES
+        from helpdesk.demo.data import FIRST_NAMES, LAST_NAMES
 
         rng = self.rng
         count = max(50, self.n // 5)
@@ -241,7 +241,7 @@ class Seeder:
         return "closed"
 
     def tickets(self, conn) -> None:
-        from helpdesk.demo import (
+        from helpdesk.demo.data import (
             ANSWERS,
             CATEGORIES,
             COMPLAINTS,

@@ -10,28 +10,11 @@ def digits(value: str) -> str:
 
 
 def _cpf_valid(d: str) -> bool:
-    if len(d) != 11 or d == d[0] * 11:
-        return False
-    for n in (9, 10):
-        total = sum(int(d[i]) * (n + 1 - i) for i in range(n))
-        check = (total * 10) % 11 % 10
-        if check != int(d[n]):
-            return False
-    return True
+    return len(d) == 11 and d != d[0] * 11 and make_cpf(d[:9]) == d
 
 
 def _cnpj_valid(d: str) -> bool:
-    if len(d) != 14 or d == d[0] * 14:
-        return False
-    weights1 = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
-    weights2 = [6] + weights1
-    for weights, pos in ((weights1, 12), (weights2, 13)):
-        total = sum(int(d[i]) * w for i, w in enumerate(weights))
-        rest = total % 11
-        check = 0 if rest < 2 else 11 - rest
-        if check != int(d[pos]):
-            return False
-    return True
+    return len(d) == 14 and d != d[0] * 14 and make_cnpj(d[:12]) == d
 
 
 def is_valid_document(value: str) -> bool:
@@ -53,4 +36,14 @@ def make_cpf(base9: str) -> str:
     for n in (9, 10):
         total = sum(int(d[i]) * (n + 1 - i) for i in range(n))
         d += str((total * 10) % 11 % 10)
+    return d
+
+
+def make_cnpj(base12: str) -> str:
+    """Complete twelve digits into a valid CNPJ."""
+    weights1 = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
+    d = base12
+    for weights in (weights1, [6] + weights1):
+        rest = sum(int(d[i]) * w for i, w in enumerate(weights)) % 11
+        d += str(0 if rest < 2 else 11 - rest)
     return d
