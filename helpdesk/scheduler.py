@@ -47,7 +47,9 @@ def deliver_outbox_job():
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler = BlockingScheduler(
+        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
+    )
     scheduler.add_job(
         _in_app(app, deliver_outbox_job),
         "interval",
@@ -61,7 +63,9 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 def main() -> None:
     from . import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s"
+    )
     app = create_app()
     scheduler = build_scheduler(app)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
