@@ -64,3 +64,20 @@ def test_duplicate_contact_is_a_conflict(db, make_customer):
 
     with pytest.raises(Conflict):
         create_customer(name="Outra Ana", email="ana@example.com")
+
+
+def test_resolve_customer_takes_the_record_a_concurrent_request_just_created(db, monkeypatch):
+    """Two channels register the same new person at once: the second finds nobody, then meets
+    the first one's record when it tries to create it. It must use that record, not fail."""
+    from helpdesk.customers import services
+
+    real_create = services.create_customer
+
+    def create_after_the_other_request(**kw):
+        real_create(name="Primeira Requisição", email="nova@example.com")  # the other request
+        return real_create(**kw)
+
+    monkeypatch.setattr(services, "create_customer", create_after_the_other_request)
+    customer = resolve_customer(name="Nova Cliente", email="nova@example.com", phone="11987650000")
+    assert customer.name == "Primeira Requisição"
+    assert find_customers(phone="11987650000") == [customer]

@@ -154,28 +154,41 @@ def resolve_customer(
     doc_n = normalize_document(document) if document else None
     email_n = normalize_email(email) if email else None
     phone_n = normalize_phone(phone) if phone else None
-    customer = None
-    if doc_n:
-        customer = db.session.scalar(sa.select(Customer).where(Customer.document == doc_n))
-    if customer is None and email_n:
-        customer = find_customer_by_email(email_n)
-    if customer is None and phone_n:
-        customer = db.session.scalar(
-            sa.select(Customer).join(CustomerPhone).where(CustomerPhone.number == phone_n)
-        )
+    customer = _find_by_any(doc_n, email_n, phone_n)
     if customer is None:
         if not (email_n or phone_n or doc_n):
             raise ValidationError(
                 _l("Give at least an email, a phone number or a document."), field="email"
             )
-        return create_customer(
-            name=name or email_n or phone_n or "",
-            email=email_n,
-            phone=phone_n,
-            document=doc_n,
-            locale=locale,
-        )
+        try:
+            return create_customer(
+                name=name or email_n or phone_n or "",
+                email=email_n,
+                phone=phone_n,
+                document=doc_n,
+                locale=locale,
+            )
+        except Conflict:
+            # another request registered the same person a moment ago (two channels, a retried
+            # connector): that record is the one we were looking for
+            customer = _find_by_any(doc_n, email_n, phone_n)
+            if customer is None:
+                raise
     add_contacts(customer, email=email_n, phone=phone_n, document=doc_n)
+    return customer
+
+
+def _find_by_any(document: str | None, email: str | None, phone: str | None) -> Customer | None:
+    """By document, then email, then phone (already normalised)."""
+    customer = None
+    if document:
+        customer = db.session.scalar(sa.select(Customer).where(Customer.document == document))
+    if customer is None and email:
+        customer = find_customer_by_email(email)
+    if customer is None and phone:
+        customer = db.session.scalar(
+            sa.select(Customer).join(CustomerPhone).where(CustomerPhone.number == phone)
+        )
     return customer
 
 
