@@ -120,13 +120,19 @@ def rule_reason(rule: RoutingRule) -> str:
 
 
 def route_ticket(
-    ticket: Ticket, actor: User | None, rules: list[RoutingRule] | None = None
+    ticket: Ticket,
+    actor: User | None,
+    rules: list[RoutingRule] | None = None,
+    *,
+    default: Department | None = None,
 ) -> None:
-    """Apply the first matching rule (or the default department), then assign; record why."""
+    """Apply the first matching rule (or the default department), then assign; record why.
+
+    `default`: the default department when the caller has just looked it up (saves a query)."""
     from ..tickets.services import record_event
 
     rule = match_rule(sample_of(ticket), rules)
-    department = rule.department if rule else default_department()
+    department = rule.department if rule else (default or default_department())
     old_department = ticket.department.name if ticket.department is not None else None
     ticket.department_id = department.id
     ticket.department = department

@@ -141,6 +141,46 @@ def register_ticket(
     category = _category(category_id, kind)
 
     at = now()
+    # One flush at the end (not one per event): the ticket, its events and its routing are inserted
+    # together, so no UPDATE follows the INSERT. Nothing queried below depends on these rows.
+    with db.session.no_autoflush:
+        ticket = _new_ticket(
+            actor=actor,
+            customer=customer,
+            channel=channel,
+            kind=kind,
+            subject=subject,
+            description=description,
+            remedy=remedy,
+            category=category,
+            at=at,
+            attachments=attachments,
+            route=route,
+            assignee=assignee,
+            priority=priority,
+        )
+    db.session.flush()
+    if notify_customer:
+        notify.notify_acknowledgement(ticket)
+    return ticket
+
+
+def _new_ticket(
+    *,
+    actor,
+    customer,
+    channel,
+    kind,
+    subject,
+    description,
+    remedy,
+    category,
+    at,
+    attachments,
+    route,
+    assignee,
+    priority,
+) -> Ticket:
     ticket = Ticket(
         protocol=protocols.next_protocol(at, current_app.config["BABEL_DEFAULT_TIMEZONE"]),
         kind=kind,
@@ -157,23 +197,23 @@ def register_ticket(
         created_at=at,
         updated_at=at,
     )
-    ticket.department = default_department()
+    default = default_department()
+    ticket.department = default
     db.session.add(ticket)
-    db.session.flush()
     record_event(ticket, actor, "created", new=channel, detail=kind, public=True)
-    _attach(ticket, attachments)
+    files = [f for f in attachments if f is not None and getattr(f, "filename", "")]
+    if files:  # stored files name the ticket id
+        db.session.flush()
+        _attach(ticket, files)
     if route:
         from ..routing.services import route_ticket
 
-        route_ticket(ticket, actor)
+        route_ticket(ticket, actor, default=default)
     if assignee is not None:
         ticket.assignee_id = assignee.id
         record_event(
             ticket, actor, "assigned", field="assignee", new=assignee.name, detail="registered_by"
         )
-    db.session.flush()
-    if notify_customer:
-        notify.notify_acknowledgement(ticket)
     return ticket
 
 

@@ -1,0 +1,75 @@
+"""Query-shape guards for the hot paths (ticket creation, the queue and ticket pages).
+
+No timings here: these tests pin the number and kind of SQL statements and the behaviour the
+performance changes must keep (same events, same routing, same response bodies).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from helpdesk.tickets.models import Ticket, TicketEvent
+from helpdesk.tickets.services import register_ticket
+
+
+def _register(customer, **kw):
+    return register_ticket(
+        actor=None,
+        customer=customer,
+        channel="web",
+        kind="complaint",
+        subject="Entrega atrasada",
+        description="O rastreio não atualiza.",
+        **kw,
+    )
+
+
+def test_register_inserts_ticket_once_without_follow_up_updates(
+    db, default_department, make_user, make_customer, count_queries
+):
+    agent = make_user(role="agent", departments=[default_department])
+    customer = make_customer(email="perf@example.com")
+    with count_queries() as q:
+        ticket = _register(customer)
+    statements = [" ".join(s.split()).upper() for s in q.statements]
+    assert not [s for s in statements if s.startswith("UPDATE TICKETS")]
+    assert len([s for s in statements if s.startswith("INSERT INTO TICKETS")]) == 1
+    assert len([s for s in statements if "FROM DEPARTMENTS" in s]) == 1  # default looked up once
+    db.session.commit()
+    events = db.session.scalars(
+        sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    ).all()
+    assert [e.action for e in events] == ["created", "routed", "assigned"]
+    assert [e.detail for e in events] == ["complaint", "default", "least_loaded"]
+    stored = db.session.get(Ticket, ticket.id)
+    assert stored.assignee_id == agent.id
+    assert stored.department_id == default_department.id
+    assert stored.updated_at >= stored.created_at
+
+
+def test_register_with_rule_priority_and_agent_records_every_event(
+    db, default_department, make_department, make_user, make_customer
+):
+    from helpdesk.routing.services import create_rule
+
+    billing = make_department("Cobrança")
+    agent = make_user(role="agent", departments=[billing])
+    create_rule(
+        name="Fatura", keywords="fatura", department_id=billing.id, priority=3, agent_id=agent.id
+    )
+    db.session.commit()
+    ticket = register_ticket(
+        actor=None,
+        customer=make_customer(),
+        channel="web",
+        kind="complaint",
+        subject="Fatura errada",
+    )
+    db.session.commit()
+    actions = db.session.scalars(
+        sa.select(TicketEvent.action)
+        .where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.id)
+    ).all()
+    assert actions == ["created", "routed", "priority", "assigned"]
+    assert (ticket.department_id, ticket.priority, ticket.assignee_id) == (billing.id, 3, agent.id)
