@@ -73,3 +73,32 @@ def test_register_with_rule_priority_and_agent_records_every_event(
     ).all()
     assert actions == ["created", "routed", "priority", "assigned"]
     assert (ticket.department_id, ticket.priority, ticket.assignee_id) == (billing.id, 3, agent.id)
+
+
+def test_api_creation_body_is_built_before_commit_and_matches_a_read(
+    client, db, default_department, make_user, count_queries
+):
+    from helpdesk.accounts.services import issue_api_token
+    from tests.test_api_support import API, bearer
+
+    agent = make_user("agent", password=None, name="Agente Paula")
+    headers = bearer(issue_api_token(agent, "perf"))
+    db.session.commit()
+    body = {
+        "kind": "complaint",
+        "subject": "Cobrança indevida",
+        "description": "Cobraram duas vezes.",
+        "customer": {"name": "Maria Souza", "email": "maria@example.com", "phone": "11987654321"},
+    }
+    with count_queries() as q:
+        created = client.post(f"{API}/tickets", json=body, headers=headers)
+    assert created.status_code == 201
+    # nothing is read again after the commit to build the response
+    statements = [" ".join(s.split()).upper() for s in q.statements]
+    assert len([s for s in statements if s.startswith("SELECT TICKETS.")]) == 0
+    data = created.get_json()
+    read = client.get(f"{API}/tickets/{data['protocol']}", headers=headers).get_json()
+    assert {k: read[k] for k in data} == data
+    assert data["assignee"]["name"] == "Agente Paula"
+    assert data["customer"]["emails"] == ["maria@example.com"]
+    assert created.headers["Location"].endswith(f"/tickets/{data['protocol']}")

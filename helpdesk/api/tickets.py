@@ -104,8 +104,11 @@ def create_ticket():
                     return replay
             if attempt == 2:
                 raise
+    # built before the commit, from the flushed rows: the commit would expire them and the body
+    # would reload the ticket, its customer, department and assignee (eight statements)
+    response = _created(ticket, user)
     commit()
-    return _created(ticket, user)
+    return response
 
 
 def _register(user, values: dict, key: str | None, digest: str | None) -> Ticket:

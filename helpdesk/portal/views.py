@@ -176,6 +176,7 @@ def new_demand():
                 category_id=form.category.data,
                 attachments=request.files.getlist(form.attachments.name),
             )
+            protocol, user_id = ticket.protocol, user.id  # read before the commit expires them
             commit()
         except DomainError as exc:
             _discard_new_files(before)
@@ -183,8 +184,8 @@ def new_demand():
             show_domain_error(form, exc)
             status = exc.status
         else:
-            log.info("web demand %s registered by user %s", ticket.protocol, user.id)
-            return redirect(url_for("portal.registered", protocol=ticket.protocol))
+            log.info("web demand %s registered by user %s", protocol, user_id)
+            return redirect(url_for("portal.registered", protocol=protocol))
     elif request.method == "POST":
         status = 400
     return render_template(
