@@ -4,6 +4,7 @@ from .accounts.models import ApiToken, Department, OneTimeToken, User, membershi
 from .customers.models import Customer, CustomerEmail, CustomerPhone
 from .notifications.models import OutboxMessage
 from .routing.models import RoutingRule
+from .sla.models import BusinessCalendar, CalendarHoliday, CalendarInterval
 from .tickets.models import (
     Attachment,
     Category,
@@ -17,6 +18,9 @@ from .tickets.models import (
 __all__ = [
     "ApiToken",
     "Attachment",
+    "BusinessCalendar",
+    "CalendarHoliday",
+    "CalendarInterval",
     "Category",
     "Customer",
     "CustomerEmail",

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
 from helpdesk.sla.calendars import (
     WorkingCalendar,
@@ -208,3 +209,167 @@ def test_long_durations_are_cheap():
     elapsed = stopwatch.perf_counter() - began
     assert working_time_between(calendar, start, due) == 30 * DAY_9H
     assert elapsed < 0.05, f"took {elapsed * 1000:.1f} ms"
+
+
+# --- stored calendars: services and constraints ------------------------------------------------
+
+LUNCH_BREAK = [(wd, time(8), time(12)) for wd in range(5)] + [
+    (wd, time(13), time(18)) for wd in range(5)
+]
+
+
+def test_stored_calendar_gives_the_same_due_instants(db):
+    from helpdesk.sla.services import add_holiday, create_calendar, load_calendar
+
+    stored = create_calendar(name="SAC São Paulo", subdivision="sp", intervals=LUNCH_BREAK)
+    add_holiday(stored, day=date(2026, 11, 16), name="Emenda")  # a company bridge day
+    db.session.commit()
+    assert stored.subdivision == "SP"
+    calendar = load_calendar(stored.id, years=[2026])
+    # Fri 13 17:30 + 9 h; Mon 16 is the company's day off -> Tue 17 17:30.
+    assert add_working_time(calendar, sp(2026, 11, 13, 17, 30), DAY_9H) == sp(2026, 11, 17, 17, 30)
+    # Thu 2026-07-09 is a São Paulo state holiday, loaded from the package.
+    assert add_working_time(calendar, sp(2026, 7, 8, 17), DAY_9H) == sp(2026, 7, 10, 17)
+
+
+def test_load_calendar_defaults_to_the_years_around_now_and_reads_few_rows(db, count_queries):
+    from helpdesk.sla.services import create_calendar, load_calendar
+
+    calendar_id = create_calendar(name="SAC", intervals=LUNCH_BREAK).id
+    db.session.commit()
+    db.session.expunge_all()
+    with count_queries() as q:
+        calendar = load_calendar(calendar_id)
+    assert q.count <= 3
+    year = datetime.now(UTC).year
+    assert date(year + 2, 1, 1) in calendar.holidays
+    assert date(year - 1, 12, 25) in calendar.holidays
+
+
+def test_interval_to_midnight_round_trips(db):
+    from helpdesk.sla.services import create_calendar, load_calendar
+
+    stored = create_calendar(name="Night", intervals=[(4, time(22), time(0))])
+    db.session.commit()
+    assert stored.intervals[0].end_time == time.max
+    calendar = load_calendar(stored.id, years=[2026])
+    # Fri 2026-11-13 22:00 -> 24:00 = 2 h; the next Friday night is a week later.
+    assert working_time_between(calendar, sp(2026, 11, 13), sp(2026, 11, 21)) == timedelta(hours=2)
+    # Fri 13 23:00-24:00 = 1 h; Fri 20 is Black Awareness Day; Fri 27 22:00 + 1 h = 23:00.
+    assert add_working_time(calendar, sp(2026, 11, 13, 23), timedelta(hours=2)) == sp(
+        2026, 11, 27, 23
+    )
+
+
+def test_24x7_calendar_ignores_holidays(db):
+    from helpdesk.sla.services import add_holiday, create_calendar, load_calendar
+
+    stored = create_calendar(name="Prazo legal", is_24x7=True)
+    add_holiday(stored, day=date(2026, 12, 31))
+    db.session.commit()
+    calendar = load_calendar(stored.id)
+    assert calendar.is_always
+    assert add_working_time(calendar, sp(2026, 12, 28, 10), timedelta(days=7)) == sp(2027, 1, 4, 10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"name": "  "}, "name"),
+        ({"name": "x" * 121}, "name"),
+        ({"timezone": "America/Gotham"}, "timezone"),
+        ({"timezone": ""}, "timezone"),
+        ({"country": "XX"}, "country"),
+        ({"subdivision": "ZZ"}, "subdivision"),
+        ({"intervals": []}, "intervals"),
+        ({"intervals": [(7, time(8), time(9))]}, "intervals"),
+        ({"intervals": [(0, time(9), time(8))]}, "intervals"),
+        ({"intervals": [(0, time(9), time(9))]}, "intervals"),
+        ({"intervals": [(0, time(8), time(12)), (0, time(11), time(14))]}, "intervals"),
+        ({"intervals": [(0, "08:00", "12:00")]}, "intervals"),
+        ({"intervals": [(0, time(8))]}, "intervals"),
+        ({"is_24x7": True, "intervals": [(0, time(8), time(12))]}, "intervals"),
+    ],
+)
+def test_create_calendar_validation(db, kwargs, field):
+    from helpdesk.core.errors import ValidationError
+    from helpdesk.sla.models import BusinessCalendar
+    from helpdesk.sla.services import create_calendar
+
+    values = {"name": "SAC", "intervals": LUNCH_BREAK, **kwargs}
+    with pytest.raises(ValidationError) as caught:
+        create_calendar(**values)
+    assert caught.value.field == field
+    assert str(caught.value)
+    assert db.session.scalars(sa.select(BusinessCalendar)).all() == []
+
+
+def test_calendar_names_and_holiday_dates_are_unique(db):
+    from helpdesk.core.errors import NotFound, ValidationError
+    from helpdesk.sla.services import add_holiday, create_calendar, remove_holiday
+
+    stored = create_calendar(name="SAC", intervals=LUNCH_BREAK)
+    with pytest.raises(ValidationError) as caught:
+        create_calendar(name=" SAC ", intervals=LUNCH_BREAK)
+    assert caught.value.field == "name"
+    add_holiday(stored, day=date(2026, 12, 24), name="Véspera")
+    with pytest.raises(ValidationError) as caught:
+        add_holiday(stored, day=date(2026, 12, 24), name="Again")
+    assert caught.value.field == "date"
+    with pytest.raises(ValidationError) as caught:
+        add_holiday(stored, day=datetime(2026, 12, 24, 10, tzinfo=UTC))
+    assert caught.value.field == "date"
+    # another calendar may have the same date
+    other = create_calendar(name="Ouvidoria", intervals=LUNCH_BREAK)
+    add_holiday(other, day=date(2026, 12, 24))
+    remove_holiday(stored, date(2026, 12, 24))
+    with pytest.raises(NotFound):
+        remove_holiday(stored, date(2026, 12, 24))
+    db.session.commit()
+    assert [h.date for h in other.holidays] == [date(2026, 12, 24)]
+    assert stored.holidays == []
+
+
+def test_set_intervals_replaces_the_week(db):
+    from helpdesk.sla.models import CalendarInterval
+    from helpdesk.sla.services import create_calendar, load_calendar, set_intervals
+
+    stored = create_calendar(name="SAC", intervals=LUNCH_BREAK)
+    set_intervals(stored, [(5, time(9), time(13))])
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(CalendarInterval.id))) == 1
+    calendar = load_calendar(stored.id, years=[2026])
+    assert add_working_time(calendar, sp(2026, 11, 13, 17, 30), timedelta(hours=4)) == sp(
+        2026, 11, 14, 13
+    )
+
+
+def test_database_refuses_inverted_intervals_and_duplicate_holidays(db):
+    from sqlalchemy.exc import IntegrityError
+
+    from helpdesk.sla.models import CalendarHoliday, CalendarInterval
+    from helpdesk.sla.services import create_calendar
+
+    stored = create_calendar(name="SAC", intervals=LUNCH_BREAK)
+    db.session.commit()
+    for row in (
+        CalendarInterval(calendar_id=stored.id, weekday=0, start_time=time(12), end_time=time(8)),
+        CalendarInterval(calendar_id=stored.id, weekday=9, start_time=time(8), end_time=time(9)),
+    ):
+        db.session.add(row)
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+    db.session.add(CalendarHoliday(calendar_id=stored.id, date=date(2026, 1, 2), name="a"))
+    db.session.add(CalendarHoliday(calendar_id=stored.id, date=date(2026, 1, 2), name="b"))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_load_unknown_calendar_is_not_found(db):
+    from helpdesk.core.errors import NotFound
+    from helpdesk.sla.services import load_calendar
+
+    with pytest.raises(NotFound):
+        load_calendar(12345)
