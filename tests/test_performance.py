@@ -6,6 +6,7 @@ performance changes must keep (same events, same routing, same response bodies).
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from helpdesk.tickets.models import Ticket, TicketEvent
@@ -102,3 +103,35 @@ def test_api_creation_body_is_built_before_commit_and_matches_a_read(
     assert data["assignee"]["name"] == "Agente Paula"
     assert data["customer"]["emails"] == ["maria@example.com"]
     assert created.headers["Location"].endswith(f"/tickets/{data['protocol']}")
+
+
+# labels resolved once per catalog -------------------------------------------------------------
+
+
+def test_template_labels_follow_the_locale_of_each_render(app, db):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    source = "{{ status_labels['new'] }}|{{ kind_labels|length }}"
+    with app.test_request_context("/"):
+        with force_locale("pt_BR"):
+            first = render_template_string(source)
+        with force_locale("es"):
+            second = render_template_string(source)
+        with force_locale("pt_BR"):
+            again = render_template_string(source)
+        with force_locale("en"):
+            english = render_template_string(source)
+    assert first.startswith("Nova|") and again == first
+    assert second.startswith("Nuevo|")
+    assert english.startswith("New|")
+
+
+def test_cached_labels_are_read_only(app, db):
+    from helpdesk.core.web import _resolved_labels
+
+    with app.test_request_context("/"):
+        labels = _resolved_labels()
+        with pytest.raises(TypeError):
+            labels["status_labels"]["new"] = "changed"
+        assert _resolved_labels()["status_labels"]["new"] == labels["status_labels"]["new"]

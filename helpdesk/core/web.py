@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request, session, url_for
@@ -140,16 +141,11 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def template_globals():
-        from ..tickets.models import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
-
-        # labels resolved once per render, not once per row (lists show hundreds of them)
+        # labels resolved once per catalog (not per render, nor per row: lists show hundreds)
         return {
             "current_locale": str(get_locale()),
             "language_names": LANGUAGE_NAMES,
-            "status_labels": _resolved(STATUS_LABELS),
-            "priority_labels": _resolved(PRIORITY_LABELS),
-            "kind_labels": _resolved(KIND_LABELS),
-            "channel_labels": _resolved(CHANNEL_LABELS),
+            **_resolved_labels(),
         }
 
     app.jinja_env.filters["dt"] = fmt_dt
@@ -157,6 +153,34 @@ def register(app: Flask) -> None:
 
 def _resolved(labels: dict) -> dict:
     return {key: str(label) for key, label in labels.items()}
+
+
+# (locale, id of the catalog) -> (catalog, labels). Flask-Babel keeps one catalog object per locale
+# for the life of the process, so the resolved labels are a pure function of it; a new catalog
+# object (another app, reloaded translations) is a new key, checked by identity.
+_LABELS_CACHE: dict[tuple[str, int], tuple[object, dict]] = {}
+
+
+def _resolved_labels() -> dict:
+    from flask_babel import get_domain
+
+    from ..tickets.models import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
+
+    catalog = get_domain().get_translations()
+    key = (str(get_locale()), id(catalog))
+    hit = _LABELS_CACHE.get(key)
+    if hit is not None and hit[0] is catalog:
+        return hit[1]
+    labels = {
+        "status_labels": MappingProxyType(_resolved(STATUS_LABELS)),
+        "priority_labels": MappingProxyType(_resolved(PRIORITY_LABELS)),
+        "kind_labels": MappingProxyType(_resolved(KIND_LABELS)),
+        "channel_labels": MappingProxyType(_resolved(CHANNEL_LABELS)),
+    }
+    if len(_LABELS_CACHE) > 64:  # tests create many apps; keep the dict small
+        _LABELS_CACHE.clear()
+    _LABELS_CACHE[key] = (catalog, labels)
+    return labels
 
 
 def _title(status: int) -> str:
