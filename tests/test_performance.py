@@ -135,3 +135,24 @@ def test_cached_labels_are_read_only(app, db):
         with pytest.raises(TypeError):
             labels["status_labels"]["new"] = "changed"
         assert _resolved_labels()["status_labels"]["new"] == labels["status_labels"]["new"]
+
+
+# API token lookup --------------------------------------------------------------------------------
+
+
+def test_api_token_owner_is_loaded_in_one_statement(db, make_user, count_queries):
+    from helpdesk.accounts.services import issue_api_token, set_user_active, user_for_api_token
+
+    agent = make_user("agent", password=None)
+    raw = issue_api_token(agent, "perf")
+    db.session.commit()
+    agent_id = agent.id
+    db.session.expunge_all()
+    with count_queries() as q:
+        owner = user_for_api_token(raw)
+    assert q.count == 1
+    assert owner.id == agent_id
+    assert user_for_api_token(raw + "x") is None
+    set_user_active(owner, False)
+    db.session.commit()
+    assert user_for_api_token(raw) is None

@@ -220,14 +220,15 @@ def issue_api_token(user: User, name: str = "") -> str:
 def user_for_api_token(raw: str) -> User | None:
     if not raw or len(raw) > 200:
         return None
-    token = db.session.scalar(
-        sa.select(ApiToken).where(
-            ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None)
-        )
+    # one statement: the owner joined to the token (every API request starts here)
+    user = db.session.scalar(
+        sa.select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None))
     )
-    if token is None or not token.user.active:
+    if user is None or not user.active:
         return None
-    return token.user
+    return user
 
 
 # one-time tokens ---------------------------------------------------------------------------
