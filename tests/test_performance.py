@@ -156,3 +156,40 @@ def test_api_token_owner_is_loaded_in_one_statement(db, make_user, count_queries
     set_user_active(owner, False)
     db.session.commit()
     assert user_for_api_token(raw) is None
+
+
+# dates: cached patterns, same text as Babel -------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "es", "en"])
+@pytest.mark.parametrize(
+    "zone", ["America/Sao_Paulo", "America/Manaus", "America/Argentina/Buenos_Aires", "UTC"]
+)
+def test_fmt_dt_matches_babel(app, locale, zone):
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    import pytz
+    from babel import dates
+    from flask import g
+    from flask_babel import force_locale
+
+    from helpdesk.core.i18n import fmt_dt
+
+    rng = random.Random(7)
+    start = datetime(2017, 1, 1)  # Brazil still had summer time until 2019
+    values = [start + timedelta(seconds=rng.randrange(0, 10**9)) for _ in range(300)]
+    values += [v.replace(tzinfo=UTC) for v in values[:50]]
+    with app.test_request_context("/"), force_locale(locale):
+        fmt_dt(values[0])  # binds the request's Babel context
+        g._flask_babel.babel_tzinfo = pytz.timezone(zone)
+        for value in values:
+            for format in ("short", "medium", "long", "dd/MM/yyyy HH:mm"):
+                expected = dates.format_datetime(
+                    value if value.tzinfo else value.replace(tzinfo=UTC),
+                    format,
+                    tzinfo=pytz.timezone(zone),
+                    locale=locale,
+                )
+                assert fmt_dt(value, format) == expected
+        assert fmt_dt(None) == ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from babel import dates
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale, get_timezone
@@ -47,5 +49,59 @@ def fmt_dt(value, format: str = "short") -> str:
 
     if value is None:
         return ""
-    # straight to Babel with the request's (cached) locale and zone: lists format hundreds of dates
-    return dates.format_datetime(as_utc(value), format, tzinfo=get_timezone(), locale=get_locale())
+    locale = get_locale()
+    tzinfo = get_timezone()
+    if format not in _NAMED_FORMATS or locale is None or tzinfo is None:
+        return dates.format_datetime(as_utc(value), format, tzinfo=tzinfo, locale=locale)
+    # what dates.format_datetime does for a named format, with the locale's three patterns looked
+    # up and parsed once per (format, locale) instead of on every call (lists show hundreds)
+    joined, time_pattern, date_pattern, zoneless = _named_patterns(format, locale)
+    zone = _zoneinfo(tzinfo) if zoneless else None
+    if zone is not None:  # same wall time as pytz's astimezone + normalize, at a tenth of the cost
+        local = as_utc(value).astimezone(zone)
+    else:
+        local = dates._ensure_datetime_tzinfo(as_utc(value), tzinfo)
+    day = local.date()
+    return joined.replace(
+        "{0}", time_pattern.apply(local.timetz(), locale, reference_date=day)
+    ).replace("{1}", date_pattern.apply(day, locale))
+
+
+_NAMED_FORMATS = frozenset(("full", "long", "medium", "short"))
+_PATTERNS: dict[tuple[str, str], tuple] = {}
+
+
+def _named_patterns(format: str, locale) -> tuple:
+    key = (format, str(locale))
+    patterns = _PATTERNS.get(key)
+    if patterns is None:
+        time_pattern = dates.parse_pattern(dates.get_time_format(format, locale=locale))
+        date_pattern = dates.parse_pattern(dates.get_date_format(format, locale=locale))
+        fields = {
+            value[0]
+            for pattern in (time_pattern, date_pattern)
+            for kind, value in dates.tokenize_pattern(pattern.pattern)
+            if kind == "field"
+        }
+        patterns = _PATTERNS[key] = (
+            dates.get_datetime_format(format, locale=locale).replace("'", ""),
+            time_pattern,
+            date_pattern,
+            not fields & set("zZvVOxX"),  # no time-zone name: the zone object does not show
+        )
+    return patterns
+
+
+_ZONES: dict[str, ZoneInfo | None] = {}
+
+
+def _zoneinfo(tzinfo) -> ZoneInfo | None:
+    name = getattr(tzinfo, "zone", None) or getattr(tzinfo, "key", None)
+    if not name:
+        return None
+    if name not in _ZONES:
+        try:
+            _ZONES[name] = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            _ZONES[name] = None
+    return _ZONES[name]
