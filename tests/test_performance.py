@@ -193,3 +193,31 @@ def test_fmt_dt_matches_babel(app, locale, zone):
                 )
                 assert fmt_dt(value, format) == expected
         assert fmt_dt(None) == ""
+
+
+# queue counters in one statement -------------------------------------------------------------
+
+
+def test_queue_counts_in_one_statement_and_capped(
+    db, default_department, make_user, make_customer, make_ticket, count_queries
+):
+    from helpdesk.console.queue import COUNT_CAP, _bounded_counts
+
+    agent = make_user("agent", departments=[default_department])
+    customer = make_customer()
+    mine = [make_ticket(customer=customer) for _ in range(3)]  # routed to the only agent
+    for ticket in mine[:1]:
+        ticket.assignee_id = None
+    db.session.commit()
+    _bounded_counts(agent)  # loads the agent and their departments
+    with count_queries() as q:
+        counts = _bounded_counts(agent)
+    assert q.count == 1
+    assert counts == {"mine": "2", "unassigned": "1", "department": "3"}
+    for _ in range(COUNT_CAP):
+        make_ticket(customer=customer)
+    assert _bounded_counts(agent) == {
+        "mine": f"{COUNT_CAP}+",
+        "unassigned": "1",
+        "department": f"{COUNT_CAP}+",
+    }

@@ -68,8 +68,8 @@ def _int_choice(name: str, allowed_ids) -> int | None:
     return int(value)
 
 
-def _bounded_count(flt: TicketFilter) -> str:
-    """Rows in a queue, counted up to COUNT_CAP on the queue indexes."""
+def _bounded_count_query(flt: TicketFilter):
+    """Rows in a queue, counted up to COUNT_CAP on the queue indexes (a scalar subquery)."""
     inner = sa.select(Ticket.id).where(Ticket.status.in_(flt.statuses))
     if flt.department_ids is not None:
         inner = inner.where(Ticket.department_id.in_(flt.department_ids or [-1]))
@@ -77,10 +77,23 @@ def _bounded_count(flt: TicketFilter) -> str:
         inner = inner.where(Ticket.assignee_id == flt.assignee_id)
     if flt.unassigned:
         inner = inner.where(Ticket.assignee_id.is_(None))
-    n = db.session.scalar(
-        sa.select(sa.func.count()).select_from(inner.limit(COUNT_CAP + 1).subquery())
+    return (
+        sa.select(sa.func.count())
+        .select_from(inner.limit(COUNT_CAP + 1).subquery())
+        .scalar_subquery()
     )
-    return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+
+
+def _bounded_counts(user) -> dict[str, str]:
+    """Every queue's bounded count, in one statement."""
+    names = list(QUEUE_LABELS)
+    row = db.session.execute(
+        sa.select(*(_bounded_count_query(queue_filter(user, name)).label(name) for name in names))
+    ).one()
+    return {
+        name: f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+        for name, n in zip(names, row, strict=True)
+    }
 
 
 @bp.get("/")
@@ -114,7 +127,7 @@ def queue():
         cursor=request.args.get("cursor") or None,
         limit=current_app.config.get("QUEUE_PAGE_SIZE", 50),
     )
-    counts = {name: _bounded_count(queue_filter(user, name)) for name in QUEUE_LABELS}
+    counts = _bounded_counts(user)
     args = {k: v for k, v in request.args.items() if k != "cursor" and v}
     next_url = (
         url_for("console.queue", **args, cursor=page.next_cursor) if page.next_cursor else None
