@@ -221,3 +221,27 @@ def test_queue_counts_in_one_statement_and_capped(
         "unassigned": "1",
         "department": f"{COUNT_CAP}+",
     }
+
+
+# console ticket page: one lookup with the eager loads -------------------------------------------
+
+
+def test_console_ticket_page_loads_the_ticket_once(
+    client, auth, db, default_department, make_user, make_ticket, count_queries
+):
+    agent = make_user("agent", departments=[default_department])
+    ticket = make_ticket(subject="Entrega atrasada")
+    protocol = ticket.protocol
+    auth.login(agent)
+    with count_queries() as q:
+        response = client.get(f"/console/tickets/{protocol}")
+    assert response.status_code == 200
+    assert "Entrega atrasada" in response.get_data(as_text=True)
+    by_key = [
+        s for s in (" ".join(s.split()) for s in q.statements) if s.startswith("SELECT tickets.")
+    ]
+    assert len([s for s in by_key if "WHERE tickets.protocol =" in s]) == 1
+    assert not [s for s in by_key if "WHERE tickets.id =" in s]
+    assert client.get(f"/console/tickets/{protocol[:-1]}9").status_code in (400, 404)
+    wrong = protocol[:-1] + str((int(protocol[-1]) + 1) % 10)
+    assert client.get(f"/console/tickets/{wrong}").status_code == 400

@@ -7,8 +7,10 @@ from flask import Blueprint, abort
 from flask_login import current_user
 
 from ..accounts.models import Department
+from ..core.errors import ProtocolNotFound
 from ..core.permissions import can_work_ticket, is_admin, is_staff
 from ..extensions import db, login_manager
+from ..tickets import protocol as protocols
 from ..tickets.models import Ticket
 from ..tickets.queries import ticket_with_thread
 from ..tickets.services import get_ticket_by_protocol
@@ -28,11 +30,14 @@ def require_staff():
 
 def load_workable_ticket(protocol: str, *, full: bool = False) -> Ticket:
     """Load by protocol (400 wrong check digit, 404 unknown), then check-or-403."""
-    ticket = get_ticket_by_protocol(protocol)
+    if full:  # the page's eager loads in the same statement as the lookup (not a second one)
+        ticket = ticket_with_thread(protocol=protocols.parse(protocol))
+        if ticket is None:
+            raise ProtocolNotFound(field="protocol")
+    else:
+        ticket = get_ticket_by_protocol(protocol)
     if not can_work_ticket(current_user, ticket):
         abort(403)
-    if full:
-        ticket = ticket_with_thread(ticket.id)
     return ticket
 
 

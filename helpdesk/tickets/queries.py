@@ -168,13 +168,16 @@ def queue_filter(user: User, queue: str, **filters) -> TicketFilter:
     return flt
 
 
-def ticket_with_thread(ticket_id: int) -> Ticket | None:
-    """One ticket with everything its page shows, in a fixed number of queries."""
+def ticket_with_thread(
+    ticket_id: int | None = None, *, protocol: str | None = None
+) -> Ticket | None:
+    """One ticket (by id, or by an already parsed protocol) with everything its page shows, in a
+    fixed number of queries."""
     from .models import Message
 
     return db.session.scalar(
         sa.select(Ticket)
-        .where(Ticket.id == ticket_id)
+        .where(Ticket.id == ticket_id if protocol is None else Ticket.protocol == protocol)
         .options(
             joinedload(Ticket.customer),
             joinedload(Ticket.department),
