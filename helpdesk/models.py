@@ -4,7 +4,13 @@ from .accounts.models import ApiToken, Department, OneTimeToken, User, membershi
 from .customers.models import Customer, CustomerEmail, CustomerPhone
 from .notifications.models import OutboxMessage
 from .routing.models import RoutingRule
-from .sla.models import BusinessCalendar, CalendarHoliday, CalendarInterval
+from .sla.models import (
+    BusinessCalendar,
+    CalendarHoliday,
+    CalendarInterval,
+    SlaPolicy,
+    TicketSla,
+)
 from .tickets.models import (
     Attachment,
     Category,
@@ -32,8 +38,10 @@ __all__ = [
     "OutboxMessage",
     "ProtocolCounter",
     "RoutingRule",
+    "SlaPolicy",
     "Ticket",
     "TicketEvent",
+    "TicketSla",
     "User",
     "memberships",
 ]

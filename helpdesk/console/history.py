@@ -59,6 +59,8 @@ def reason_text(code: str) -> str:
 
 def event_detail(event: TicketEvent) -> str:
     """The event's free text, with stored codes (the kind on "created") shown translated."""
+    if event.action == "sla":
+        return ""
     if event.action == "created":
         return _label(KIND_LABELS, event.detail) if event.detail else ""
     if (
@@ -127,6 +129,10 @@ def describe_event(event: TicketEvent) -> str:
         if new == "resolved":
             return _("%(who)s said the demand was resolved.", who=who)
         return _("%(who)s said the demand was not resolved.", who=who)
+    if action == "sla":
+        if event.detail == "recomputed":
+            return _("Deadlines recomputed (SLA policy “%(name)s”).", name=new or "—")
+        return _("SLA policy “%(name)s” applied.", name=new or "—")
     if action == "rated":
         return _("%(who)s rated the service %(n)s out of 5.", who=who, n=new or "—")
     return _("%(who)s: %(action)s.", who=who, action=action)

@@ -9,12 +9,16 @@ which `load_calendar` reads back as 24:00. Round-the-clock calendars use `is_24x
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import TimestampMixin
 from ..extensions import db
+
+if TYPE_CHECKING:
+    from ..tickets.models import Ticket
 
 
 class BusinessCalendar(TimestampMixin, db.Model):
@@ -75,3 +79,85 @@ class CalendarHoliday(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), default="")
 
     calendar: Mapped[BusinessCalendar] = relationship(back_populates="holidays")
+
+
+# SLA policies and the due instants they give each ticket ---------------------------------------
+
+SLA_TARGETS = ("first_response", "resolution")
+
+
+class SlaPolicy(TimestampMixin, db.Model):
+    """Which tickets get which targets: the first active policy (by `position`) whose conditions
+    all match wins; a condition left empty matches everything. A target without minutes is not
+    tracked; a target without a calendar counts calendar time (24x7)."""
+
+    __tablename__ = "sla_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    # conditions (None = any)
+    kind: Mapped[str | None] = mapped_column(sa.String(20))
+    category_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("categories.id", ondelete="CASCADE")
+    )
+    priority: Mapped[int | None] = mapped_column()
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="CASCADE")
+    )
+    channel: Mapped[str | None] = mapped_column(sa.String(20))
+    segment: Mapped[str | None] = mapped_column(sa.String(30))
+    # targets
+    first_response_minutes: Mapped[int | None] = mapped_column()
+    first_response_calendar_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("business_calendars.id")
+    )
+    resolution_minutes: Mapped[int | None] = mapped_column()
+    resolution_calendar_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("business_calendars.id")
+    )
+    pause_statuses: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: ["pending_customer"])
+    resolution_is_legal: Mapped[bool] = mapped_column(default=False)
+
+    first_response_calendar: Mapped[BusinessCalendar | None] = relationship(
+        foreign_keys=[first_response_calendar_id]
+    )
+    resolution_calendar: Mapped[BusinessCalendar | None] = relationship(
+        foreign_keys=[resolution_calendar_id]
+    )
+
+
+class TicketSla(db.Model):
+    """One target of one ticket: when its clock started, when it is due, when it was met.
+
+    `breached_at` is written by the escalation sweep (issue 3, next slice); until then the state is
+    derived from `due_at` (`services.sla_state`)."""
+
+    __tablename__ = "ticket_slas"
+    __table_args__ = (
+        sa.UniqueConstraint("ticket_id", "target", name="uq_ticket_slas_ticket_target"),
+        sa.Index("ix_ticket_slas_due_at", "due_at"),
+        # "open targets due soonest" (the sweep, the about-to-breach board): only unmet rows
+        sa.Index(
+            "ix_ticket_slas_open_due",
+            "due_at",
+            "ticket_id",
+            sqlite_where=sa.text("met_at IS NULL"),
+            postgresql_where=sa.text("met_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
+    policy_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sla_policies.id", ondelete="SET NULL")
+    )
+    target: Mapped[str] = mapped_column(sa.String(20))  # first_response | resolution
+    started_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    due_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    met_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    breached_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    policy: Mapped[SlaPolicy | None] = relationship()
+    ticket: Mapped[Ticket] = relationship()

@@ -1,25 +1,42 @@
-"""Business-calendar services: create and edit calendars, company holidays, load the pure calendar.
+"""SLA services: business calendars, SLA policies and the due instants of each ticket.
+
+Calendars: create and edit calendars, company holidays, load the pure calendar. Policies: create,
+update, match a ticket, the SAC default policy. Ticket targets: apply, recompute, mark met, state.
 
 Services validate and flush; the surface commits (`helpdesk.core.unit.commit`). Errors are
-`ValidationError` with the offending `field` (name, timezone, country, subdivision, intervals, date).
+`ValidationError` with the offending `field` (name, timezone, country, subdivision, intervals, date,
+and for policies the condition or target field).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_package
 import sqlalchemy as sa
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.clock import now
 from ..core.errors import NotFound, ValidationError
 from ..extensions import db
-from .calendars import MIDNIGHT, WorkingCalendar, holidays_for
-from .models import BusinessCalendar, CalendarHoliday, CalendarInterval
+from .calendars import (
+    MIDNIGHT,
+    WorkingCalendar,
+    add_working_time,
+    holidays_for,
+)
+from .models import (
+    SLA_TARGETS,
+    BusinessCalendar,
+    CalendarHoliday,
+    CalendarInterval,
+    SlaPolicy,
+    TicketSla,
+)
 
 # The database cannot store 24:00: an interval running to midnight is stored as 23:59:59.999999.
 END_OF_DAY = time.max
@@ -132,6 +149,7 @@ def set_intervals(
         CalendarInterval(weekday=wd, start_time=s, end_time=e) for wd, s, e in spec
     ]
     db.session.flush()
+    _forget_calendars()
     return calendar
 
 
@@ -152,6 +170,7 @@ def add_holiday(calendar: BusinessCalendar, *, day: date, name: str = "") -> Cal
     holiday = CalendarHoliday(calendar=calendar, date=day, name=name)
     db.session.add(holiday)
     db.session.flush()
+    _forget_calendars()
     return holiday
 
 
@@ -165,6 +184,7 @@ def remove_holiday(calendar: BusinessCalendar, day: date) -> None:
         raise NotFound()
     calendar.holidays.remove(holiday)
     db.session.flush()
+    _forget_calendars()
 
 
 def working_calendar(
@@ -208,3 +228,375 @@ def load_calendar(calendar_id: int, years: Iterable[int] | None = None) -> Worki
     if calendar is None:
         raise NotFound()
     return working_calendar(calendar, years)
+
+
+# SLA policies -------------------------------------------------------------------------------------
+#
+# A policy gives a ticket its targets (first response, resolution), each a number of minutes of a
+# calendar's working time (no calendar = 24x7). The first active policy by `position` whose
+# conditions all match wins. Each target becomes one `TicketSla` row with its due instant.
+#
+# Pauses: `pause_statuses` is stored and validated, but this slice computes due instants without
+# pauses; the pause/resume clock arrives with the escalation sweep (see docs/sla.md).
+
+DEFAULT_CALENDAR_NAME = "Horário comercial"
+DEFAULT_POLICY_NAME = "SAC"
+DEFAULT_POLICY_POSITION = 1000
+MAX_TARGET_MINUTES = 366 * 24 * 60
+AT_RISK_SHARE = 0.75
+# one business day of the default calendar: 08:00-12:00 + 13:00-18:00
+BUSINESS_DAY_MINUTES = 9 * 60
+PAUSABLE_STATUSES = ("new", "open", "pending_customer", "reopened")
+
+_CONDITIONS = ("kind", "category_id", "priority", "department_id", "channel", "segment")
+_G_CALENDARS = "_sla_working_calendars"
+
+
+def _forget_calendars() -> None:
+    """Drop this request's loaded calendars (after an edit of intervals or holidays)."""
+    if has_app_context():
+        g.pop(_G_CALENDARS, None)
+
+
+def _working(calendar: BusinessCalendar | None) -> WorkingCalendar:
+    """The pure calendar of a policy target, loaded at most once per request (and year)."""
+    if calendar is None or calendar.is_24x7:
+        return WorkingCalendar.always(calendar.timezone if calendar else "UTC")
+    key = (calendar.id, now().year)
+    cache = g.setdefault(_G_CALENDARS, {}) if has_app_context() else {}
+    if key not in cache:
+        cache[key] = working_calendar(calendar)
+    return cache[key]
+
+
+def _optional_choice(value, choices, field: str, message):
+    if value in (None, ""):
+        return None
+    if value not in choices:
+        raise ValidationError(message, field=field)
+    return value
+
+
+def _optional_row(model, value, field: str, message):
+    if value in (None, ""):
+        return None
+    try:
+        value = int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(message, field=field) from exc
+    if db.session.get(model, value) is None:
+        raise ValidationError(message, field=field)
+    return value
+
+
+def _minutes_value(value, field: str):
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_TARGET_MINUTES:
+        raise ValidationError(
+            _l("Please give a whole number of minutes between 1 and one year."), field=field
+        )
+    return value
+
+
+def _calendar_id(value, field: str):
+    if value in (None, ""):
+        return None
+    calendar = db.session.get(BusinessCalendar, value) if isinstance(value, int) else None
+    if calendar is None or not calendar.active:
+        raise ValidationError(_l("Please choose an active calendar."), field=field)
+    return calendar.id
+
+
+def _clean_policy(data: dict, current: SlaPolicy | None = None) -> dict:
+    from ..accounts.models import Department
+    from ..customers.models import SEGMENTS
+    from ..tickets.models import CHANNELS, KINDS, PRIORITIES, Category
+
+    clean: dict = {}
+    if "name" in data:
+        name = _clean_name(data["name"])
+        if not name or len(name) > 120:
+            raise ValidationError(_l("Please give a name of at most 120 characters."), field="name")
+        query = sa.select(SlaPolicy.id).where(SlaPolicy.name == name)
+        if current is not None:
+            query = query.where(SlaPolicy.id != current.id)
+        if db.session.scalar(query):
+            raise ValidationError(_l("A policy with this name already exists."), field="name")
+        clean["name"] = name
+    if "position" in data:
+        position = data["position"]
+        if isinstance(position, bool) or not isinstance(position, int) or abs(position) > 10**6:
+            raise ValidationError(_l("Please give a whole number."), field="position")
+        clean["position"] = position
+    if "active" in data:
+        clean["active"] = bool(data["active"])
+    checks = {
+        "kind": lambda v: _optional_choice(v, KINDS, "kind", _l("Unknown kind of demand.")),
+        "channel": lambda v: _optional_choice(v, CHANNELS, "channel", _l("Unknown channel.")),
+        "segment": lambda v: _optional_choice(
+            v, SEGMENTS, "segment", _l("Unknown customer segment.")
+        ),
+        "priority": lambda v: _optional_choice(v, PRIORITIES, "priority", _l("Unknown priority.")),
+        "category_id": lambda v: _optional_row(
+            Category, v, "category_id", _l("Please choose an existing category.")
+        ),
+        "department_id": lambda v: _optional_row(
+            Department, v, "department_id", _l("Please choose an existing department.")
+        ),
+        "first_response_minutes": lambda v: _minutes_value(v, "first_response_minutes"),
+        "resolution_minutes": lambda v: _minutes_value(v, "resolution_minutes"),
+        "first_response_calendar_id": lambda v: _calendar_id(v, "first_response_calendar_id"),
+        "resolution_calendar_id": lambda v: _calendar_id(v, "resolution_calendar_id"),
+    }
+    for field, check in checks.items():
+        if field in data:
+            clean[field] = check(data[field])
+    if "pause_statuses" in data:
+        statuses = data["pause_statuses"] or []
+        if isinstance(statuses, str) or not all(s in PAUSABLE_STATUSES for s in statuses):
+            raise ValidationError(
+                _l("Only open statuses can pause a clock."), field="pause_statuses"
+            )
+        clean["pause_statuses"] = sorted(set(statuses), key=PAUSABLE_STATUSES.index)
+    if "resolution_is_legal" in data:
+        clean["resolution_is_legal"] = bool(data["resolution_is_legal"])
+
+    def final(field):
+        return clean[field] if field in clean else getattr(current, field, None)
+
+    if final("first_response_minutes") is None and final("resolution_minutes") is None:
+        raise ValidationError(
+            _l("Please give at least one target (first response or resolution)."),
+            field="first_response_minutes",
+        )
+    return clean
+
+
+def create_policy(*, name: str, **fields) -> SlaPolicy:
+    """A new policy; conditions left out match every ticket, targets left out are not tracked."""
+    unknown = (
+        set(fields)
+        - set(_CONDITIONS)
+        - {
+            "position",
+            "active",
+            "first_response_minutes",
+            "first_response_calendar_id",
+            "resolution_minutes",
+            "resolution_calendar_id",
+            "pause_statuses",
+            "resolution_is_legal",
+        }
+    )
+    if unknown:
+        raise TypeError(f"unknown policy fields: {sorted(unknown)}")
+    clean = _clean_policy({"name": name, **fields})
+    clean.setdefault("pause_statuses", ["pending_customer"])
+    policy = SlaPolicy(**clean)
+    db.session.add(policy)
+    db.session.flush()
+    return policy
+
+
+def update_policy(policy: SlaPolicy, **fields) -> SlaPolicy:
+    """Change some fields of a policy. Tickets keep their due instants until recomputed."""
+    clean = _clean_policy(fields, current=policy)
+    for field, value in clean.items():
+        setattr(policy, field, value)
+    db.session.flush()
+    return policy
+
+
+def _segment(ticket) -> str | None:
+    customer = ticket.customer
+    return customer.segment if customer is not None else None
+
+
+def policy_matches(policy: SlaPolicy, ticket) -> bool:
+    for field in _CONDITIONS:
+        wanted = getattr(policy, field)
+        if wanted is None:
+            continue
+        actual = _segment(ticket) if field == "segment" else getattr(ticket, field)
+        if actual != wanted:
+            return False
+    return True
+
+
+def active_policies() -> list[SlaPolicy]:
+    """Active policies in order with their calendars, in one statement (policies are few)."""
+    return list(
+        db.session.scalars(
+            sa.select(SlaPolicy)
+            .where(SlaPolicy.active.is_(True))
+            .order_by(SlaPolicy.position, SlaPolicy.id)
+            .options(
+                joinedload(SlaPolicy.first_response_calendar),
+                joinedload(SlaPolicy.resolution_calendar),
+            )
+        ).unique()
+    )
+
+
+def match_policy(ticket) -> SlaPolicy | None:
+    """The first active policy (by position) whose conditions all match the ticket."""
+    for policy in active_policies():
+        if policy_matches(policy, ticket):
+            return policy
+    return None
+
+
+def ensure_default_policy() -> SlaPolicy:
+    """The SAC rule: resolution within 7 calendar days (24x7, legal: never pauses) for every kind,
+    first response within 1 business day on "Horário comercial" (Mon-Fri 08-12 and 13-18,
+    America/Sao_Paulo, BR holidays). Creates the calendar and the policy when missing."""
+    policy = db.session.scalar(sa.select(SlaPolicy).where(SlaPolicy.name == DEFAULT_POLICY_NAME))
+    if policy is not None:
+        return policy
+    calendar = db.session.scalar(
+        sa.select(BusinessCalendar).where(BusinessCalendar.name == DEFAULT_CALENDAR_NAME)
+    )
+    if calendar is None:
+        calendar = create_calendar(
+            name=DEFAULT_CALENDAR_NAME,
+            timezone="America/Sao_Paulo",
+            country="BR",
+            intervals=[
+                (weekday, start, end)
+                for weekday in range(5)
+                for start, end in ((time(8), time(12)), (time(13), time(18)))
+            ],
+        )
+    return create_policy(
+        name=DEFAULT_POLICY_NAME,
+        position=DEFAULT_POLICY_POSITION,
+        first_response_minutes=BUSINESS_DAY_MINUTES,
+        first_response_calendar_id=calendar.id,
+        resolution_minutes=7 * 24 * 60,
+        resolution_calendar_id=None,
+        resolution_is_legal=True,
+    )
+
+
+# the due instants of a ticket ---------------------------------------------------------------------
+
+
+def ticket_slas(ticket) -> list[TicketSla]:
+    """The ticket's targets, first response first (one statement)."""
+    if ticket.id is None:
+        return []
+    rows = db.session.scalars(sa.select(TicketSla).where(TicketSla.ticket_id == ticket.id)).all()
+    return sorted(rows, key=lambda r: SLA_TARGETS.index(r.target) if r.target in SLA_TARGETS else 9)
+
+
+def _met_at(ticket, target: str):
+    if target == "first_response":
+        return ticket.first_response_at
+    if ticket.status in ("resolved", "closed"):
+        return ticket.resolved_at or ticket.closed_at
+    return None
+
+
+def _apply(ticket, policy: SlaPolicy | None) -> bool:
+    """Create or update the ticket's rows from `policy`; met rows keep their due instant.
+    Returns whether anything changed."""
+    rows = {row.target: row for row in ticket_slas(ticket)}
+    changed = False
+    started = _aware(ticket.created_at or now())
+    for target in SLA_TARGETS:
+        row = rows.get(target)
+        minutes = getattr(policy, f"{target}_minutes") if policy is not None else None
+        if minutes is None:
+            if row is not None and row.met_at is None:
+                db.session.delete(row)
+                changed = True
+            continue
+        if row is not None and row.met_at is not None:
+            continue
+        calendar = getattr(policy, f"{target}_calendar")
+        due = add_working_time(_working(calendar), started, timedelta(minutes=minutes))
+        if row is None:
+            row = TicketSla(
+                ticket=ticket,
+                target=target,
+                policy_id=policy.id,
+                started_at=started,
+                due_at=due,
+                met_at=_met_at(ticket, target),
+            )
+            db.session.add(row)
+            changed = True
+        elif (
+            _aware(row.due_at) != due
+            or row.policy_id != policy.id
+            or _aware(row.started_at) != started
+        ):
+            row.policy_id, row.started_at, row.due_at = policy.id, started, due
+            changed = True
+    return changed
+
+
+def apply_sla(ticket, actor=None) -> SlaPolicy | None:
+    """Give a ticket the targets of its policy (at registration, after routing): the clocks start
+    at `ticket.created_at`. No matching policy: no targets. Records an "sla" event."""
+    from ..tickets.services import record_event
+
+    policy = match_policy(ticket)
+    _apply(ticket, policy)
+    if policy is not None:
+        record_event(ticket, actor, "sla", new=policy.name)
+    return policy
+
+
+def recompute_sla(ticket, actor=None) -> SlaPolicy | None:
+    """After a change of priority, category or department: match again and move the due instants
+    of the targets not met yet (met targets keep theirs). Records an "sla" event on a change."""
+    from ..tickets.services import record_event
+
+    policy = match_policy(ticket)
+    if _apply(ticket, policy) and policy is not None:
+        record_event(ticket, actor, "sla", new=policy.name, detail="recomputed")
+    return policy
+
+
+def mark_first_response(ticket) -> None:
+    """The first public answer meets the first-response target."""
+    for row in ticket_slas(ticket):
+        if row.target == "first_response" and row.met_at is None:
+            row.met_at = ticket.first_response_at or now()
+
+
+def mark_resolved(ticket) -> None:
+    """Resolved or closed meets the resolution target; reopened clears it (the due instant
+    stands: the legal deadline counts from registration)."""
+    for row in ticket_slas(ticket):
+        if row.target != "resolution":
+            continue
+        if ticket.status in ("resolved", "closed"):
+            if row.met_at is None:
+                row.met_at = ticket.resolved_at or ticket.closed_at or now()
+        else:
+            row.met_at = None
+
+
+def sla_state(row: TicketSla, at: datetime | None = None) -> str:
+    """on_track | at_risk (at least 75 % of the time between start and due has elapsed) | met |
+    breached (due passed unmet; derived from `due_at` until the sweep writes `breached_at`).
+
+    The share is of elapsed (wall-clock) time, which needs no calendar; no pauses yet."""
+    if row.met_at is not None:
+        return "met"
+    at = at or now()
+    due, started = _aware(row.due_at), _aware(row.started_at)
+    if row.breached_at is not None or at >= due:
+        return "breached"
+    total = (due - started).total_seconds()
+    if total <= 0 or (at - started).total_seconds() >= AT_RISK_SHARE * total:
+        return "at_risk"
+    return "on_track"
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes for timezone-aware columns: they are UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
