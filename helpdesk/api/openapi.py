@@ -202,7 +202,26 @@ def _schemas() -> dict:
                 "closed_at": when,
                 "customer_verdict": {"type": ["string", "null"]},
                 "attachments": {"type": "array", "items": _ref("Attachment")},
+                "sla": {
+                    "type": "object",
+                    "description": _(
+                        "Detail only. Each target's due instant and state; customers see the "
+                        "resolution deadline only."
+                    ),
+                    "properties": {
+                        "first_response": _ref("SlaTarget"),
+                        "resolution": _ref("SlaTarget"),
+                    },
+                },
                 "links": {"type": "object", "additionalProperties": string},
+            },
+        },
+        "SlaTarget": {
+            "type": "object",
+            "properties": {
+                "due_at": {"type": "string", "format": "date-time"},
+                "state": {"enum": ["on_track", "at_risk", "paused", "met", "breached"]},
+                "met_at": when,
             },
         },
         "TicketInput": {

@@ -96,7 +96,18 @@ def ticket_json(ticket, viewer, *, detail: bool = False) -> dict:
         data["attachments"] = [
             attachment_json(a) for a in ticket.attachments if can_download_attachment(viewer, a)
         ]
+        data["sla"] = sla_json(ticket, viewer)
     return data
+
+
+def sla_json(ticket, viewer) -> dict:
+    """Each target's due instant and state; customers get the resolution deadline only."""
+    from ..sla.services import visible_slas
+
+    return {
+        row.target: {"due_at": iso(row.due_at), "state": state, "met_at": iso(row.met_at)}
+        for row, state in visible_slas(ticket, staff=is_staff(viewer))
+    }
 
 
 def attachment_json(attachment) -> dict:

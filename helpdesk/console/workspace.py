@@ -20,6 +20,7 @@ from ..core.unit import commit
 from ..customers.documents import format_document
 from ..customers.services import format_phone
 from ..extensions import db
+from ..sla.services import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
 from ..tickets import services
 from ..tickets.attachments import path_of
 from ..tickets.models import STATUS_LABELS, Attachment, Category, Ticket
@@ -150,6 +151,9 @@ def ticket(protocol: str):
         document=format_document(customer.document) if customer.document else None,
         other_demands=other.items,
         history=[(e, describe_event(e), event_detail(e)) for e in ticket.events],
+        slas=visible_slas(ticket, staff=True),
+        sla_target_labels=SLA_TARGET_LABELS,
+        sla_state_labels=SLA_STATE_LABELS,
         reply_form=ReplyForm(),
         note_form=NoteForm(),
         assign_form=fill_assign(AssignForm(), ticket),

@@ -8,7 +8,8 @@ record_verdict...), so the rows, events and queued emails are exactly what the a
 
 Demo-only step, on purpose and nowhere else: the services stamp everything with the real clock, so
 after a ticket's story has been played its timestamps are *shifted* with direct UPDATEs onto a
-simulated timeline spread over the last 60 days (the ticket, its messages, events and outbox rows),
+simulated timeline spread over the last 60 days (the ticket, its messages, events, outbox rows and
+SLA targets: start and met instants shifted, due instants recomputed from the shifted start),
 and its protocol number is re-issued for the simulated day (protocol counters are raised to match,
 so later registrations never collide). The demo's outbox rows are marked as sent, so that running
 the app does not write hundreds of .eml files.
@@ -44,6 +45,7 @@ from ..customers.services import create_customer
 from ..extensions import db
 from ..notifications.models import OutboxMessage
 from ..routing.services import create_rule
+from ..sla.services import ensure_default_policy, shift_sla_rows
 from ..tickets import services as tickets
 from ..tickets.categories import create_category
 from ..tickets.models import CHANNELS, STATUSES, Category, Message, ProtocolCounter, Ticket
@@ -83,6 +85,7 @@ def load_demo(tickets: int = 300, seed: int = 2024) -> str:
     demo.staff()
     demo.customers()
     demo.rules()
+    ensure_default_policy()  # the SAC rule: every demo ticket gets its due instants
     demo.tickets(tickets)
     db.session.flush()
     demo.shift_time()
@@ -547,6 +550,7 @@ class _Demo:
                 values[c] = story.to_sim(getattr(row, c))
             rows.append(values)
         update(Ticket, rows)
+        shift_sla_rows({tid: story.to_sim for tid, story in by_ticket.items()})
         # the demo's emails count as delivered: running the app must not send them all now
         session.execute(
             sa.update(OutboxMessage)

@@ -31,6 +31,8 @@ class BusinessCalendar(TimestampMixin, db.Model):
     subdivision: Mapped[str | None] = mapped_column(sa.String(10))
     is_24x7: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # bumped by every change of intervals or holidays: loaded calendars are cached per revision
+    revision: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
 
     intervals: Mapped[list[CalendarInterval]] = relationship(
         back_populates="calendar",

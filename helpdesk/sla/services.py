@@ -10,13 +10,12 @@ and for policies the condition or target field).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_package
 import sqlalchemy as sa
-from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -148,8 +147,8 @@ def set_intervals(
     calendar.intervals = [
         CalendarInterval(weekday=wd, start_time=s, end_time=e) for wd, s, e in spec
     ]
+    calendar.revision = (calendar.revision or 0) + 1
     db.session.flush()
-    _forget_calendars()
     return calendar
 
 
@@ -169,8 +168,8 @@ def add_holiday(calendar: BusinessCalendar, *, day: date, name: str = "") -> Cal
         raise ValidationError(_l("This date is already a holiday of this calendar."), field="date")
     holiday = CalendarHoliday(calendar=calendar, date=day, name=name)
     db.session.add(holiday)
+    calendar.revision = (calendar.revision or 0) + 1
     db.session.flush()
-    _forget_calendars()
     return holiday
 
 
@@ -183,8 +182,8 @@ def remove_holiday(calendar: BusinessCalendar, day: date) -> None:
     if holiday is None:
         raise NotFound()
     calendar.holidays.remove(holiday)
+    calendar.revision = (calendar.revision or 0) + 1
     db.session.flush()
-    _forget_calendars()
 
 
 def working_calendar(
@@ -249,24 +248,26 @@ BUSINESS_DAY_MINUTES = 9 * 60
 PAUSABLE_STATUSES = ("new", "open", "pending_customer", "reopened")
 
 _CONDITIONS = ("kind", "category_id", "priority", "department_id", "channel", "segment")
-_G_CALENDARS = "_sla_working_calendars"
 
 
-def _forget_calendars() -> None:
-    """Drop this request's loaded calendars (after an edit of intervals or holidays)."""
-    if has_app_context():
-        g.pop(_G_CALENDARS, None)
+# Loaded calendars per (id, created_at, revision, year), for the whole process: the policy lookup
+# joins the calendar rows, so a registration reads no interval or holiday once a calendar is known
+# here; any change of intervals or holidays bumps `revision` (in every process's key). Few entries.
+_CALENDARS: dict[tuple, WorkingCalendar] = {}
+_CALENDARS_MAX = 64
 
 
 def _working(calendar: BusinessCalendar | None) -> WorkingCalendar:
-    """The pure calendar of a policy target, loaded at most once per request (and year)."""
+    """The pure calendar of a policy target; 24x7 (or no calendar) needs no loading."""
     if calendar is None or calendar.is_24x7:
         return WorkingCalendar.always(calendar.timezone if calendar else "UTC")
-    key = (calendar.id, now().year)
-    cache = g.setdefault(_G_CALENDARS, {}) if has_app_context() else {}
-    if key not in cache:
-        cache[key] = working_calendar(calendar)
-    return cache[key]
+    key = (calendar.id, _aware(calendar.created_at), calendar.revision, now().year)
+    found = _CALENDARS.get(key)
+    if found is None:
+        if len(_CALENDARS) >= _CALENDARS_MAX:
+            _CALENDARS.clear()
+        found = _CALENDARS[key] = working_calendar(calendar)
+    return found
 
 
 def _optional_choice(value, choices, field: str, message):
@@ -600,3 +601,50 @@ def sla_state(row: TicketSla, at: datetime | None = None) -> str:
 def _aware(value: datetime) -> datetime:
     """SQLite returns naive datetimes for timezone-aware columns: they are UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+SLA_TARGET_LABELS = {
+    "first_response": _l("First response due"),
+    "resolution": _l("Resolution due"),
+}
+SLA_STATE_LABELS = {
+    "on_track": _l("On track"),
+    "at_risk": _l("At risk"),
+    "paused": _l("Paused"),
+    "met": _l("Met"),
+    "breached": _l("Breached"),
+}
+# what a customer is promised: the legal resolution deadline, not the internal targets
+CUSTOMER_TARGETS = ("resolution",)
+
+
+def visible_slas(ticket, *, staff: bool, at: datetime | None = None) -> list[tuple[TicketSla, str]]:
+    """The ticket's targets with their state; customers see the resolution deadline only."""
+    at = at or now()
+    return [
+        (row, sla_state(row, at))
+        for row in ticket_slas(ticket)
+        if staff or row.target in CUSTOMER_TARGETS
+    ]
+
+
+def shift_sla_rows(to_sim: dict[int, Callable[[datetime | None], datetime | None]]) -> None:
+    """Demo only: move the targets of tickets whose timestamps were shifted onto a simulated
+    timeline. Start and met instants are shifted; due instants are recomputed from the shifted
+    start with the row's policy, because a business-hours deadline does not move rigidly."""
+    if not to_sim:
+        return
+    policies = {p.id: p for p in active_policies()}
+    rows = db.session.scalars(sa.select(TicketSla).where(TicketSla.ticket_id.in_(list(to_sim))))
+    for row in rows:
+        shift = to_sim[row.ticket_id]
+        policy = policies.get(row.policy_id)
+        started = _aware(shift(row.started_at))
+        minutes = getattr(policy, f"{row.target}_minutes", None) if policy else None
+        if minutes is None:
+            due = shift(row.due_at)
+        else:
+            calendar = getattr(policy, f"{row.target}_calendar")
+            due = add_working_time(_working(calendar), started, timedelta(minutes=minutes))
+        row.started_at, row.due_at, row.met_at = started, due, shift(row.met_at)
+    db.session.flush()
