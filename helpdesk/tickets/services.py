@@ -20,6 +20,7 @@ from ..core.permissions import can_assign_to
 from ..customers.models import Customer
 from ..extensions import db
 from ..notifications import services as notify
+from ..sla import services as sla
 from . import protocol as protocols
 from .attachments import store_upload
 from .models import (
@@ -214,6 +215,7 @@ def _new_ticket(
         record_event(
             ticket, actor, "assigned", field="assignee", new=assignee.name, detail="registered_by"
         )
+    sla.apply_sla(ticket, actor)  # due instants, inserted with the ticket (one policy lookup)
     return ticket
 
 
@@ -236,6 +238,7 @@ def update_details(
     description = _text(description, "description", required=False, limit=MAX_TEXT)
     remedy = _text(remedy, "remedy", required=False, limit=5000)
     category = _category(category_id, kind)
+    before = (ticket.kind, ticket.category_id, ticket.department_id)
     changes = {
         "kind": kind,
         "subject": subject,
@@ -258,6 +261,8 @@ def update_details(
         from ..routing.services import route_ticket
 
         route_ticket(ticket, actor)
+    if (ticket.kind, ticket.category_id, ticket.department_id) != before:
+        sla.recompute_sla(ticket, actor)
     return ticket
 
 
@@ -336,6 +341,7 @@ def add_message(
         record_event(ticket, actor, "answered", public=True)
         if ticket.first_response_at is None:
             ticket.first_response_at = message.created_at
+            sla.mark_first_response(ticket)
         target = new_status or ("pending_customer" if ticket.status in OPEN_STATUSES else None)
         if target and target != ticket.status:
             change_status(ticket, actor, target, notify_customer=False)
@@ -392,6 +398,8 @@ def change_status(
         ticket.resolved_at = None
         ticket.customer_verdict = None if old == "resolved" else ticket.customer_verdict
     record_event(ticket, actor, "status", field="status", old=old, new=status, public=True)
+    if status in ("resolved", "closed", "reopened"):
+        sla.mark_resolved(ticket)
     if status == "resolved" and notify_customer:
         notify.notify_resolved(ticket)
 
@@ -410,6 +418,7 @@ def change_priority(ticket: Ticket, actor: User, priority: int) -> None:
             new=PRIORITIES[priority],
         )
         ticket.priority = priority
+        sla.recompute_sla(ticket, actor)
 
 
 def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
@@ -453,6 +462,7 @@ def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason:
         new=department.name,
         detail=reason,
     )
+    sla.recompute_sla(ticket, actor)
     if ticket.assignee is not None and not can_assign_to(actor, ticket, ticket.assignee):
         assign_ticket(ticket, actor, None)
 
