@@ -6,13 +6,14 @@ import base64
 import binascii
 import io
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
+from ..core.clock import as_utc
 from ..core.errors import ValidationError
 from .errors import InvalidInput, MalformedJson, UnsupportedMediaType
 
@@ -163,9 +164,7 @@ def query_datetime(name: str) -> datetime | None:
         raise ValidationError(
             _l("Give a date and time in ISO 8601, e.g. 2025-01-31T14:00:00Z."), field=name
         ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    return as_utc(value)  # no offset given: UTC
 
 
 def query_int(name: str, default: int, *, low: int, high: int) -> int:

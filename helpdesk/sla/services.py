@@ -11,7 +11,7 @@ and for policies the condition or target field).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_package
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..core.clock import now
+from ..core.clock import as_utc, now
 from ..core.errors import NotFound, ValidationError
 from ..extensions import db
 from .calendars import (
@@ -261,7 +261,7 @@ def _working(calendar: BusinessCalendar | None) -> WorkingCalendar:
     """The pure calendar of a policy target; 24x7 (or no calendar) needs no loading."""
     if calendar is None or calendar.is_24x7:
         return WorkingCalendar.always(calendar.timezone if calendar else "UTC")
-    key = (calendar.id, _aware(calendar.created_at), calendar.revision, now().year)
+    key = (calendar.id, as_utc(calendar.created_at), calendar.revision, now().year)
     found = _CALENDARS.get(key)
     if found is None:
         if len(_CALENDARS) >= _CALENDARS_MAX:
@@ -504,7 +504,7 @@ def _apply(ticket, policy: SlaPolicy | None) -> bool:
     Returns whether anything changed."""
     rows = {row.target: row for row in ticket_slas(ticket)}
     changed = False
-    started = _aware(ticket.created_at or now())
+    started = as_utc(ticket.created_at or now())
     for target in SLA_TARGETS:
         row = rows.get(target)
         minutes = getattr(policy, f"{target}_minutes") if policy is not None else None
@@ -529,9 +529,9 @@ def _apply(ticket, policy: SlaPolicy | None) -> bool:
             db.session.add(row)
             changed = True
         elif (
-            _aware(row.due_at) != due
+            as_utc(row.due_at) != due
             or row.policy_id != policy.id
-            or _aware(row.started_at) != started
+            or as_utc(row.started_at) != started
         ):
             row.policy_id, row.started_at, row.due_at = policy.id, started, due
             changed = True
@@ -589,18 +589,13 @@ def sla_state(row: TicketSla, at: datetime | None = None) -> str:
     if row.met_at is not None:
         return "met"
     at = at or now()
-    due, started = _aware(row.due_at), _aware(row.started_at)
+    due, started = as_utc(row.due_at), as_utc(row.started_at)
     if row.breached_at is not None or at >= due:
         return "breached"
     total = (due - started).total_seconds()
     if total <= 0 or (at - started).total_seconds() >= AT_RISK_SHARE * total:
         return "at_risk"
     return "on_track"
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes for timezone-aware columns: they are UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 SLA_TARGET_LABELS = {
@@ -639,7 +634,7 @@ def shift_sla_rows(to_sim: dict[int, Callable[[datetime | None], datetime | None
     for row in rows:
         shift = to_sim[row.ticket_id]
         policy = policies.get(row.policy_id)
-        started = _aware(shift(row.started_at))
+        started = as_utc(shift(row.started_at))
         minutes = getattr(policy, f"{row.target}_minutes", None) if policy else None
         if minutes is None:
             due = shift(row.due_at)
