@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from .test_admin_support import (  # noqa: F401 - fixtures
-    _tolerate_missing_endpoints,
     ac,
     admin,
     count,

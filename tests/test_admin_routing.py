@@ -7,7 +7,6 @@ import pytest
 import sqlalchemy as sa
 
 from .test_admin_support import (  # noqa: F401 - fixtures
-    _tolerate_missing_endpoints,
     ac,
     admin,
     count,

@@ -32,7 +32,6 @@ __all__ = [
     "logged_in",
     "fresh",
     "settle_mail",
-    "fast_password_hashing",
 ]
 
 
@@ -50,20 +49,6 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             return super().open(*args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """scrypt is slow by design; these tests create and sign in many users."""
-    from functools import partial
-
-    from werkzeug.security import generate_password_hash
-
-    import helpdesk.accounts.models as models
-
-    monkeypatch.setattr(
-        models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1")
-    )
 
 
 @pytest.fixture
