@@ -96,3 +96,11 @@ def test_wrong_method_on_api_is_problem_json_with_allow(client):
     assert response.status_code == 405
     assert response.mimetype == "application/problem+json"
     assert "GET" in response.headers["Allow"] and "POST" in response.headers["Allow"]
+
+
+def test_a_broken_page_link_is_a_translated_400(client, make_user, auth):
+    customer = make_user(role="customer")
+    auth.login(customer)
+    response = client.get("/portal/demands?cursor=not-a-cursor", headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "This page link is no longer valid" in response.get_data(as_text=True)

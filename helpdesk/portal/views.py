@@ -30,7 +30,7 @@ from flask_login import current_user, login_required
 
 from ..accounts.services import customer_record_for
 from ..auth.forms import GuestAccessForm
-from ..core.errors import DomainError, NotAllowed, ProtocolNotFound, ValidationError
+from ..core.errors import DomainError, NotAllowed, ProtocolNotFound
 from ..core.forms import show_domain_error
 from ..core.permissions import can_download_attachment, can_view_ticket, is_staff
 from ..core.unit import commit
@@ -212,15 +212,12 @@ def my_demands():
     items, next_url = [], None
     if customer is not None:
         cursor = request.args.get("cursor") or None
-        try:
-            page = ticket_page(
-                TicketFilter(statuses=(), customer_id=customer.id),
-                sort="newest",
-                cursor=cursor,
-                limit=PAGE_SIZE,
-            )
-        except ValidationError:
-            abort(400)
+        page = ticket_page(  # a broken cursor: the domain error's translated 400 page
+            TicketFilter(statuses=(), customer_id=customer.id),
+            sort="newest",
+            cursor=cursor,
+            limit=PAGE_SIZE,
+        )
         items = page.items
         if page.next_cursor:
             next_url = url_for("portal.my_demands", cursor=page.next_cursor)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
@@ -61,7 +62,10 @@ def decode_cursor(cursor: str, sort: str) -> list:
             return [as_utc(datetime.fromisoformat(values[0])), int(values[1])]
         return [int(values[0]), as_utc(datetime.fromisoformat(values[1])), int(values[2])]
     except (ValueError, TypeError, IndexError, KeyError, json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationError("invalid cursor", field="cursor") from None
+        raise ValidationError(
+            _l("This page link is no longer valid. Please start from the first page."),
+            field="cursor",
+        ) from None
 
 
 def _sort_spec(sort: str):
@@ -73,7 +77,7 @@ def _sort_spec(sort: str):
         return [Ticket.updated_at, Ticket.id], [False, False]
     if sort == "priority":  # highest priority first, then oldest
         return [Ticket.priority, Ticket.created_at, Ticket.id], [True, False, False]
-    raise ValidationError("unknown sort", field="sort")
+    raise ValidationError(_l("Unknown sort order."), field="sort")
 
 
 def _after(columns, descending, values):
@@ -152,7 +156,7 @@ def queue_filter(user: User, queue: str, **filters) -> TicketFilter:
     from ..core.permissions import staff_department_ids
 
     if queue not in QUEUES:
-        raise ValidationError("unknown queue", field="queue")
+        raise ValidationError(_l("Unknown queue."), field="queue")
     departments = staff_department_ids(user)
     flt = TicketFilter(**filters)
     if flt.department_ids is not None and departments is not None:
