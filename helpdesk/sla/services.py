@@ -186,6 +186,89 @@ def remove_holiday(calendar: BusinessCalendar, day: date) -> None:
     db.session.flush()
 
 
+_CALENDAR_FIELDS = ("name", "timezone", "country", "subdivision", "is_24x7", "active", "intervals")
+
+
+def update_calendar(calendar: BusinessCalendar, **fields) -> BusinessCalendar:
+    """Change some of name, timezone, country, subdivision, is_24x7, active, intervals.
+
+    Validated like `create_calendar` (intervals against the final `is_24x7`; switching to 24x7
+    drops the intervals). Bumps `revision` when anything the arithmetic uses changes. A calendar
+    an active policy uses cannot be deactivated.
+    """
+    unknown = set(fields) - set(_CALENDAR_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown calendar fields: {sorted(unknown)}")
+    changed = False
+    if "name" in fields:
+        name = _clean_name(fields["name"])
+        if not name or len(name) > 120:
+            raise ValidationError(_l("Please give a name of at most 120 characters."), field="name")
+        taken = db.session.scalar(
+            sa.select(BusinessCalendar.id).where(
+                BusinessCalendar.name == name, BusinessCalendar.id != calendar.id
+            )
+        )
+        if taken:
+            raise ValidationError(_l("A calendar with this name already exists."), field="name")
+        calendar.name = name
+    if "timezone" in fields:
+        timezone = _check_timezone(fields["timezone"])
+        changed |= timezone != calendar.timezone
+        calendar.timezone = timezone
+    if "country" in fields or "subdivision" in fields:
+        country, subdivision = _check_region(
+            fields.get("country", calendar.country),
+            fields.get("subdivision", calendar.subdivision),
+        )
+        changed |= (country, subdivision) != (calendar.country, calendar.subdivision)
+        calendar.country, calendar.subdivision = country, subdivision
+    is_24x7 = bool(fields.get("is_24x7", calendar.is_24x7))
+    if "intervals" in fields or is_24x7 != calendar.is_24x7:
+        spec = _check_intervals([] if is_24x7 else fields.get("intervals", ()), is_24x7)
+        old = sorted((i.weekday, i.start_time, i.end_time) for i in calendar.intervals)
+        if spec != old or is_24x7 != calendar.is_24x7:
+            calendar.is_24x7 = is_24x7
+            calendar.intervals = [
+                CalendarInterval(weekday=wd, start_time=s, end_time=e) for wd, s, e in spec
+            ]
+            changed = True
+    if "active" in fields:
+        active = bool(fields["active"])
+        if not active and calendar.active:
+            used = db.session.scalar(
+                sa.select(SlaPolicy.name)
+                .where(
+                    SlaPolicy.active.is_(True),
+                    sa.or_(
+                        *[
+                            getattr(SlaPolicy, column) == calendar.id
+                            for column in _policy_calendar_columns()
+                        ]
+                    ),
+                )
+                .limit(1)
+            )
+            if used:
+                raise ValidationError(
+                    _l(
+                        "The active policy “%(policy)s” uses this calendar: choose another "
+                        "calendar there first.",
+                        policy=used,
+                    ),
+                    field="active",
+                )
+        calendar.active = active
+    if changed:
+        calendar.revision = (calendar.revision or 0) + 1
+    db.session.flush()
+    return calendar
+
+
+def _policy_calendar_columns() -> list[str]:
+    return [c.key for c in SlaPolicy.__table__.columns if c.key.endswith("_calendar_id")]
+
+
 def working_calendar(
     calendar: BusinessCalendar, years: Iterable[int] | None = None
 ) -> WorkingCalendar:
