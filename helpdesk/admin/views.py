@@ -1,6 +1,7 @@
 """The admin surface: overview page; the sections' routes live in their own modules.
 
-departments.py, users.py, categories.py and rules.py add their routes to the same blueprint.
+departments.py, users.py, categories.py, rules.py, calendars.py, policies.py and
+escalation_rules.py add their routes to the same blueprint.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from ..accounts.models import Department, User
 from ..extensions import db
 from ..routing.models import RoutingRule
 from ..tickets.models import Category
-from . import categories, departments, rules, users  # noqa: F401 - their routes join bp
+from . import calendars, categories, departments, rules, users  # noqa: F401 - routes join bp
 from .blueprint import bp
 
 __all__ = ["bp"]

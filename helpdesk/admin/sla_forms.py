@@ -1,0 +1,264 @@
+"""Admin forms for issue 3: business calendars (weekly grid, company holidays, deadline
+calculator), SLA policies and escalation rules.
+
+The weekly grid is one text input per weekday ("08:00-12:00, 13:00-18:00"), parsed here so that a
+mistake is reported next to its day. Choices that come from the database are filled by the views.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from zoneinfo import available_timezones
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from .forms import MultiCheckboxField
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_LABELS = {
+    "mon": _l("Monday"),
+    "tue": _l("Tuesday"),
+    "wed": _l("Wednesday"),
+    "thu": _l("Thursday"),
+    "fri": _l("Friday"),
+    "sat": _l("Saturday"),
+    "sun": _l("Sunday"),
+}
+MAX_INTERVALS_PER_DAY = 12
+# zones offered first (São Paulo above all); every other IANA zone follows alphabetically
+COMMON_ZONES = (
+    "America/Sao_Paulo",
+    "America/Manaus",
+    "America/Fortaleza",
+    "America/Recife",
+    "America/Bahia",
+    "America/Belem",
+    "America/Cuiaba",
+    "America/Porto_Velho",
+    "America/Rio_Branco",
+    "America/Noronha",
+    "America/Argentina/Buenos_Aires",
+    "America/Montevideo",
+    "America/Asuncion",
+    "America/Santiago",
+    "America/Lima",
+    "America/Bogota",
+    "America/Mexico_City",
+    "America/New_York",
+    "Europe/Lisbon",
+    "Europe/Madrid",
+    "UTC",
+)
+
+_TIME = r"(\d{1,2})(?:[:h.](\d{2}))?h?"
+_INTERVAL = re.compile(rf"^{_TIME}\s*(?:-|–|—|to|a|até)\s*{_TIME}$", re.IGNORECASE)
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    known = available_timezones()
+    common = [z for z in COMMON_ZONES if z in known]
+    rest = sorted(z for z in known if z not in common and "/" in z and not z.startswith("Etc/"))
+    return [(z, z.replace("_", " ")) for z in common + rest]
+
+
+def country_choices(codes) -> list[tuple[str, str]]:
+    """Supported countries by their name in the reader's language, Brazil first."""
+    locale = get_locale()
+    names = locale.territories if locale is not None else {}
+    rows = sorted(((code, names.get(code, code)) for code in codes), key=lambda r: r[1])
+    first = [r for r in rows if r[0] == "BR"]
+    return first + [r for r in rows if r[0] != "BR"]
+
+
+def _clock(hours: str, minutes: str | None, raw: str) -> time:
+    h, m = int(hours), int(minutes or 0)
+    if h == 24 and m == 0:
+        return time(0, 0)  # midnight at the end of the day
+    if h > 23 or m > 59:
+        raise ValueError(_l("“%(value)s” is not a time of day (00:00 to 24:00).", value=raw))
+    return time(h, m)
+
+
+def parse_day(text: str) -> list[tuple[time, time]]:
+    """ "08:00-12:00, 13:00-18:00" -> [(08:00, 12:00), (13:00, 18:00)]; ValueError with a
+    translated message. An end of 24:00 (or 00:00) is midnight at the end of the day."""
+    parts = [p.strip() for p in re.split(r"[,;\n]+", text or "") if p.strip()]
+    if len(parts) > MAX_INTERVALS_PER_DAY:
+        raise ValueError(_l("At most %(count)s intervals per day.", count=MAX_INTERVALS_PER_DAY))
+    result = []
+    for part in parts:
+        match = _INTERVAL.match(part)
+        if match is None:
+            raise ValueError(
+                _l("Write “%(value)s” like 08:00-12:00 (start-end, 24-hour clock).", value=part)
+            )
+        start_h, start_m, end_h, end_m = match.groups()
+        start = _clock(start_h, start_m, part)
+        end = _clock(end_h, end_m, part)
+        if start == time(0, 0) and start_h == "24":
+            raise ValueError(_l("An interval cannot start at 24:00."))
+        if end != time(0, 0) and start >= end:
+            raise ValueError(_l("“%(value)s” must start before it ends.", value=part))
+        result.append((start, end))
+    result.sort()
+    for (_a, end_a), (start_b, _b) in zip(result, result[1:], strict=False):
+        if end_a == time(0, 0) or start_b < end_a:
+            raise ValueError(_l("The intervals of a day must not overlap."))
+    return result
+
+
+def format_day(intervals) -> str:
+    def clock(t: time, end: bool) -> str:
+        if end and (t == time(0, 0) or t == time.max):
+            return "24:00"
+        return t.strftime("%H:%M")
+
+    return ", ".join(f"{clock(s, False)}-{clock(e, True)}" for s, e in intervals)
+
+
+class IntervalsField(StringField):
+    """One weekday of the grid; `.intervals` holds the parsed value after validation."""
+
+    intervals: list[tuple[time, time]]
+
+    def pre_validate(self, form) -> None:
+        self.intervals = []
+        if self.data and len(self.data) > 400:
+            raise ValidationError(_l("This day is too long; write at most a few intervals."))
+        try:
+            self.intervals = parse_day(self.data or "")
+        except ValueError as exc:
+            raise ValidationError(exc.args[0]) from exc
+
+
+class CalendarForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    timezone = SelectField(_l("Time zone"), choices=[], validators=[DataRequired()])
+    country = SelectField(_l("Public holidays of"), choices=[], validators=[DataRequired()])
+    subdivision = SelectField(_l("State or region"), choices=[], validators=[Optional()])
+    is_24x7 = BooleanField(_l("24×7: every minute counts (calendar time, no holidays)"))
+    active = BooleanField(_l("Active"), default=True)
+    intervals = HiddenField()  # carries the errors about the week as a whole
+    mon = IntervalsField(WEEKDAY_LABELS["mon"])
+    tue = IntervalsField(WEEKDAY_LABELS["tue"])
+    wed = IntervalsField(WEEKDAY_LABELS["wed"])
+    thu = IntervalsField(WEEKDAY_LABELS["thu"])
+    fri = IntervalsField(WEEKDAY_LABELS["fri"])
+    sat = IntervalsField(WEEKDAY_LABELS["sat"])
+    sun = IntervalsField(WEEKDAY_LABELS["sun"])
+
+    def fill_choices(self, countries, subdivisions) -> None:
+        """`countries`: supported codes; `subdivisions`: (code, name) of the chosen country."""
+        self.timezone.choices = zone_choices()
+        self.country.choices = country_choices(countries)
+        self.subdivision.choices = [("", _l("Whole country (national holidays only)"))] + [
+            (code, f"{name} ({code})" if name != code else code) for code, name in subdivisions
+        ]
+
+    def days(self):
+        return [self[d] for d in WEEKDAYS]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and not self.is_24x7.data and not any(f.intervals for f in self.days()):
+            self.intervals.errors = [
+                _l("Give the working hours of at least one day, or make it a 24×7 calendar.")
+            ]
+            return False
+        return ok
+
+    def service_data(self) -> dict:
+        intervals = []
+        if not self.is_24x7.data:
+            for weekday, name in enumerate(WEEKDAYS):
+                intervals += [(weekday, s, e) for s, e in self[name].intervals]
+        return {
+            "name": self.name.data,
+            "timezone": self.timezone.data,
+            "country": self.country.data,
+            "subdivision": self.subdivision.data or None,
+            "is_24x7": bool(self.is_24x7.data),
+            "active": bool(self.active.data),
+            "intervals": intervals,
+        }
+
+    def load(self, calendar) -> None:
+        self.name.data, self.timezone.data = calendar.name, calendar.timezone
+        self.country.data, self.subdivision.data = calendar.country, calendar.subdivision or ""
+        self.is_24x7.data, self.active.data = calendar.is_24x7, calendar.active
+        for weekday, name in enumerate(WEEKDAYS):
+            mine = [(i.start_time, i.end_time) for i in calendar.intervals if i.weekday == weekday]
+            self[name].data = format_day(sorted(mine))
+
+
+class HolidayForm(FlaskForm):
+    date = DateField(_l("Date"), validators=[InputRequired()])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+
+
+class CalculatorForm(FlaskForm):
+    """The deadline calculator on the calendar page (GET; it saves nothing)."""
+
+    class Meta:
+        csrf = False
+
+    start = StringField(
+        _l("Clock starts at"),
+        validators=[InputRequired()],
+        render_kw={"type": "datetime-local"},
+    )
+    hours = IntegerField(
+        _l("Hours"), default=0, validators=[Optional(), NumberRange(min=0, max=366 * 24)]
+    )
+    minutes = IntegerField(
+        _l("Minutes"), default=0, validators=[Optional(), NumberRange(min=0, max=59 * 1000)]
+    )
+
+    def validate_start(self, field) -> None:
+        try:
+            value = datetime.fromisoformat((field.data or "").strip())
+        except ValueError as exc:
+            raise ValidationError(_l("Give a date and time like 2026-11-20 16:30.")) from exc
+        if value.tzinfo is not None or not 2000 <= value.year <= 2100:
+            raise ValidationError(_l("Give a date and time like 2026-11-20 16:30."))
+        self.start_value = value
+
+    def total_minutes(self) -> int:
+        return (self.hours.data or 0) * 60 + (self.minutes.data or 0)
+
+
+def parse_day_or_none(value: str) -> date | None:
+    """A date from a URL segment, or None when it is not one."""
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+__all__ = [
+    "CalculatorForm",
+    "CalendarForm",
+    "HolidayForm",
+    "MultiCheckboxField",
+    "format_day",
+    "parse_day",
+]
