@@ -57,8 +57,18 @@ def world(db, make_department, make_user, admin):
     from helpdesk.sla.services import add_holiday
 
     add_holiday(calendar, day=__import__("datetime").date(2026, 12, 24), name="Christmas Eve")
+    from helpdesk.sla.services import create_policy
+
+    policy = create_policy(
+        name="Urgent billing",
+        priority=4,
+        department_id=x.id,
+        first_response_minutes=60,
+        first_response_calendar_id=calendar.id,
+        resolution_minutes=7 * 24 * 60,
+    )
     db.session.commit()
-    ids = {"calendar": calendar.id, "day": "2026-12-24"}
+    ids = {"calendar": calendar.id, "day": "2026-12-24", "policy": policy.id, "dept": x.id}
     return people, ids
 
 
@@ -67,14 +77,21 @@ GET_ROUTES = [
     "/admin/calendars/new",
     "/admin/calendars/{calendar}",
     "/admin/calendars/{calendar}?start=2026-11-20T16:00&hours=9&minutes=0",
+    "/admin/policies",
+    "/admin/policies/new",
+    "/admin/policies/{policy}",
 ]
 POST_ROUTES = [
     "/admin/calendars/new",
     "/admin/calendars/{calendar}",
     "/admin/calendars/{calendar}/holidays",
     "/admin/calendars/{calendar}/holidays/{day}/remove",
+    "/admin/policies/new",
+    "/admin/policies/{policy}",
+    "/admin/policies/{policy}/move",
 ]
 POST_ONLY = [
+    "/admin/policies/{policy}/move",
     "/admin/calendars/{calendar}/holidays",
     "/admin/calendars/{calendar}/holidays/{day}/remove",
 ]
@@ -101,7 +118,7 @@ def test_get_matrix(new_client, world, who, route):
 def test_post_matrix(new_client, world, who, route, db):
     client = _client(new_client, world, who)
     data = {"name": "Changed by someone", "timezone": "UTC", "country": "BR", "date": "2026-12-31"}
-    data.update(WEEK)
+    data.update(WEEK, direction="down", first_response_minutes="2", first_response_unit="hours")
     response = post(client, route.format(**world[1]), data)
     if who == "anonymous":
         assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -112,6 +129,7 @@ def test_post_matrix(new_client, world, who, route, db):
     if who != "admin":
         calendar = _get_calendar(db, "Comercial")
         assert calendar is not None and [h.name for h in calendar.holidays] == ["Christmas Eve"]
+        assert _policy(db, "Urgent billing").first_response_minutes == 60
 
 
 @pytest.mark.parametrize("route", POST_ONLY)
@@ -121,17 +139,28 @@ def test_get_on_post_only_routes_is_405(ac, world, route):
 
 @pytest.mark.parametrize("route", POST_ROUTES)
 def test_post_without_csrf_is_400_and_changes_nothing(ac, world, route, db):
-    from helpdesk.sla.models import BusinessCalendar, CalendarHoliday
+    from helpdesk.sla.models import BusinessCalendar, CalendarHoliday, SlaPolicy
 
     data = {"name": "No token", "timezone": "UTC", "country": "BR", "date": "2026-12-31", **WEEK}
+    data.update(direction="up", first_response_minutes="1", first_response_unit="hours")
     response = ac.post(route.format(**world[1]), data=data)
     assert response.status_code == 400
     assert count(db, BusinessCalendar) == 1 and count(db, CalendarHoliday) == 1
+    assert count(db, SlaPolicy) == 1 and _policy(db, "Urgent billing") is not None
     assert _get_calendar(db, "Comercial") is not None
+
+
+def _policy(db, name):
+    from helpdesk.sla.models import SlaPolicy
+
+    db.session.expire_all()
+    return db.session.scalar(sa.select(SlaPolicy).where(SlaPolicy.name == name))
 
 
 def test_unknown_ids_are_404(ac, world):
     assert ac.get("/admin/calendars/999999").status_code == 404
+    assert ac.get("/admin/policies/999999").status_code == 404
+    assert post(ac, "/admin/policies/999999/move", {"direction": "up"}).status_code == 404
     assert post(ac, "/admin/calendars/999999/holidays", {"date": "2026-01-02"}).status_code == 404
     cid = world[1]["calendar"]
     assert post(ac, f"/admin/calendars/{cid}/holidays/2026-13-45/remove").status_code == 404
@@ -336,7 +365,7 @@ def test_cannot_deactivate_a_calendar_an_active_policy_uses(ac, db, world):
     data = {"name": "Comercial", "timezone": "America/Sao_Paulo", "country": "BR", **WEEK}
     response = post(ac, f"/admin/calendars/{calendar.id}", data)  # active unchecked
     assert response.status_code == 200
-    assert "The active policy “Fast” uses this calendar" in text(response)
+    assert "uses this calendar: choose another calendar there first." in text(response)
     assert _get_calendar(db, "Comercial").active
 
 
@@ -373,3 +402,185 @@ def test_update_calendar_service(db):
     assert exc.value.field == "subdivision"
     with pytest.raises(TypeError):
         update_calendar(calendar, colour="red")
+
+
+# SLA policies ------------------------------------------------------------------------------------
+
+
+def test_policy_list_shows_order_conditions_and_targets(ac, db, world):
+    from helpdesk.sla.services import ensure_default_policy
+
+    ensure_default_policy()
+    db.session.commit()
+    html = text(ac.get("/admin/policies"))
+    assert html.index("Urgent billing") < html.index(">SAC<")
+    assert "Urgent" in html and "Billing" in html
+    assert "First response: <strong>1 h</strong>" in html and "on Comercial" in html
+    assert "Resolution: <strong>7 d</strong>" in html and "calendar time" in html
+    assert "Legal resolution deadline" in html and "Every demand" in html
+    assert "Pending customer" in html or "Waiting for the customer" in html or "pending" in html
+
+
+def test_create_policy_with_three_targets(ac, db, world):
+    calendar_id = world[1]["calendar"]
+    page = text(ac.get("/admin/policies/new"))
+    assert "Next response (after each customer message)" in page and "24×7 (calendar time)" in page
+    response = post(
+        ac,
+        "/admin/policies/new",
+        {
+            "name": "Premium web",
+            "active": "y",
+            "channel": "web",
+            "segment": "premium",
+            "kind": "complaint",
+            "first_response_minutes": "2",
+            "first_response_unit": "hours",
+            "first_response_calendar_id": str(calendar_id),
+            "next_response_minutes": "90",
+            "next_response_unit": "minutes",
+            "next_response_calendar_id": str(calendar_id),
+            "resolution_minutes": "5",
+            "resolution_unit": "days",
+            "resolution_calendar_id": "",
+            "pause_statuses": ["pending_customer", "new"],
+            "resolution_is_legal": "y",
+        },
+    )
+    assert response.status_code == 302
+    policy = _policy(db, "Premium web")
+    assert (policy.channel, policy.segment, policy.kind) == ("web", "premium", "complaint")
+    assert policy.first_response_minutes == 120
+    assert policy.first_response_calendar_id == calendar_id
+    assert policy.next_response_minutes == 90 and policy.next_response_calendar_id == calendar_id
+    assert policy.resolution_minutes == 5 * 24 * 60 and policy.resolution_calendar_id is None
+    assert policy.pause_statuses == ["new", "pending_customer"] and policy.resolution_is_legal
+    assert policy.priority is None and policy.department_id is None and policy.category_id is None
+    html = text(ac.get("/admin/policies"))
+    assert "SLA policy “Premium web” saved." in html
+    assert html.index("Premium web") < html.index("Urgent billing")  # new ones start at the top
+    # the edit page shows what was saved, in the units it was given
+    html = text(ac.get(f"/admin/policies/{policy.id}"))
+    assert 'name="resolution_minutes" type="number" value="5"' in html.replace(' min="1"', "")
+    assert 'name="first_response_minutes" type="number" value="2"' in html.replace(' min="1"', "")
+
+
+def test_edit_policy_and_clear_a_target(ac, db, world):
+    policy = _policy(db, "Urgent billing")
+    data = {
+        "name": "Urgent billing",
+        "active": "y",
+        "priority": "4",
+        "department_id": str(world[1]["dept"]),
+        "first_response_minutes": "",
+        "resolution_minutes": "3",
+        "resolution_unit": "days",
+    }
+    response = post(ac, f"/admin/policies/{policy.id}", data)
+    assert response.status_code == 302
+    policy = _policy(db, "Urgent billing")
+    assert policy.first_response_minutes is None and policy.resolution_minutes == 3 * 1440
+    assert policy.pause_statuses == [] and policy.priority == 4
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({}, "Please give at least one target"),
+        (
+            {
+                "first_response_minutes": "1",
+                "first_response_unit": "days",
+                "first_response_calendar_id": "{calendar}",
+            },
+            "Calendar days count every minute",
+        ),
+        ({"first_response_minutes": "abc"}, "Not a valid integer value."),
+        ({"first_response_minutes": "-5"}, "Number must be between 1 and 999999."),
+        ({"resolution_minutes": "400", "resolution_unit": "days"}, "between 1 and one year"),
+        ({"resolution_minutes": "1", "resolution_unit": "weeks"}, "Not a valid choice."),
+        ({"resolution_minutes": "1", "priority": "9"}, "Not a valid choice."),
+        ({"resolution_minutes": "1", "category_id": "999999"}, "Not a valid choice."),
+        ({"resolution_minutes": "1", "department_id": "abc"}, "Not a valid choice."),
+        ({"resolution_minutes": "1", "resolution_calendar_id": "999999"}, "Not a valid choice."),
+        ({"resolution_minutes": "1", "pause_statuses": ["closed"]}, "not a valid choice"),
+        (
+            {"resolution_minutes": "1", "name": "Urgent billing"},
+            "A policy with this name already exists.",
+        ),
+        ({"resolution_minutes": "1", "name": "x" * 50_000}, "Field cannot be longer than 120"),
+    ],
+)
+def test_policy_errors_are_shown_and_nothing_is_saved(ac, db, world, data, message):
+    from helpdesk.sla.models import SlaPolicy
+
+    data = {"name": "Broken", **data}
+    data = {k: (v.format(**world[1]) if isinstance(v, str) else v) for k, v in data.items()}
+    response = post(ac, "/admin/policies/new", data)
+    assert response.status_code == 200
+    assert message.lower() in text(response).lower()
+    assert count(db, SlaPolicy) == 1
+
+
+def test_inactive_calendar_is_not_offered_for_new_policies(ac, db, world):
+    other = _calendar(db, "Old hours")
+    from helpdesk.sla.services import update_calendar
+
+    update_calendar(other, active=False)
+    db.session.commit()
+    assert "Old hours" not in text(ac.get("/admin/policies/new"))
+    response = post(
+        ac,
+        "/admin/policies/new",
+        {"name": "P", "first_response_minutes": "1", "first_response_calendar_id": str(other.id)},
+    )
+    assert response.status_code == 200 and "Not a valid choice." in text(response)
+
+
+def test_move_policies(ac, db, world):
+    from helpdesk.sla.services import ensure_default_policy
+
+    ensure_default_policy()
+    db.session.commit()
+    sac = _policy(db, "SAC")
+    assert post(ac, f"/admin/policies/{sac.id}/move", {"direction": "up"}).status_code == 302
+    html = text(ac.get("/admin/policies"))
+    assert "Policy “SAC” moved." in html
+    assert html.index(">SAC<") < html.index("Urgent billing")
+    assert post(ac, f"/admin/policies/{sac.id}/move", {"direction": "up"}).status_code == 302
+    assert post(ac, f"/admin/policies/{sac.id}/move", {"direction": "sideways"}).status_code == 400
+    assert post(ac, f"/admin/policies/{sac.id}/move", {}).status_code == 400
+    html = text(ac.get("/admin/policies"))
+    assert html.index(">SAC<") < html.index("Urgent billing")
+
+
+def test_policy_list_query_count_does_not_grow(ac, db, world, count_queries):
+    from helpdesk.sla.services import create_policy
+
+    calendar_id = world[1]["calendar"]
+
+    def add(name, i=0):
+        create_policy(
+            name=name,
+            priority=1 + i % 4,
+            first_response_minutes=60,
+            first_response_calendar_id=calendar_id,
+            next_response_minutes=30,
+            next_response_calendar_id=calendar_id,
+            resolution_minutes=600,
+            resolution_calendar_id=calendar_id,
+        )
+        db.session.commit()
+
+    add("Policy base")
+    ac.get("/admin/policies")
+    db.session.expire_all()
+    with count_queries() as few:
+        ac.get("/admin/policies")
+    for i in range(8):
+        add(f"Policy {i}", i)
+    db.session.expire_all()
+    with count_queries() as many:
+        response = ac.get("/admin/policies")
+    assert "Policy 7" in text(response)
+    assert many.count == few.count

@@ -262,3 +262,150 @@ __all__ = [
     "format_day",
     "parse_day",
 ]
+
+
+# SLA policies -------------------------------------------------------------------------------------
+
+POLICY_TARGETS = ("first_response", "next_response", "resolution")
+TARGET_TITLES = {
+    "first_response": _l("First response"),
+    "next_response": _l("Next response (after each customer message)"),
+    "resolution": _l("Resolution"),
+}
+UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 24 * 60}
+UNIT_LABELS = {"minutes": _l("minutes"), "hours": _l("hours"), "days": _l("calendar days")}
+
+
+def _amount(label):
+    return IntegerField(
+        label, validators=[Optional(), NumberRange(min=1, max=999_999)], render_kw={"min": 1}
+    )
+
+
+def _unit():
+    return SelectField(_l("Unit"), choices=[], default="hours")
+
+
+def _calendar():
+    return SelectField(_l("Counted on"), choices=[], validators=[Optional()])
+
+
+def split_minutes(minutes: int | None, calendar_id) -> tuple[int | None, str]:
+    """Stored minutes as the form shows them: whole calendar days on 24x7, else hours, else min."""
+    if not minutes:
+        return None, "hours"
+    if calendar_id is None and minutes % (24 * 60) == 0:
+        return minutes // (24 * 60), "days"
+    if minutes % 60 == 0:
+        return minutes // 60, "hours"
+    return minutes, "minutes"
+
+
+class PolicyForm(FlaskForm):
+    name = StringField(_l("Policy name"), validators=[DataRequired(), Length(max=120)])
+    active = BooleanField(_l("Active"), default=True)
+    kind = SelectField(_l("Kind"), choices=[], validators=[Optional()])
+    category_id = SelectField(_l("Category"), choices=[], validators=[Optional()])
+    priority = SelectField(_l("Priority"), choices=[], validators=[Optional()])
+    department_id = SelectField(_l("Department"), choices=[], validators=[Optional()])
+    channel = SelectField(_l("Channel"), choices=[], validators=[Optional()])
+    segment = SelectField(_l("Customer segment"), choices=[], validators=[Optional()])
+    first_response_minutes = _amount(_l("First response within"))
+    first_response_unit = _unit()
+    first_response_calendar_id = _calendar()
+    next_response_minutes = _amount(_l("Next response within"))
+    next_response_unit = _unit()
+    next_response_calendar_id = _calendar()
+    resolution_minutes = _amount(_l("Resolution within"))
+    resolution_unit = _unit()
+    resolution_calendar_id = _calendar()
+    pause_statuses = MultiCheckboxField(_l("Statuses that pause the clocks"), choices=[])
+    resolution_is_legal = BooleanField(
+        _l("The resolution target is a legal deadline: it never pauses")
+    )
+
+    def fill_choices(self, *, categories, departments, calendars, statuses) -> None:
+        """Conditions, active calendars (plus the ones this policy already uses), statuses."""
+        from ..customers.models import SEGMENTS
+        from ..tickets.models import (
+            CHANNEL_LABELS,
+            CHANNELS,
+            KIND_LABELS,
+            KINDS,
+            PRIORITY_LABELS,
+        )
+        from .forms import SEGMENT_LABELS
+
+        anything = [("", _l("Any"))]
+        self.kind.choices = anything + [(k, KIND_LABELS[k]) for k in KINDS]
+        self.category_id.choices = anything + [(str(c.id), c.name) for c in categories]
+        self.priority.choices = anything + [(str(p), lbl) for p, lbl in PRIORITY_LABELS.items()]
+        self.department_id.choices = anything + [(str(d.id), d.name) for d in departments]
+        self.channel.choices = anything + [(c, CHANNEL_LABELS[c]) for c in CHANNELS]
+        self.segment.choices = anything + [(s, SEGMENT_LABELS[s]) for s in SEGMENTS]
+        calendar_choices = [("", _l("24×7 (calendar time)"))] + [
+            (str(c.id), c.name if c.active else _l("%(name)s (inactive)", name=c.name))
+            for c in calendars
+        ]
+        for target in POLICY_TARGETS:
+            self[f"{target}_unit"].choices = list(UNIT_LABELS.items())
+            self[f"{target}_calendar_id"].choices = calendar_choices
+        self.pause_statuses.choices = statuses
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for target in POLICY_TARGETS:
+            amount = self[f"{target}_minutes"]
+            if (
+                amount.data
+                and self[f"{target}_unit"].data == "days"
+                and self[f"{target}_calendar_id"].data
+            ):
+                amount.errors = [
+                    *amount.errors,
+                    _l(
+                        "Calendar days count every minute: choose “24×7 (calendar time)”, or give "
+                        "hours of the business calendar (one business day of 08–12 and 13–18 is "
+                        "9 hours)."
+                    ),
+                ]
+                ok = False
+        return ok
+
+    def service_data(self) -> dict:
+        def optional_int(value):
+            return int(value) if value else None
+
+        data = {
+            "name": self.name.data,
+            "active": bool(self.active.data),
+            "kind": self.kind.data or None,
+            "category_id": optional_int(self.category_id.data),
+            "priority": optional_int(self.priority.data),
+            "department_id": optional_int(self.department_id.data),
+            "channel": self.channel.data or None,
+            "segment": self.segment.data or None,
+            "pause_statuses": list(self.pause_statuses.data or []),
+            "resolution_is_legal": bool(self.resolution_is_legal.data),
+        }
+        for target in POLICY_TARGETS:
+            amount = self[f"{target}_minutes"].data
+            unit = UNIT_MINUTES.get(self[f"{target}_unit"].data, 1)
+            data[f"{target}_minutes"] = amount * unit if amount else None
+            data[f"{target}_calendar_id"] = optional_int(self[f"{target}_calendar_id"].data)
+        return data
+
+    def load(self, policy) -> None:
+        self.name.data, self.active.data = policy.name, policy.active
+        self.kind.data, self.channel.data = policy.kind or "", policy.channel or ""
+        self.segment.data = policy.segment or ""
+        for field in ("category_id", "priority", "department_id"):
+            value = getattr(policy, field)
+            self[field].data = str(value) if value is not None else ""
+        for target in POLICY_TARGETS:
+            calendar_id = getattr(policy, f"{target}_calendar_id", None)
+            amount, unit = split_minutes(getattr(policy, f"{target}_minutes", None), calendar_id)
+            self[f"{target}_minutes"].data, self[f"{target}_unit"].data = amount, unit
+            self[f"{target}_calendar_id"].data = str(calendar_id) if calendar_id else ""
+        self.pause_statuses.data = list(policy.pause_statuses or [])
+        self.resolution_is_legal.data = policy.resolution_is_legal

@@ -13,7 +13,14 @@ from ..accounts.models import Department, User
 from ..extensions import db
 from ..routing.models import RoutingRule
 from ..tickets.models import Category
-from . import calendars, categories, departments, rules, users  # noqa: F401 - routes join bp
+from . import (  # noqa: F401 - their routes join bp
+    calendars,
+    categories,
+    departments,
+    policies,
+    rules,
+    users,
+)
 from .blueprint import bp
 
 __all__ = ["bp"]

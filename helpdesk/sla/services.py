@@ -492,6 +492,21 @@ def update_policy(policy: SlaPolicy, **fields) -> SlaPolicy:
     return policy
 
 
+def move_policy(policy: SlaPolicy, direction: int) -> None:
+    """Swap the policy with its neighbour above (-1) or below (+1); positions become 10, 20, …
+    (the first matching active policy wins, so the order is the admin's to set)."""
+    policies = list(
+        db.session.scalars(sa.select(SlaPolicy).order_by(SlaPolicy.position, SlaPolicy.id))
+    )
+    index = policies.index(policy)
+    other = index + direction
+    if direction in (-1, 1) and 0 <= other < len(policies):
+        policies[index], policies[other] = policies[other], policies[index]
+    for position, item in enumerate(policies, start=1):
+        item.position = position * 10
+    db.session.flush()
+
+
 def _segment(ticket) -> str | None:
     customer = ticket.customer
     return customer.segment if customer is not None else None
