@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 
@@ -92,6 +92,28 @@ def outbox_deliver_command():
     click.echo(deliver_outbox())
 
 
+@click.command("escalate")
+@with_appcontext
+def escalate_command():
+    """Run one escalation sweep now: mark breached deadlines, fire escalation levels."""
+    from .escalations.sweep import sweep
+
+    result = sweep()
+    if not result:
+        click.echo("Nothing due.")
+        return
+    click.echo(
+        "Examined {examined} due deadline(s): {breached} breached, {escalated} escalated.".format(
+            examined=result.get("examined", 0),
+            breached=result.get("breached", 0),
+            escalated=result.get("escalated", 0),
+        )
+    )
+    for key in sorted(k for k in result if k.startswith("level_")):
+        click.echo(f"  level {key[6:]}: {result[key]}")
+
+
 def register(app: Flask) -> None:
     for group in (user_cli, token_cli, demo_cli, outbox_cli):
         app.cli.add_command(group)
+    app.cli.add_command(escalate_command)

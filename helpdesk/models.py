@@ -2,6 +2,7 @@
 
 from .accounts.models import ApiToken, Department, OneTimeToken, User, memberships
 from .customers.models import Customer, CustomerEmail, CustomerPhone
+from .escalations.models import Escalation, EscalationRule, Notification
 from .notifications.models import OutboxMessage
 from .routing.models import RoutingRule
 from .sla.models import (
@@ -32,8 +33,11 @@ __all__ = [
     "CustomerEmail",
     "CustomerPhone",
     "Department",
+    "Escalation",
+    "EscalationRule",
     "IdempotencyKey",
     "Message",
+    "Notification",
     "OneTimeToken",
     "OutboxMessage",
     "ProtocolCounter",

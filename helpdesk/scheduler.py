@@ -14,25 +14,30 @@ from flask import Flask
 
 log = logging.getLogger(__name__)
 
+_app: Flask | None = None  # the application the jobs run in (set by build_scheduler)
 
-def _in_app(app: Flask, func):
-    def job():
-        with app.app_context():
-            from .extensions import db
 
-            try:
-                result = func()
-                db.session.commit()
-                if result:
-                    log.info("%s: %s", func.__name__, result)
-            except Exception:
-                db.session.rollback()
-                log.exception("job %s failed", func.__name__)
-            finally:
-                db.session.remove()
+def run_job(name: str):
+    """Run one named job in an app context, commit, log; failures are logged and rolled back.
 
-    job.__name__ = func.__name__
-    return job
+    Jobs are stored by this function's textual reference and the job's name (APScheduler's
+    SQLAlchemy job store pickles them), so they survive restarts of the scheduler process."""
+    from .extensions import db
+
+    func = JOBS[name]
+    assert _app is not None, "build_scheduler() first"
+    with _app.app_context():
+        try:
+            result = func()
+            db.session.commit()
+            if result:
+                log.info("%s: %s", name, result)
+            return result
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", name)
+        finally:
+            db.session.remove()
 
 
 def deliver_outbox_job():
@@ -46,17 +51,50 @@ def deliver_outbox_job():
     return None
 
 
-def build_scheduler(app: Flask) -> BlockingScheduler:
+def escalation_sweep_job():
+    """Mark breached deadlines and fire escalation levels (see helpdesk/escalations/sweep.py)."""
+    from .escalations.sweep import sweep
+
+    return sweep() or None
+
+
+JOBS = {
+    "deliver_outbox": deliver_outbox_job,
+    "escalation_sweep": escalation_sweep_job,
+}
+
+
+def build_scheduler(app: Flask, *, persistent: bool = True) -> BlockingScheduler:
+    """The scheduler with its jobs, kept in the application's database (or
+    SCHEDULER_JOBSTORE_URL) so that a restart finds them; `persistent=False` keeps them in memory."""
+    global _app
+    _app = app
+    jobstores = {}
+    if persistent:
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+        url = app.config.get("SCHEDULER_JOBSTORE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
+        jobstores["default"] = SQLAlchemyJobStore(url=url)
     scheduler = BlockingScheduler(
-        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
+        jobstores=jobstores,
+        timezone="UTC",
+        # a missed run (the process was down) runs once when it is back, not once per miss
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
-    scheduler.add_job(
-        _in_app(app, deliver_outbox_job),
-        "interval",
-        seconds=app.config["SCHEDULER_OUTBOX_SECONDS"],
-        id="deliver_outbox",
-        replace_existing=True,
-    )
+    intervals = {
+        "deliver_outbox": app.config["SCHEDULER_OUTBOX_SECONDS"],
+        "escalation_sweep": app.config["SCHEDULER_SWEEP_SECONDS"],
+    }
+    for name, seconds in intervals.items():
+        scheduler.add_job(
+            "helpdesk.scheduler:run_job",
+            "interval",
+            args=[name],
+            seconds=seconds,
+            id=name,
+            name=name,
+            replace_existing=True,
+        )
     return scheduler
 
 
@@ -69,7 +107,7 @@ def main() -> None:
     app = create_app()
     scheduler = build_scheduler(app)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-    log.info("scheduler started with jobs: %s", ", ".join(j.id for j in scheduler.get_jobs()))
+    log.info("scheduler started with jobs: %s", ", ".join(JOBS))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

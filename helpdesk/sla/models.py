@@ -85,7 +85,7 @@ class CalendarHoliday(db.Model):
 
 # SLA policies and the due instants they give each ticket ---------------------------------------
 
-SLA_TARGETS = ("first_response", "resolution")
+SLA_TARGETS = ("first_response", "next_response", "resolution")
 
 
 class SlaPolicy(TimestampMixin, db.Model):
@@ -115,6 +115,10 @@ class SlaPolicy(TimestampMixin, db.Model):
     first_response_calendar_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("business_calendars.id")
     )
+    next_response_minutes: Mapped[int | None] = mapped_column()
+    next_response_calendar_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("business_calendars.id")
+    )
     resolution_minutes: Mapped[int | None] = mapped_column()
     resolution_calendar_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("business_calendars.id")
@@ -125,6 +129,9 @@ class SlaPolicy(TimestampMixin, db.Model):
     first_response_calendar: Mapped[BusinessCalendar | None] = relationship(
         foreign_keys=[first_response_calendar_id]
     )
+    next_response_calendar: Mapped[BusinessCalendar | None] = relationship(
+        foreign_keys=[next_response_calendar_id]
+    )
     resolution_calendar: Mapped[BusinessCalendar | None] = relationship(
         foreign_keys=[resolution_calendar_id]
     )
@@ -133,20 +140,30 @@ class SlaPolicy(TimestampMixin, db.Model):
 class TicketSla(db.Model):
     """One target of one ticket: when its clock started, when it is due, when it was met.
 
-    `breached_at` is written by the escalation sweep (issue 3, next slice); until then the state is
-    derived from `due_at` (`services.sla_state`)."""
+    The row carries what the sweep needs without the policy: the target's length in working
+    seconds (`total_seconds`) and its calendar (None = 24x7). A paused row keeps `paused_at` and
+    its old `due_at`; resuming moves `due_at` by the working time that was left. `next_check_at` is
+    the next instant the escalation sweep must look at this row (an escalation level or the
+    breach); None when there is nothing left to do (met, paused, or no level pending)."""
 
     __tablename__ = "ticket_slas"
     __table_args__ = (
         sa.UniqueConstraint("ticket_id", "target", name="uq_ticket_slas_ticket_target"),
         sa.Index("ix_ticket_slas_due_at", "due_at"),
-        # "open targets due soonest" (the sweep, the about-to-breach board): only unmet rows
+        # "open targets due soonest" (the about-to-breach board, compliance): only unmet rows
         sa.Index(
             "ix_ticket_slas_open_due",
             "due_at",
             "ticket_id",
             sqlite_where=sa.text("met_at IS NULL"),
             postgresql_where=sa.text("met_at IS NULL"),
+        ),
+        # the sweep: rows whose next check has come, and only those (partial: most rows are done)
+        sa.Index(
+            "ix_ticket_slas_next_check",
+            "next_check_at",
+            sqlite_where=sa.text("next_check_at IS NOT NULL"),
+            postgresql_where=sa.text("next_check_at IS NOT NULL"),
         ),
     )
 
@@ -155,11 +172,22 @@ class TicketSla(db.Model):
     policy_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("sla_policies.id", ondelete="SET NULL")
     )
-    target: Mapped[str] = mapped_column(sa.String(20))  # first_response | resolution
+    target: Mapped[str] = mapped_column(
+        sa.String(20)
+    )  # first_response | next_response | resolution
     started_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     due_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     met_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     breached_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    calendar_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("business_calendars.id", ondelete="SET NULL")
+    )
+    total_seconds: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    pausable: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    paused_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # working seconds spent paused so far: due = start + total_seconds + paused_seconds (working)
+    paused_seconds: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    next_check_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     policy: Mapped[SlaPolicy | None] = relationship()
     ticket: Mapped[Ticket] = relationship()

@@ -92,6 +92,7 @@ class Ticket(db.Model):
         sa.Index("ix_tickets_customer", "customer_id", "created_at", "id"),
         sa.Index("ix_tickets_updated", "updated_at", "id"),
         sa.Index("ix_tickets_status_created", "status", "created_at", "id"),
+        sa.Index("ix_tickets_queue_due", "department_id", "status", "sla_due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +121,16 @@ class Ticket(db.Model):
     customer_verdict: Mapped[str | None] = mapped_column(sa.String(20))  # resolved | not_resolved
     rating: Mapped[int | None] = mapped_column()
     rated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # the soonest due instant of the targets still running (None: nothing running), kept by the
+    # SLA services so that queues show and sort by it without a join
+    sla_due_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    escalation_level: Mapped[int] = mapped_column(
+        sa.SmallInteger, default=0, server_default=sa.text("0")
+    )
+    # a bit per escalation level that a deadline rule has fired on this ticket (each fires once)
+    sla_levels_fired: Mapped[int] = mapped_column(
+        sa.SmallInteger, default=0, server_default=sa.text("0")
+    )
 
     category: Mapped[Category | None] = relationship()
     department: Mapped[Department] = relationship()

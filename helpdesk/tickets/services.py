@@ -341,13 +341,14 @@ def add_message(
         record_event(ticket, actor, "answered", public=True)
         if ticket.first_response_at is None:
             ticket.first_response_at = message.created_at
-            sla.mark_first_response(ticket)
+        sla.mark_first_response(ticket, actor)
         target = new_status or ("pending_customer" if ticket.status in OPEN_STATUSES else None)
         if target and target != ticket.status:
             change_status(ticket, actor, target, notify_customer=False)
         notify.notify_answer(ticket, message)
     else:
         record_event(ticket, actor, "customer_replied", new=channel, public=True)
+        sla.start_next_response(ticket, message.created_at)
         if keep_status:
             pass
         elif ticket.status == "resolved":
@@ -399,7 +400,8 @@ def change_status(
         ticket.customer_verdict = None if old == "resolved" else ticket.customer_verdict
     record_event(ticket, actor, "status", field="status", old=old, new=status, public=True)
     if status in ("resolved", "closed", "reopened"):
-        sla.mark_resolved(ticket)
+        sla.mark_resolved(ticket, actor)
+    sla.sync_pause(ticket, actor)
     if status == "resolved" and notify_customer:
         notify.notify_resolved(ticket)
 

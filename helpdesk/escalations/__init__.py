@@ -1,0 +1,1 @@
+"""Escalation: rules with levels, escalation records, the sweep, the supervisors decisions."""

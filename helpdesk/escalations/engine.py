@@ -1,0 +1,152 @@
+"""When does a ticket's target next need the sweep? The instants of escalation levels.
+
+A rule's level is pending for a ticket while its level is above the ticket's current level and has
+not fired on that ticket before (`Ticket.sla_levels_fired`, a bit per level). Its instant is:
+
+- "elapsed": when `percent` of the target's working time has been used (pauses excluded);
+- "after_breach": `offset_minutes` of wall-clock time after the due instant.
+
+`next_check` is the soonest of the pending levels' instants and the breach itself; the sweep selects
+rows whose `next_check_at` has come, by a partial index, so its cost follows the due rows only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import g, has_app_context
+
+from ..core.clock import as_utc
+from ..extensions import db
+from ..sla.calendars import WorkingCalendar, add_working_time, working_time_between
+from .models import EscalationRule
+
+
+def level_bit(level: int) -> int:
+    return 1 << level
+
+
+def load_rules() -> list[EscalationRule]:
+    """Active rules in order (few rows, one statement)."""
+    return list(
+        db.session.scalars(
+            sa.select(EscalationRule)
+            .where(EscalationRule.active.is_(True))
+            .order_by(EscalationRule.position, EscalationRule.id)
+        )
+    )
+
+
+def active_rules() -> list[EscalationRule]:
+    """The active rules, read once per request or job (`g` lives as long as the app context)."""
+    if not has_app_context():
+        return load_rules()
+    rules = g.get("_escalation_rules")
+    if rules is None:
+        rules = g._escalation_rules = load_rules()
+    return rules
+
+
+def forget_rules() -> None:
+    """After a rule changed in this app context."""
+    if has_app_context():
+        g.pop("_escalation_rules", None)
+
+
+def rule_applies(rule: EscalationRule, target: str, kind, department_id, priority) -> bool:
+    return (
+        rule.target == target
+        and (rule.kind is None or rule.kind == kind)
+        and (rule.department_id is None or rule.department_id == department_id)
+        and (rule.priority is None or rule.priority == priority)
+    )
+
+
+def pending_rules(rules, target, *, kind, department_id, priority, level, fired):
+    """Matching rules whose level may still fire on this ticket (above its level, never fired)."""
+    return [
+        rule
+        for rule in rules
+        if rule.level > (level or 0)
+        and not (fired or 0) & level_bit(rule.level)
+        and rule_applies(rule, target, kind, department_id, priority)
+    ]
+
+
+def level_instant(
+    rule: EscalationRule,
+    calendar: WorkingCalendar,
+    *,
+    due_at: datetime,
+    total_seconds: int,
+    at: datetime,
+) -> datetime:
+    """When `rule` fires for a running target due at `due_at` (computed at instant `at`)."""
+    due_at = as_utc(due_at)
+    if rule.trigger == "after_breach":
+        return due_at + timedelta(minutes=rule.offset_minutes or 0)
+    threshold = total_seconds * (rule.percent or 0) / 100
+    remaining = working_time_between(calendar, at, due_at).total_seconds() if at < due_at else 0.0
+    used = total_seconds - remaining
+    if used >= threshold:
+        return at
+    return add_working_time(calendar, at, timedelta(seconds=threshold - used))
+
+
+def next_check_for(
+    rules,
+    calendar: WorkingCalendar,
+    *,
+    target: str,
+    due_at: datetime,
+    breached: bool,
+    total_seconds: int,
+    kind,
+    department_id,
+    priority,
+    level,
+    fired,
+    at: datetime,
+) -> tuple[datetime | None, list[tuple[datetime, EscalationRule]]]:
+    """(the next instant to look at this target, the pending levels with their instants)."""
+    pending = [
+        (level_instant(rule, calendar, due_at=due_at, total_seconds=total_seconds, at=at), rule)
+        for rule in pending_rules(
+            rules,
+            target,
+            kind=kind,
+            department_id=department_id,
+            priority=priority,
+            level=level,
+            fired=fired,
+        )
+    ]
+    instants = [instant for instant, _ in pending]
+    if not breached:
+        instants.append(as_utc(due_at))
+    return (min(instants) if instants else None), pending
+
+
+def next_check(row, ticket, at: datetime) -> datetime | None:
+    """The next instant the sweep must look at a running `TicketSla` row of `ticket`."""
+    from ..sla.services import row_calendar
+
+    rules = active_rules()
+    needs_calendar = any(r.trigger == "elapsed" and r.target == row.target for r in rules)
+    calendar = row_calendar(row) if needs_calendar else WorkingCalendar.always("UTC")
+    instant, _ = next_check_for(
+        rules,
+        calendar,
+        target=row.target,
+        due_at=row.due_at,
+        breached=row.breached_at is not None,
+        total_seconds=row.total_seconds,
+        kind=ticket.kind,
+        department_id=ticket.department_id,
+        priority=ticket.priority,
+        level=ticket.escalation_level,
+        fired=ticket.sla_levels_fired,
+        at=at,
+    )
+    return instant

@@ -1,0 +1,606 @@
+"""Escalation services: rules, manual escalation (agent, customer), acknowledgement and decisions.
+
+Services validate, change rows and flush; the surface commits. An escalation never moves a deadline:
+raising the priority or moving the ticket by escalation keeps its due instants (a recompute could
+give the late ticket a fresh deadline and hide the breach). A supervisor's own decision (reassign,
+change priority) goes through the ticket services like any other change and recomputes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from ..accounts.models import Department, User, memberships
+from ..core.clock import as_utc, now
+from ..core.errors import Conflict, NotAllowed, ValidationError
+from ..core.permissions import can_work_ticket, is_admin, is_supervisor, staff_department_ids
+from ..extensions import db
+from .engine import forget_rules
+from .models import (
+    AGENT_REASONS,
+    DECISIONS,
+    LEVEL_LABELS,
+    LEVELS,
+    OMBUDSMAN_LEVEL,
+    REASON_LABELS,
+    RULE_TRIGGERS,
+    Escalation,
+    EscalationRule,
+    Notification,
+)
+
+MAX_NOTE = 5000
+
+
+def _text(value, field: str, *, required: bool, limit: int = MAX_NOTE) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError(_l("Please write a few words."), field=field)
+    if len(value) > limit:
+        raise ValidationError(
+            _l("Please keep it under %(limit)s characters.", limit=limit), field=field
+        )
+    return value
+
+
+# rules --------------------------------------------------------------------------------------------
+
+_RULE_FIELDS = (
+    "name",
+    "position",
+    "active",
+    "kind",
+    "department_id",
+    "priority",
+    "target",
+    "trigger",
+    "percent",
+    "offset_minutes",
+    "level",
+    "notify_assignee",
+    "notify_supervisors",
+    "notify_user_ids",
+    "set_priority",
+    "reassign_department_id",
+    "reassign_user_id",
+    "to_ombudsman",
+    "ack_minutes",
+)
+
+
+def _int(value, field: str, lo: int, hi: int, message, *, optional: bool = True):
+    if value in (None, "") and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValidationError(message, field=field)
+    return value
+
+
+def _clean_rule(data: dict, current: EscalationRule | None = None) -> dict:
+    from ..sla.models import SLA_TARGETS
+    from ..tickets.models import KINDS, PRIORITIES
+
+    unknown = set(data) - set(_RULE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown rule fields: {sorted(unknown)}")
+    clean: dict = {}
+    if "name" in data:
+        name = " ".join((data["name"] or "").split())
+        if not name or len(name) > 120:
+            raise ValidationError(_l("Please give a name of at most 120 characters."), field="name")
+        query = sa.select(EscalationRule.id).where(EscalationRule.name == name)
+        if current is not None:
+            query = query.where(EscalationRule.id != current.id)
+        if db.session.scalar(query):
+            raise ValidationError(_l("A rule with this name already exists."), field="name")
+        clean["name"] = name
+    if "position" in data:
+        clean["position"] = _int(
+            data["position"],
+            "position",
+            -(10**6),
+            10**6,
+            _l("Please give a whole number."),
+            optional=False,
+        )
+    for flag in ("active", "notify_assignee", "notify_supervisors", "to_ombudsman"):
+        if flag in data:
+            clean[flag] = bool(data[flag])
+    if "kind" in data:
+        if data["kind"] not in (None, "") and data["kind"] not in KINDS:
+            raise ValidationError(_l("Unknown kind of demand."), field="kind")
+        clean["kind"] = data["kind"] or None
+    for field in ("priority", "set_priority"):
+        if field in data:
+            if data[field] not in (None, "") and data[field] not in PRIORITIES:
+                raise ValidationError(_l("Unknown priority."), field=field)
+            clean[field] = data[field] or None
+    for field in ("department_id", "reassign_department_id"):
+        if field in data:
+            value = data[field]
+            if value in (None, ""):
+                clean[field] = None
+                continue
+            dept = db.session.get(Department, value) if isinstance(value, int) else None
+            if dept is None or not dept.active:
+                raise ValidationError(_l("Please choose an active department."), field=field)
+            clean[field] = dept.id
+    if "reassign_user_id" in data:
+        value = data["reassign_user_id"]
+        user = db.session.get(User, value) if isinstance(value, int) else None
+        if value not in (None, "") and (user is None or not user.active or not user.is_staff):
+            raise ValidationError(
+                _l("Please choose an active staff member."), field="reassign_user_id"
+            )
+        clean["reassign_user_id"] = user.id if user else None
+    if "notify_user_ids" in data:
+        ids = data["notify_user_ids"] or []
+        if isinstance(ids, (str, bytes)) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids
+        ):
+            raise ValidationError(_l("Please choose staff members."), field="notify_user_ids")
+        ids = sorted(set(ids))
+        if ids:
+            found = db.session.scalars(
+                sa.select(User.id).where(
+                    User.id.in_(ids), User.active.is_(True), User.role != "customer"
+                )
+            ).all()
+            if len(found) != len(ids):
+                raise ValidationError(
+                    _l("Please choose active staff members."), field="notify_user_ids"
+                )
+        clean["notify_user_ids"] = ids
+    if "target" in data:
+        if data["target"] not in SLA_TARGETS:
+            raise ValidationError(_l("Please choose a target."), field="target")
+        clean["target"] = data["target"]
+    if "trigger" in data:
+        if data["trigger"] not in RULE_TRIGGERS:
+            raise ValidationError(_l("Please choose when the level fires."), field="trigger")
+        clean["trigger"] = data["trigger"]
+    if "level" in data:
+        if data["level"] not in LEVELS:
+            raise ValidationError(_l("Please choose a level."), field="level")
+        clean["level"] = data["level"]
+    if "percent" in data:
+        clean["percent"] = _int(
+            data["percent"], "percent", 1, 100, _l("Please give a share from 1 to 100 %.")
+        )
+    if "offset_minutes" in data:
+        clean["offset_minutes"] = _int(
+            data["offset_minutes"],
+            "offset_minutes",
+            0,
+            366 * 24 * 60,
+            _l("Please give minutes after the breach (0 or more)."),
+        )
+    if "ack_minutes" in data:
+        clean["ack_minutes"] = _int(
+            data["ack_minutes"],
+            "ack_minutes",
+            1,
+            30 * 24 * 60,
+            _l("Please give the minutes a supervisor has to acknowledge (at least 1)."),
+            optional=False,
+        )
+
+    def final(field):
+        return clean[field] if field in clean else getattr(current, field, None)
+
+    if final("trigger") == "elapsed" and final("percent") is None:
+        raise ValidationError(_l("Please give a share from 1 to 100 %."), field="percent")
+    if final("trigger") == "after_breach" and final("offset_minutes") is None:
+        clean["offset_minutes"] = 0
+    if final("to_ombudsman") and final("level") != OMBUDSMAN_LEVEL:
+        raise ValidationError(
+            _l("Moving to the ombudsman is the ombudsman level's action."), field="to_ombudsman"
+        )
+    return clean
+
+
+def create_rule(**fields) -> EscalationRule:
+    """A new rule; required: name, target, trigger (with percent or offset), level."""
+    for required in ("name", "target", "trigger", "level"):
+        fields.setdefault(required, None)
+    clean = _clean_rule(fields)
+    clean.setdefault("notify_user_ids", [])
+    clean.setdefault("ack_minutes", current_app.config.get("ESCALATION_ACK_MINUTES", 240))
+    rule = EscalationRule(**clean)
+    db.session.add(rule)
+    db.session.flush()
+    _rules_changed()
+    return rule
+
+
+def update_rule(rule: EscalationRule, **fields) -> EscalationRule:
+    clean = _clean_rule(fields, current=rule)
+    for field, value in clean.items():
+        setattr(rule, field, value)
+    db.session.flush()
+    _rules_changed()
+    return rule
+
+
+def move_rule(rule: EscalationRule, direction: int) -> None:
+    """Swap the rule with its neighbour above (-1) or below (+1); positions become 10, 20, …"""
+    rules = list(
+        db.session.scalars(
+            sa.select(EscalationRule).order_by(EscalationRule.position, EscalationRule.id)
+        )
+    )
+    index = rules.index(rule)
+    other = index + direction
+    if direction in (-1, 1) and 0 <= other < len(rules):
+        rules[index], rules[other] = rules[other], rules[index]
+    for position, item in enumerate(rules, start=1):
+        item.position = position * 10
+    db.session.flush()
+    forget_rules()
+
+
+def _rules_changed() -> None:
+    """Rules decide when running targets need the sweep: ask it to look at every running target
+    once more (one statement; the sweep then stores each row's right next check)."""
+    from ..sla.models import TicketSla
+
+    forget_rules()
+    db.session.execute(
+        sa.update(TicketSla)
+        .where(TicketSla.met_at.is_(None), TicketSla.paused_at.is_(None))
+        .values(next_check_at=now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# who supervises ---------------------------------------------------------------------------------
+
+
+def supervisor_ids(department_ids) -> dict[int, list[int]]:
+    """Active supervisors of each department (one statement)."""
+    department_ids = sorted({d for d in department_ids if d is not None})
+    found: dict[int, list[int]] = defaultdict(list)
+    if not department_ids:
+        return found
+    rows = db.session.execute(
+        sa.select(memberships.c.department_id, User.id)
+        .join(User, User.id == memberships.c.user_id)
+        .where(
+            memberships.c.department_id.in_(department_ids),
+            User.role == "supervisor",
+            User.active.is_(True),
+        )
+    )
+    for department_id, user_id in rows:
+        found[department_id].append(user_id)
+    return found
+
+
+def ombudsman_department() -> Department | None:
+    return db.session.scalar(
+        sa.select(Department)
+        .where(Department.is_ombudsman.is_(True), Department.active.is_(True))
+        .order_by(Department.id)
+        .limit(1)
+    )
+
+
+def can_supervise(user, escalation: Escalation) -> bool:
+    """Admins, and supervisors of the department escalated from or now holding the ticket."""
+    if is_admin(user):
+        return True
+    if not is_supervisor(user):
+        return False
+    departments = set(staff_department_ids(user) or [])
+    return bool(departments & {escalation.department_id, escalation.ticket.department_id})
+
+
+def visible_escalations_filter(user):
+    """SQL condition: the escalations a supervisor may see (None = every one, for admins)."""
+    departments = staff_department_ids(user)
+    if departments is None:
+        return None
+    from ..tickets.models import Ticket
+
+    return Escalation.department_id.in_(departments) | Escalation.ticket_id.in_(
+        sa.select(Ticket.id).where(Ticket.department_id.in_(departments))
+    )
+
+
+# raising -------------------------------------------------------------------------------------------
+
+
+def _ack_due(raised: datetime, minutes: int | None = None) -> datetime:
+    minutes = minutes or current_app.config.get("ESCALATION_ACK_MINUTES", 240)
+    return raised + timedelta(minutes=minutes)
+
+
+def _move_to_ombudsman(ticket, actor) -> None:
+    from ..tickets.services import record_event
+
+    target = ombudsman_department()
+    if target is None or target.id == ticket.department_id:
+        return
+    old = ticket.department.name
+    ticket.department_id, ticket.department = target.id, target
+    ticket.assignee_id, ticket.assignee = None, None
+    record_event(
+        ticket,
+        actor,
+        "transferred",
+        field="department",
+        old=old,
+        new=target.name,
+        detail=str(_l("Escalated to the ombudsman")),
+    )
+
+
+def _raise(ticket, actor, *, level: int, trigger: str, reason: str, note: str) -> Escalation:
+    """Record an escalation raised by hand, move the ticket up and tell the supervisors."""
+    from ..sla.services import refresh_schedule
+    from ..tickets.services import record_event
+
+    at = now()
+    escalation = Escalation(
+        ticket=ticket,
+        level=level,
+        previous_level=ticket.escalation_level or 0,
+        trigger=trigger,
+        reason=reason,
+        note=note,
+        department_id=ticket.department_id,
+        raised_at=at,
+        raised_by_id=actor.id if actor is not None and actor.is_staff else None,
+        ack_due_at=_ack_due(at),
+    )
+    db.session.add(escalation)
+    record_event(
+        ticket,
+        actor,
+        "escalated",
+        field="level",
+        old=ticket.escalation_level or 0,
+        new=level,
+        detail=reason,
+    )
+    ticket.escalation_level = level
+    if level >= OMBUDSMAN_LEVEL:
+        _move_to_ombudsman(ticket, actor)
+    db.session.flush()
+    refresh_schedule(ticket)
+    notify_escalations([escalation], skip_user_id=actor.id if actor is not None else None)
+    return escalation
+
+
+def escalate_by_agent(ticket, actor, *, reason: str, note: str, level: int | None = None):
+    """An agent (or supervisor) escalates a ticket they work: one level up unless told which."""
+    from ..tickets.services import _ensure_open
+
+    if not can_work_ticket(actor, ticket):
+        raise NotAllowed()
+    _ensure_open(ticket)
+    if reason not in AGENT_REASONS:
+        raise ValidationError(_l("Please choose a reason."), field="reason")
+    note = _text(note, "note", required=True)
+    current = ticket.escalation_level or 0
+    if current >= OMBUDSMAN_LEVEL:
+        raise Conflict(_l("This demand is already with the ombudsman."), field="level")
+    if level in (None, ""):
+        level = current + 1
+    if level not in LEVELS or level <= current:
+        raise ValidationError(_l("Escalation only goes up a level."), field="level")
+    return _raise(ticket, actor, level=level, trigger="agent", reason=reason, note=note)
+
+
+def customer_can_escalate(ticket, at: datetime | None = None) -> bool:
+    """The portal's "escalate" action: open, a deadline passed unmet, not with the ombudsman."""
+    from ..sla.services import ticket_slas
+    from ..tickets.models import OPEN_STATUSES
+
+    if ticket.status not in OPEN_STATUSES or (ticket.escalation_level or 0) >= OMBUDSMAN_LEVEL:
+        return False
+    at = at or now()
+    return any(
+        row.target == "resolution" and row.met_at is None and as_utc(row.due_at) <= at
+        for row in ticket_slas(ticket)
+    )
+
+
+def escalate_by_customer(ticket, actor, *, reason: str, note: str = "") -> Escalation | None:
+    """The customer sends the demand to the ombudsman: after saying an answered demand was not
+    resolved ("not_resolved"), or after its deadline passed ("deadline_passed")."""
+    note = _text(note, "note", required=False)
+    if (ticket.escalation_level or 0) >= OMBUDSMAN_LEVEL:
+        if reason == "not_resolved":
+            return None  # already there; the reopened ticket is enough
+        raise Conflict(_l("This demand is already with the ombudsman."))
+    if reason == "deadline_passed" and not customer_can_escalate(ticket):
+        raise Conflict(_l("You can escalate once the deadline has passed."))
+    if reason not in ("not_resolved", "deadline_passed"):
+        raise ValidationError(_l("Please choose a reason."), field="reason")
+    return _raise(
+        ticket, actor, level=OMBUDSMAN_LEVEL, trigger="customer", reason=reason, note=note
+    )
+
+
+# acknowledging and deciding --------------------------------------------------------------------
+
+
+def acknowledge(escalation: Escalation, actor) -> None:
+    from ..tickets.services import record_event
+
+    if not can_supervise(actor, escalation):
+        raise NotAllowed()
+    if escalation.closed_at is not None:
+        raise Conflict(_l("This escalation has already been decided."))
+    if escalation.acknowledged_at is not None:
+        raise Conflict(_l("This escalation has already been acknowledged."))
+    escalation.acknowledged_at, escalation.acknowledged_by_id = now(), actor.id
+    record_event(escalation.ticket, actor, "escalation_acknowledged", new=escalation.level)
+    db.session.flush()
+
+
+def _open_investigation(escalation: Escalation, actor, note: str) -> None:
+    """The hook for root-cause investigations (issue 4): not available yet."""
+    raise ValidationError(
+        _l("Investigations are not available yet; choose another decision."), field="decision"
+    )
+
+
+def decide(
+    escalation: Escalation,
+    actor,
+    *,
+    decision: str,
+    note: str = "",
+    department: Department | None = None,
+    assignee: User | None = None,
+    priority: int | None = None,
+) -> None:
+    """Close an escalation with a decision (acknowledging it if nobody had)."""
+    from ..sla.services import refresh_schedule
+    from ..tickets import services as tickets
+
+    if not can_supervise(actor, escalation):
+        raise NotAllowed()
+    if escalation.closed_at is not None:
+        raise Conflict(_l("This escalation has already been decided."))
+    if decision not in DECISIONS:
+        raise ValidationError(_l("Please choose a decision."), field="decision")
+    ticket = escalation.ticket
+    required = decision in ("instruct", "de_escalate")
+    note = _text(note, "note", required=required)
+    if decision != "de_escalate" and decision != "investigate":
+        tickets._ensure_open(ticket)
+    if decision == "instruct":
+        tickets.add_message(ticket, actor, note, internal=True)
+    elif decision == "reassign":
+        if department is None and assignee is None:
+            raise ValidationError(_l("Please choose a department or a person."), field="department")
+        if department is not None and department.id != ticket.department_id:
+            tickets.transfer_ticket(
+                ticket, actor, department, note or str(_l("Escalation decision"))
+            )
+        if assignee is not None:
+            tickets.assign_ticket(ticket, actor, assignee)
+    elif decision == "change_priority":
+        if priority is None:
+            raise ValidationError(_l("Please choose a priority."), field="priority")
+        tickets.change_priority(ticket, actor, priority)
+    elif decision == "de_escalate":
+        old = ticket.escalation_level or 0
+        ticket.escalation_level = min(old, escalation.previous_level or 0)
+        tickets.record_event(
+            ticket,
+            actor,
+            "de_escalated",
+            field="level",
+            old=old,
+            new=ticket.escalation_level,
+            detail=note,
+        )
+        refresh_schedule(ticket)
+    elif decision == "investigate":
+        _open_investigation(escalation, actor, note)
+    at = now()
+    if escalation.acknowledged_at is None:
+        escalation.acknowledged_at, escalation.acknowledged_by_id = at, actor.id
+    escalation.decision, escalation.decision_note = decision, note
+    escalation.decided_by_id, escalation.closed_at = actor.id, at
+    tickets.record_event(ticket, actor, "escalation_decided", new=decision, detail=note)
+    db.session.flush()
+
+
+# notifying -----------------------------------------------------------------------------------------
+
+
+def recipients(escalation: Escalation, rule: EscalationRule | None, supervisors) -> set[int]:
+    ticket = escalation.ticket
+    users: set[int] = set()
+    if rule is None or rule.notify_supervisors:
+        users.update(supervisors.get(escalation.department_id, []))
+        users.update(supervisors.get(ticket.department_id, []))
+    if (rule is None or rule.notify_assignee) and ticket.assignee_id:
+        users.add(ticket.assignee_id)
+    if rule is not None:
+        users.update(rule.notify_user_ids or [])
+    return users
+
+
+def notify_escalations(escalations, *, skip_user_id=None, rules=None) -> int:
+    """In-app notifications for each escalation's recipients, and one email per recipient listing
+    their escalations (a digest: a sweep that escalates 500 tickets sends each person one email).
+    Returns the number of emails queued."""
+    from ..notifications.services import queue_email
+
+    if not escalations:
+        return 0
+    rules = rules or {}
+    supervisors = supervisor_ids(
+        {e.department_id for e in escalations} | {e.ticket.department_id for e in escalations}
+    )
+    per_user: dict[int, list[Escalation]] = defaultdict(list)
+    rows = []
+    for escalation in escalations:
+        rule = rules.get(escalation.rule_id) if escalation.rule_id else None
+        for user_id in recipients(escalation, rule, supervisors):
+            if user_id == skip_user_id:
+                continue
+            per_user[user_id].append(escalation)
+            rows.append(
+                {
+                    "user_id": user_id,
+                    "ticket_id": escalation.ticket_id,
+                    "escalation_id": escalation.id,
+                    "kind": "escalated",
+                    "level": escalation.level,
+                    "created_at": escalation.raised_at,
+                }
+            )
+    if rows:
+        db.session.execute(sa.insert(Notification), rows)
+    users = db.session.scalars(
+        sa.select(User).where(User.id.in_(list(per_user)), User.active.is_(True))
+    ).all()
+    shown = current_app.config.get("ESCALATION_EMAIL_LINES", 50)
+    for user in users:
+        items = sorted(per_user[user.id], key=lambda e: (-e.level, e.ticket.protocol))
+        queue_email(
+            kind="escalation",
+            to=user.email,
+            to_name=user.name,
+            template="escalations",
+            locale=user.locale,
+            ticket=items[0].ticket if len(items) == 1 else None,
+            escalations=items[:shown],
+            more=max(0, len(items) - shown),
+            total=len(items),
+            level_labels=LEVEL_LABELS,
+            reason_labels=REASON_LABELS,
+        )
+    return len(users)
+
+
+def unread_notifications(user) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(
+                Notification.user_id == user.id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def mark_notifications_read(user, ids=None) -> int:
+    query = sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        query = query.where(Notification.id.in_(list(ids)))
+    return db.session.execute(query.values(read_at=now())).rowcount

@@ -1,0 +1,381 @@
+"""The escalation sweep: mark breaches and fire escalation levels, set-based and idempotent.
+
+One sweep reads, by the partial index `ix_ticket_slas_next_check`, only the running targets whose
+`next_check_at` has come (so its cost follows the number of due rows, not of tickets), in batches:
+
+1. breaches: one conditional UPDATE ... RETURNING marks `breached_at = due_at` on rows not marked
+   yet, and only the rows it changed get their "sla_breached" event;
+2. levels: for each ticket, the highest pending level whose instant has passed (after downtime the
+   ticket lands on the level it should be on, without replaying the lower ones); the records are
+   inserted with ON CONFLICT DO NOTHING on the partial unique index (ticket, level) of SLA
+   escalations, and only the rows actually inserted run their actions (priority, reassignment,
+   ombudsman, notifications): a level fires once per ticket even when two sweeps run at once;
+3. each processed row gets its next `next_check_at` (None when nothing is left to do).
+
+Batches are serialized between processes (an advisory lock on PostgreSQL, the write lock on
+SQLite, taken before reading), so concurrent sweeps neither deadlock nor repeat work; the unique
+index and the conditional updates keep them correct even without that lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import selectinload
+
+from ..core.clock import as_utc, now
+from ..extensions import db
+from ..sla.calendars import WorkingCalendar
+from ..sla.models import BusinessCalendar, TicketSla
+from ..tickets.models import PRIORITIES, Ticket, TicketEvent
+from .engine import level_bit, load_rules, next_check_for
+from .models import Escalation
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+_LOCK_KEY = 0x5AC_E5CA  # the sweep's advisory lock on PostgreSQL
+
+
+def _calendars() -> dict[int | None, WorkingCalendar]:
+    from ..sla.services import _working
+
+    calendars: dict[int | None, WorkingCalendar] = {None: WorkingCalendar.always("UTC")}
+    rows = db.session.scalars(
+        sa.select(BusinessCalendar).options(
+            selectinload(BusinessCalendar.intervals), selectinload(BusinessCalendar.holidays)
+        )
+    )
+    for row in rows:
+        calendars[row.id] = _working(row)
+    return calendars
+
+
+def _serialize() -> None:
+    """Take the sweep's lock for this transaction (released by commit or rollback)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
+    else:  # SQLite: a write statement takes the database's write lock before we read
+        db.session.execute(sa.text("UPDATE ticket_slas SET id = id WHERE 0 = 1"))
+
+
+def _insert(table):
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+_DUE_COLUMNS = (
+    TicketSla.id,
+    TicketSla.ticket_id,
+    TicketSla.target,
+    TicketSla.due_at,
+    TicketSla.breached_at,
+    TicketSla.calendar_id,
+    TicketSla.total_seconds,
+    Ticket.kind,
+    Ticket.department_id,
+    Ticket.priority,
+    Ticket.assignee_id,
+    Ticket.escalation_level,
+    Ticket.sla_levels_fired,
+    Ticket.protocol,
+)
+
+
+def _due_rows(at: datetime, limit: int):
+    return db.session.execute(
+        sa.select(*_DUE_COLUMNS)
+        .join(Ticket, Ticket.id == TicketSla.ticket_id)
+        .where(TicketSla.next_check_at.is_not(None), TicketSla.next_check_at <= at)
+        .order_by(TicketSla.next_check_at, TicketSla.id)
+        .limit(limit)
+    ).all()
+
+
+def sweep(at: datetime | None = None, *, batch: int = BATCH, commit: bool = True) -> dict:
+    """One sweep at instant `at` (default now). Returns counts: rows examined, breaches marked,
+    escalations raised (by level), emails queued. Commits after each batch unless told not to."""
+    at = as_utc(at or now())
+    rules = load_rules()
+    rules_by_id = {rule.id: rule for rule in rules}
+    calendars = _calendars()
+    totals: Counter = Counter()
+    seen: set[int] = set()
+    while True:
+        for attempt in range(5):
+            try:
+                if commit:
+                    _serialize()
+                rows = [r for r in _due_rows(at, batch) if r.id not in seen]
+                if not rows:
+                    break
+                counts = _process(rows, at, rules, rules_by_id, calendars)
+                if commit:
+                    db.session.commit()
+                break
+            except OperationalError:  # SQLite busy snapshot, PostgreSQL serialization: retry
+                db.session.rollback()
+                if attempt == 4:
+                    raise
+                log.warning("sweep batch conflicted, retrying")
+        else:  # pragma: no cover - the loop always breaks
+            break
+        if not rows:
+            break
+        seen.update(r.id for r in rows)
+        totals.update(counts)
+        if len(rows) < batch:
+            break
+    return dict(totals)
+
+
+def _process(rows, at: datetime, rules, rules_by_id, calendars) -> Counter:
+    counts: Counter = Counter(examined=len(rows))
+    # 1. breaches (exactly once: only rows this statement changed get an event)
+    overdue = [r.id for r in rows if r.breached_at is None and as_utc(r.due_at) <= at]
+    breached: dict[int, datetime] = {}
+    if overdue:
+        changed = db.session.execute(
+            sa.update(TicketSla)
+            .where(TicketSla.id.in_(overdue), TicketSla.breached_at.is_(None))
+            .values(breached_at=TicketSla.due_at)
+            .returning(TicketSla.id, TicketSla.ticket_id, TicketSla.target, TicketSla.due_at)
+            .execution_options(synchronize_session=False)
+        ).all()
+        events = []
+        for row_id, ticket_id, target, due_at in changed:
+            breached[row_id] = due_at
+            events.append(_event(ticket_id, "sla_breached", at, field=target))
+        if events:
+            db.session.execute(sa.insert(TicketEvent), events)
+        counts["breached"] = len(changed)
+
+    # 2. the level each ticket should now be on
+    by_ticket: dict[int, list] = defaultdict(list)
+    for row in rows:
+        by_ticket[row.ticket_id].append(row)
+    firing: dict[int, tuple] = {}  # ticket id -> (rule, row)
+    for ticket_id, ticket_rows in by_ticket.items():
+        best = None
+        for row in ticket_rows:
+            calendar = calendars.get(row.calendar_id) or calendars[None]
+            _, pending = next_check_for(
+                rules,
+                calendar,
+                target=row.target,
+                due_at=row.due_at,
+                breached=True,
+                total_seconds=row.total_seconds,
+                kind=row.kind,
+                department_id=row.department_id,
+                priority=row.priority,
+                level=row.escalation_level,
+                fired=row.sla_levels_fired,
+                at=at,
+            )
+            for instant, rule in pending:
+                if instant <= at and (best is None or rule.level > best[0].level):
+                    best = (rule, row)
+        if best is not None:
+            firing[ticket_id] = best
+
+    raised = _fire(firing, at, rules_by_id) if firing else []
+    counts["escalated"] = len(raised)
+    for escalation in raised:
+        counts[f"level_{escalation.level}"] += 1
+
+    # 3. the next check of every row examined (levels just fired are no longer pending)
+    fired_level = {e.ticket_id: e.level for e in raised}
+    updates = []
+    for row in rows:
+        level = max(row.escalation_level or 0, fired_level.get(row.ticket_id, 0))
+        fired = (row.sla_levels_fired or 0) | (
+            level_bit(fired_level[row.ticket_id]) if row.ticket_id in fired_level else 0
+        )
+        calendar = calendars.get(row.calendar_id) or calendars[None]
+        instant, pending = next_check_for(
+            rules,
+            calendar,
+            target=row.target,
+            due_at=row.due_at,
+            breached=row.breached_at is not None or row.id in breached,
+            total_seconds=row.total_seconds,
+            kind=row.kind,
+            department_id=row.department_id,
+            priority=row.priority,
+            level=level,
+            fired=fired,
+            at=at,
+        )
+        # a level that cannot fire any more (the ticket is above it) must not keep the row due
+        future = [i for i, _ in pending if i > at]
+        if instant is not None and instant <= at:
+            instant = min(future) if future else None
+        updates.append({"b_id": row.id, "b_next": instant})
+    db.session.execute(
+        sa.update(TicketSla)
+        .where(TicketSla.id == sa.bindparam("b_id"))
+        .values(next_check_at=sa.bindparam("b_next"))
+        .execution_options(synchronize_session=False),
+        updates,
+    )
+    db.session.flush()
+    return counts
+
+
+def _event(ticket_id, action, at, *, field=None, old=None, new=None, detail=""):
+    return {
+        "ticket_id": ticket_id,
+        "actor_id": None,
+        "action": action,
+        "field": field,
+        "old_value": None if old is None else str(old)[:255],
+        "new_value": None if new is None else str(new)[:255],
+        "detail": detail,
+        "is_public": False,
+        "created_at": at,
+    }
+
+
+def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> list[Escalation]:
+    """Insert the escalation records (duplicates ignored) and run the actions of the new ones."""
+    from ..accounts.models import Department
+    from .services import notify_escalations, ombudsman_department
+
+    values = []
+    for ticket_id in sorted(firing):  # one order for every sweep: no lock-order deadlock
+        rule, row = firing[ticket_id]
+        values.append(
+            {
+                "ticket_id": ticket_id,
+                "level": rule.level,
+                "previous_level": row.escalation_level or 0,
+                "trigger": "sla",
+                "target": row.target,
+                "rule_id": rule.id,
+                "reason": row.target,
+                "note": "",
+                "department_id": row.department_id,
+                "raised_at": at,
+                "ack_due_at": at + timedelta(minutes=rule.ack_minutes or 240),
+            }
+        )
+    inserted = db.session.execute(
+        _insert(Escalation.__table__)
+        .values(values)
+        .on_conflict_do_nothing(
+            index_elements=["ticket_id", "level"], index_where=sa.text("trigger = 'sla'")
+        )
+        .returning(Escalation.__table__.c.id, Escalation.__table__.c.ticket_id)
+    ).all()
+    if not inserted:
+        return []
+    new_ids = [escalation_id for escalation_id, _ in inserted]
+    tickets = [ticket_id for _, ticket_id in inserted]
+
+    ombudsman = None
+    if any(firing[t][0].to_ombudsman for t in tickets):
+        ombudsman = ombudsman_department()
+    departments = {
+        d.id: d
+        for d in db.session.scalars(
+            sa.select(Department).where(
+                Department.id.in_(
+                    {firing[t][1].department_id for t in tickets}
+                    | {firing[t][0].reassign_department_id for t in tickets}
+                    | ({ombudsman.id} if ombudsman else set())
+                )
+            )
+        )
+    }
+    ticket_updates, events = [], []
+    for ticket_id in tickets:
+        rule, row = firing[ticket_id]
+        change = {
+            "b_id": ticket_id,
+            "b_level": rule.level,
+            "b_bit": level_bit(rule.level),
+            "b_priority": row.priority,
+            "b_department": row.department_id,
+            "b_assignee": row.assignee_id,
+        }
+        events.append(
+            _event(
+                ticket_id,
+                "escalated",
+                at,
+                field="level",
+                old=row.escalation_level or 0,
+                new=rule.level,
+                detail=row.target,
+            )
+        )
+        if rule.set_priority and rule.set_priority > row.priority:
+            change["b_priority"] = rule.set_priority
+            events.append(
+                _event(
+                    ticket_id,
+                    "priority",
+                    at,
+                    field="priority",
+                    old=PRIORITIES[row.priority],
+                    new=PRIORITIES[rule.set_priority],
+                )
+            )
+        to_department = None
+        if rule.to_ombudsman and ombudsman is not None:
+            to_department = ombudsman
+        elif rule.reassign_department_id:
+            to_department = departments.get(rule.reassign_department_id)
+        if to_department is not None and to_department.id != row.department_id:
+            change["b_department"], change["b_assignee"] = to_department.id, None
+            old = departments.get(row.department_id)
+            events.append(
+                _event(
+                    ticket_id,
+                    "transferred",
+                    at,
+                    field="department",
+                    old=old.name if old else None,
+                    new=to_department.name,
+                    detail=str(_l("Escalation rule: %(name)s", name=rule.name)),
+                )
+            )
+        if rule.reassign_user_id and rule.reassign_user_id != change["b_assignee"]:
+            change["b_assignee"] = rule.reassign_user_id
+            events.append(_event(ticket_id, "assigned", at, field="assignee", detail=rule.name))
+        ticket_updates.append(change)
+    table = Ticket.__table__
+    db.session.execute(
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("b_id"), table.c.escalation_level < sa.bindparam("b_level")
+        )
+        .values(
+            escalation_level=sa.bindparam("b_level"),
+            sla_levels_fired=table.c.sla_levels_fired.op("|")(sa.bindparam("b_bit")),
+            priority=sa.bindparam("b_priority"),
+            department_id=sa.bindparam("b_department"),
+            assignee_id=sa.bindparam("b_assignee"),
+            updated_at=at,
+        )
+        .execution_options(synchronize_session=False),
+        ticket_updates,
+    )
+    db.session.execute(sa.insert(TicketEvent), events)
+    db.session.expire_all()
+    escalations = list(
+        db.session.scalars(
+            sa.select(Escalation)
+            .where(Escalation.id.in_(new_ids))
+            .options(selectinload(Escalation.ticket))
+        )
+    )
+    notify_escalations(escalations, rules=rules_by_id)
+    return escalations
