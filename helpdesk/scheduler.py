@@ -64,7 +64,7 @@ JOBS = {
 }
 
 
-def build_scheduler(app: Flask, *, persistent: bool = True) -> BlockingScheduler:
+def build_scheduler(app: Flask, *, persistent: bool = True, cls=BlockingScheduler):
     """The scheduler with its jobs, kept in the application's database (or
     SCHEDULER_JOBSTORE_URL) so that a restart finds them; `persistent=False` keeps them in memory."""
     global _app
@@ -75,7 +75,7 @@ def build_scheduler(app: Flask, *, persistent: bool = True) -> BlockingScheduler
 
         url = app.config.get("SCHEDULER_JOBSTORE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
         jobstores["default"] = SQLAlchemyJobStore(url=url)
-    scheduler = BlockingScheduler(
+    scheduler = cls(
         jobstores=jobstores,
         timezone="UTC",
         # a missed run (the process was down) runs once when it is back, not once per miss

@@ -218,11 +218,11 @@ def _process(rows, at: datetime, rules, rules_by_id, calendars) -> Counter:
         if instant is not None and instant <= at:
             instant = min(future) if future else None
         updates.append({"b_id": row.id, "b_next": instant})
+    table = TicketSla.__table__
     db.session.execute(
-        sa.update(TicketSla)
-        .where(TicketSla.id == sa.bindparam("b_id"))
-        .values(next_check_at=sa.bindparam("b_next"))
-        .execution_options(synchronize_session=False),
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("b_id"))
+        .values(next_check_at=sa.bindparam("b_next")),
         updates,
     )
     db.session.flush()
@@ -364,8 +364,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> list[Escalatio
             department_id=sa.bindparam("b_department"),
             assignee_id=sa.bindparam("b_assignee"),
             updated_at=at,
-        )
-        .execution_options(synchronize_session=False),
+        ),
         ticket_updates,
     )
     db.session.execute(sa.insert(TicketEvent), events)
