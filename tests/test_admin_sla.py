@@ -67,8 +67,25 @@ def world(db, make_department, make_user, admin):
         first_response_calendar_id=calendar.id,
         resolution_minutes=7 * 24 * 60,
     )
+    from helpdesk.escalations.services import create_rule
+
+    rule = create_rule(
+        name="Supervise late billing",
+        department_id=x.id,
+        target="resolution",
+        trigger="elapsed",
+        percent=75,
+        level=1,
+    )
     db.session.commit()
-    ids = {"calendar": calendar.id, "day": "2026-12-24", "policy": policy.id, "dept": x.id}
+    ids = {
+        "calendar": calendar.id,
+        "day": "2026-12-24",
+        "policy": policy.id,
+        "dept": x.id,
+        "rule": rule.id,
+        "supervisor": people["supervisor"].id,
+    }
     return people, ids
 
 
@@ -80,6 +97,9 @@ GET_ROUTES = [
     "/admin/policies",
     "/admin/policies/new",
     "/admin/policies/{policy}",
+    "/admin/escalation-rules",
+    "/admin/escalation-rules/new",
+    "/admin/escalation-rules/{rule}",
 ]
 POST_ROUTES = [
     "/admin/calendars/new",
@@ -89,8 +109,12 @@ POST_ROUTES = [
     "/admin/policies/new",
     "/admin/policies/{policy}",
     "/admin/policies/{policy}/move",
+    "/admin/escalation-rules/new",
+    "/admin/escalation-rules/{rule}",
+    "/admin/escalation-rules/{rule}/move",
 ]
 POST_ONLY = [
+    "/admin/escalation-rules/{rule}/move",
     "/admin/policies/{policy}/move",
     "/admin/calendars/{calendar}/holidays",
     "/admin/calendars/{calendar}/holidays/{day}/remove",
@@ -119,6 +143,7 @@ def test_post_matrix(new_client, world, who, route, db):
     client = _client(new_client, world, who)
     data = {"name": "Changed by someone", "timezone": "UTC", "country": "BR", "date": "2026-12-31"}
     data.update(WEEK, direction="down", first_response_minutes="2", first_response_unit="hours")
+    data.update(target="resolution", trigger="after_breach", level="2", ack_minutes="60")
     response = post(client, route.format(**world[1]), data)
     if who == "anonymous":
         assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -130,6 +155,7 @@ def test_post_matrix(new_client, world, who, route, db):
         calendar = _get_calendar(db, "Comercial")
         assert calendar is not None and [h.name for h in calendar.holidays] == ["Christmas Eve"]
         assert _policy(db, "Urgent billing").first_response_minutes == 60
+        assert _esc_rule(db, "Supervise late billing").level == 1
 
 
 @pytest.mark.parametrize("route", POST_ONLY)
@@ -147,6 +173,7 @@ def test_post_without_csrf_is_400_and_changes_nothing(ac, world, route, db):
     assert response.status_code == 400
     assert count(db, BusinessCalendar) == 1 and count(db, CalendarHoliday) == 1
     assert count(db, SlaPolicy) == 1 and _policy(db, "Urgent billing") is not None
+    assert _esc_rule(db, "Supervise late billing").trigger == "elapsed"
     assert _get_calendar(db, "Comercial") is not None
 
 
@@ -157,7 +184,16 @@ def _policy(db, name):
     return db.session.scalar(sa.select(SlaPolicy).where(SlaPolicy.name == name))
 
 
+def _esc_rule(db, name):
+    from helpdesk.escalations.models import EscalationRule
+
+    db.session.expire_all()
+    return db.session.scalar(sa.select(EscalationRule).where(EscalationRule.name == name))
+
+
 def test_unknown_ids_are_404(ac, world):
+    assert ac.get("/admin/escalation-rules/999999").status_code == 404
+    assert post(ac, "/admin/escalation-rules/999999/move", {"direction": "up"}).status_code == 404
     assert ac.get("/admin/calendars/999999").status_code == 404
     assert ac.get("/admin/policies/999999").status_code == 404
     assert post(ac, "/admin/policies/999999/move", {"direction": "up"}).status_code == 404
@@ -458,7 +494,8 @@ def test_create_policy_with_three_targets(ac, db, world):
     assert policy.priority is None and policy.department_id is None and policy.category_id is None
     html = text(ac.get("/admin/policies"))
     assert "SLA policy “Premium web” saved." in html
-    assert html.index("Premium web") < html.index("Urgent billing")  # new ones start at the top
+    body = html[html.index("<tbody>") :]
+    assert body.index("Premium web") < body.index("Urgent billing")  # new ones start at the top
     # the edit page shows what was saved, in the units it was given
     html = text(ac.get(f"/admin/policies/{policy.id}"))
     assert 'name="resolution_minutes" type="number" value="5"' in html.replace(' min="1"', "")
@@ -583,4 +620,163 @@ def test_policy_list_query_count_does_not_grow(ac, db, world, count_queries):
     with count_queries() as many:
         response = ac.get("/admin/policies")
     assert "Policy 7" in text(response)
+    assert many.count == few.count
+
+
+# escalation rules --------------------------------------------------------------------------------
+
+
+def _rule_data(**over):
+    data = {
+        "name": "Ombudsman after breach",
+        "active": "y",
+        "target": "resolution",
+        "trigger": "after_breach",
+        "offset_minutes": "120",
+        "percent": "",
+        "level": "3",
+        "notify_supervisors": "y",
+        "to_ombudsman": "y",
+        "set_priority": "4",
+        "ack_minutes": "60",
+    }
+    data.update(over)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_escalation_rule_list(ac, db, world):
+    html = text(ac.get("/admin/escalation-rules"))
+    assert "Supervise late billing" in html and "75% elapsed" in html
+    assert "1 · Supervision" in html and "Billing" in html
+    assert "Notify the assignee" in html and "Acknowledge within 4 h" in html
+
+
+def test_create_escalation_rule_with_actions(ac, db, world):
+    page = text(ac.get("/admin/escalation-rules/new"))
+    assert "3 — Ombudsman" in page and "Share of the target elapsed" in page
+    supervisor = world[1]["supervisor"]
+    response = post(
+        ac,
+        "/admin/escalation-rules/new",
+        _rule_data(
+            notify_user_ids=[str(supervisor)],
+            reassign_department_id=str(world[1]["dept"]),
+            kind="complaint",
+        ),
+    )
+    assert response.status_code == 302
+    rule = _esc_rule(db, "Ombudsman after breach")
+    assert (rule.trigger, rule.offset_minutes, rule.percent, rule.level) == (
+        "after_breach",
+        120,
+        None,
+        3,
+    )
+    assert rule.to_ombudsman and rule.set_priority == 4 and rule.ack_minutes == 60
+    assert rule.notify_user_ids == [supervisor] and not rule.notify_assignee
+    assert rule.reassign_department_id == world[1]["dept"] and rule.kind == "complaint"
+    html = text(ac.get("/admin/escalation-rules"))
+    assert "Escalation rule “Ombudsman after breach” saved." in html
+    assert "2 h after the breach" in html and "Send to the ombudsman" in html
+    body = html[html.index("<tbody>") :]
+    assert body.index("Supervise late billing") < body.index("Ombudsman after breach")
+    # edit: switch to a share elapsed, the offset is dropped
+    response = post(
+        ac,
+        f"/admin/escalation-rules/{rule.id}",
+        _rule_data(trigger="elapsed", percent="90", level="2", to_ombudsman=None),
+    )
+    assert response.status_code == 302
+    rule = _esc_rule(db, "Ombudsman after breach")
+    assert (rule.trigger, rule.percent, rule.offset_minutes, rule.level) == (
+        "elapsed",
+        90,
+        None,
+        2,
+    )
+    assert 'value="90"' in text(ac.get(f"/admin/escalation-rules/{rule.id}"))
+
+
+@pytest.mark.parametrize(
+    "over, message",
+    [
+        ({"level": "2"}, "Moving to the ombudsman is the ombudsman level"),
+        ({"trigger": "elapsed", "percent": ""}, "Please give a share from 1 to 100 %."),
+        ({"trigger": "elapsed", "percent": "150"}, "Number must be between 1 and 100."),
+        ({"trigger": "sometime"}, "Not a valid choice."),
+        ({"target": "lunch"}, "Not a valid choice."),
+        ({"level": "7"}, "Not a valid choice."),
+        ({"level": ""}, "This field is required."),
+        ({"offset_minutes": "-1"}, "Number must be between 0 and"),
+        ({"offset_minutes": "soon"}, "Not a valid integer value."),
+        ({"ack_minutes": "0"}, "Number must be between 1 and"),
+        ({"ack_minutes": ""}, "This field is required."),
+        ({"notify_user_ids": ["999999"]}, "Not a valid choice"),
+        ({"notify_user_ids": ["abc"]}, "could not be coerced"),
+        ({"reassign_user_id": "abc"}, "Not a valid choice."),
+        ({"department_id": "999999"}, "Not a valid choice."),
+        ({"name": "Supervise late billing"}, "A rule with this name already exists."),
+        ({"name": "y" * 20_000}, "Field cannot be longer than 120"),
+    ],
+)
+def test_escalation_rule_errors(ac, db, world, over, message):
+    from helpdesk.escalations.models import EscalationRule
+
+    response = post(ac, "/admin/escalation-rules/new", _rule_data(**over))
+    assert response.status_code == 200
+    assert message.lower() in text(response).lower()
+    assert count(db, EscalationRule) == 1
+
+
+def test_customer_cannot_be_notified(ac, db, world):
+    customer = world[0]["customer_a"]
+    response = post(
+        ac, "/admin/escalation-rules/new", _rule_data(notify_user_ids=[str(customer.id)])
+    )
+    assert response.status_code == 200 and "is not a valid choice" in text(response)
+    assert f"&lt;{customer.email}&gt;" not in text(ac.get("/admin/escalation-rules/new"))
+
+
+def test_move_escalation_rules(ac, db, world):
+    assert post(ac, "/admin/escalation-rules/new", _rule_data()).status_code == 302
+    rule = _esc_rule(db, "Ombudsman after breach")
+    path = f"/admin/escalation-rules/{rule.id}/move"
+    assert post(ac, path, {"direction": "up"}).status_code == 302
+    html = text(ac.get("/admin/escalation-rules"))
+    assert "Escalation rule “Ombudsman after breach” moved." in html
+    body = html[html.index("<tbody>") :]
+    assert body.index("Ombudsman after breach") < body.index("Supervise late billing")
+    assert post(ac, path, {"direction": "left"}).status_code == 400
+
+
+def test_escalation_rule_list_query_count_does_not_grow(ac, db, world, count_queries):
+    from helpdesk.escalations.services import create_rule
+
+    people, ids = world
+
+    def add(name):
+        create_rule(
+            name=name,
+            department_id=ids["dept"],
+            target="first_response",
+            trigger="after_breach",
+            offset_minutes=30,
+            level=2,
+            notify_user_ids=[ids["supervisor"], people["agent_x"].id],
+            reassign_department_id=ids["dept"],
+            reassign_user_id=people["agent_x"].id,
+        )
+        db.session.commit()
+
+    add("Base rule")
+    ac.get("/admin/escalation-rules")
+    db.session.expire_all()
+    with count_queries() as few:
+        ac.get("/admin/escalation-rules")
+    for i in range(8):
+        add(f"Rule {i}")
+    db.session.expire_all()
+    with count_queries() as many:
+        response = ac.get("/admin/escalation-rules")
+    assert "Rule 7" in text(response)
     assert many.count == few.count

@@ -409,3 +409,106 @@ class PolicyForm(FlaskForm):
             self[f"{target}_calendar_id"].data = str(calendar_id) if calendar_id else ""
         self.pause_statuses.data = list(policy.pause_statuses or [])
         self.resolution_is_legal.data = policy.resolution_is_legal
+
+
+# escalation rules ---------------------------------------------------------------------------------
+
+
+class EscalationRuleForm(FlaskForm):
+    name = StringField(_l("Rule name"), validators=[DataRequired(), Length(max=120)])
+    active = BooleanField(_l("Active"), default=True)
+    kind = SelectField(_l("Kind"), choices=[], validators=[Optional()])
+    department_id = SelectField(_l("Department"), choices=[], validators=[Optional()])
+    priority = SelectField(_l("Priority"), choices=[], validators=[Optional()])
+    target = SelectField(_l("Deadline watched"), choices=[], validators=[InputRequired()])
+    trigger = SelectField(_l("Fires"), choices=[], validators=[InputRequired()])
+    percent = IntegerField(
+        _l("Share of the target elapsed (%)"),
+        validators=[Optional(), NumberRange(min=1, max=100)],
+        render_kw={"min": 1, "max": 100},
+    )
+    offset_minutes = IntegerField(
+        _l("Minutes after the breach"),
+        validators=[Optional(), NumberRange(min=0, max=366 * 24 * 60)],
+        render_kw={"min": 0},
+    )
+    level = SelectField(_l("Escalation level"), choices=[], validators=[InputRequired()])
+    notify_assignee = BooleanField(_l("Notify the assigned agent"), default=True)
+    notify_supervisors = BooleanField(_l("Notify the department's supervisors"), default=True)
+    notify_user_ids = MultiCheckboxField(_l("Also notify"), choices=[], coerce=int)
+    set_priority = SelectField(_l("Raise the priority to"), choices=[], validators=[Optional()])
+    reassign_department_id = SelectField(
+        _l("Move to department"), choices=[], validators=[Optional()]
+    )
+    reassign_user_id = SelectField(_l("Assign to"), choices=[], validators=[Optional()])
+    to_ombudsman = BooleanField(_l("Send to the ombudsman (second instance)"))
+    ack_minutes = IntegerField(
+        _l("Minutes to acknowledge"),
+        default=240,
+        validators=[InputRequired(), NumberRange(min=1, max=30 * 24 * 60)],
+        render_kw={"min": 1},
+    )
+
+    def fill_choices(self, *, departments, staff, level_labels, trigger_labels) -> None:
+        from ..tickets.models import KIND_LABELS, KINDS, PRIORITY_LABELS
+
+        anything = [("", _l("Any"))]
+        self.kind.choices = anything + [(k, KIND_LABELS[k]) for k in KINDS]
+        self.department_id.choices = anything + [(str(d.id), d.name) for d in departments]
+        priorities = [(str(p), lbl) for p, lbl in PRIORITY_LABELS.items()]
+        self.priority.choices = anything + priorities
+        self.target.choices = [(t, TARGET_TITLES[t]) for t in POLICY_TARGETS]
+        self.trigger.choices = list(trigger_labels.items())
+        self.level.choices = [(str(lv), f"{lv} — {lbl}") for lv, lbl in level_labels.items() if lv]
+        self.notify_user_ids.choices = [(u.id, f"{u.name} <{u.email}>") for u in staff]
+        self.set_priority.choices = [("", _l("Keep the ticket's priority"))] + priorities
+        self.reassign_department_id.choices = [("", _l("Keep the department"))] + [
+            (str(d.id), d.name) for d in departments
+        ]
+        self.reassign_user_id.choices = [("", _l("Keep the assignee"))] + [
+            (str(u.id), u.name) for u in staff
+        ]
+
+    def service_data(self) -> dict:
+        def optional_int(value):
+            return int(value) if value else None
+
+        elapsed = self.trigger.data == "elapsed"
+        return {
+            "name": self.name.data,
+            "active": bool(self.active.data),
+            "kind": self.kind.data or None,
+            "department_id": optional_int(self.department_id.data),
+            "priority": optional_int(self.priority.data),
+            "target": self.target.data,
+            "trigger": self.trigger.data,
+            "percent": self.percent.data if elapsed else None,
+            "offset_minutes": None if elapsed else (self.offset_minutes.data or 0),
+            "level": optional_int(self.level.data),
+            "notify_assignee": bool(self.notify_assignee.data),
+            "notify_supervisors": bool(self.notify_supervisors.data),
+            "notify_user_ids": list(self.notify_user_ids.data or []),
+            "set_priority": optional_int(self.set_priority.data),
+            "reassign_department_id": optional_int(self.reassign_department_id.data),
+            "reassign_user_id": optional_int(self.reassign_user_id.data),
+            "to_ombudsman": bool(self.to_ombudsman.data),
+            "ack_minutes": self.ack_minutes.data,
+        }
+
+    def load(self, rule) -> None:
+        for field in ("name", "active", "target", "trigger", "percent", "offset_minutes"):
+            self[field].data = getattr(rule, field)
+        for field in ("notify_assignee", "notify_supervisors", "to_ombudsman", "ack_minutes"):
+            self[field].data = getattr(rule, field)
+        self.kind.data = rule.kind or ""
+        for field in (
+            "department_id",
+            "priority",
+            "level",
+            "set_priority",
+            "reassign_department_id",
+            "reassign_user_id",
+        ):
+            value = getattr(rule, field)
+            self[field].data = str(value) if value is not None else ""
+        self.notify_user_ids.data = list(rule.notify_user_ids or [])

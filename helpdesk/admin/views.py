@@ -17,6 +17,7 @@ from . import (  # noqa: F401 - their routes join bp
     calendars,
     categories,
     departments,
+    escalation_rules,
     policies,
     rules,
     users,
