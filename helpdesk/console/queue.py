@@ -30,6 +30,7 @@ QUEUE_LABELS = {
     "department": _l("All open in my departments"),
 }
 QUEUE_SORTS = {
+    "due": _l("Due first"),
     "oldest": _l("Oldest first"),
     "newest": _l("Newest first"),
     "priority": _l("Priority"),
@@ -100,7 +101,7 @@ def _bounded_counts(user) -> dict[str, str]:
 def queue():
     user = current_user
     queue_name = _choice("queue", QUEUE_LABELS) or "mine"
-    sort = _choice("sort", QUEUE_SORTS) or "oldest"
+    sort = _choice("sort", QUEUE_SORTS) or "due"
     status = _choice("status", (*STATUSES, "any"))
     departments = visible_departments(user)
     categories = list(

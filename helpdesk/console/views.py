@@ -3,7 +3,14 @@
 Each page group lives in its own module; importing them here registers their routes on `bp`.
 """
 
-from . import customers, phone, queue, workspace  # noqa: F401 - registers the routes
+from . import (  # noqa: F401 - registers the routes
+    customers,
+    escalations,
+    phone,
+    queue,
+    supervision,
+    workspace,
+)
 from .blueprint import bp
 
 __all__ = ["bp"]

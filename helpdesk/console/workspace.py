@@ -19,6 +19,7 @@ from ..core.permissions import can_download_attachment, staff_department_ids
 from ..core.unit import commit
 from ..customers.documents import format_document
 from ..customers.services import format_phone
+from ..escalations.queries import ticket_escalations
 from ..extensions import db
 from ..sla.services import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
 from ..tickets import services
@@ -38,6 +39,7 @@ from .forms import (
     opts,
 )
 from .history import describe_event, event_detail
+from .supervision_forms import EscalateForm
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +163,8 @@ def ticket(protocol: str):
         priority_form=PriorityForm(priority=ticket.priority),
         status_form=fill_status(StatusForm(), ticket),
         details_form=fill_details(DetailsForm(), ticket),
+        escalations=ticket_escalations(ticket),
+        escalate_form=EscalateForm(),
     )
 
 

@@ -21,7 +21,7 @@ from ..core.errors import ValidationError
 from ..extensions import db
 from .models import OPEN_STATUSES, Ticket
 
-SORTS = ("oldest", "newest", "priority", "updated")
+SORTS = ("due", "oldest", "newest", "priority", "updated")
 QUEUES = ("mine", "unassigned", "department", "all")
 
 
@@ -60,6 +60,9 @@ def decode_cursor(cursor: str, sort: str) -> list:
             return [as_utc(datetime.fromisoformat(values[0])), int(values[1])]
         if sort == "updated":
             return [as_utc(datetime.fromisoformat(values[0])), int(values[1])]
+        if sort == "due":  # the due instant is None for tickets with no running target
+            due = None if values[0] is None else as_utc(datetime.fromisoformat(values[0]))
+            return [due, int(values[1])]
         return [int(values[0]), as_utc(datetime.fromisoformat(values[1])), int(values[2])]
     except (ValueError, TypeError, IndexError, KeyError, json.JSONDecodeError, UnicodeDecodeError):
         raise ValidationError(
@@ -75,6 +78,8 @@ def _sort_spec(sort: str):
         return [Ticket.created_at, Ticket.id], [True, True]
     if sort == "updated":
         return [Ticket.updated_at, Ticket.id], [False, False]
+    if sort == "due":  # soonest due first, tickets with no running target last (see _after_due)
+        return [Ticket.sla_due_at, Ticket.id], [False, False]
     if sort == "priority":  # highest priority first, then oldest
         return [Ticket.priority, Ticket.created_at, Ticket.id], [True, False, False]
     raise ValidationError(_l("Unknown sort order."), field="sort")
@@ -87,6 +92,20 @@ def _after(columns, descending, values):
         prefix = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
         clauses.append(sa.and_(*prefix, col < value if desc else col > value))
     return sa.or_(*clauses)
+
+
+def _after_due(values):
+    """Keyset condition for ORDER BY sla_due_at NULLS LAST, id (the same on SQLite and
+    PostgreSQL): after a dated row come later dates, the same date with a higher id, then every
+    undated row; after an undated row only undated rows with a higher id."""
+    due, last_id = values
+    if due is None:
+        return sa.and_(Ticket.sla_due_at.is_(None), Ticket.id > last_id)
+    return sa.or_(
+        Ticket.sla_due_at > due,
+        sa.and_(Ticket.sla_due_at == due, Ticket.id > last_id),
+        Ticket.sla_due_at.is_(None),
+    )
 
 
 def ticket_page(
@@ -123,9 +142,13 @@ def ticket_page(
         stmt = stmt.where(Ticket.updated_at >= flt.updated_since)
     for clause in flt.extra:
         stmt = stmt.where(clause)
-    if cursor:
+    if cursor and sort == "due":
+        stmt = stmt.where(_after_due(decode_cursor(cursor, sort)))
+    elif cursor:
         stmt = stmt.where(_after(columns, descending, decode_cursor(cursor, sort)))
     order = [c.desc() if d else c.asc() for c, d in zip(columns, descending, strict=True)]
+    if sort == "due":
+        order[0] = order[0].nulls_last()
     stmt = stmt.order_by(*order).limit(limit + 1)
     if eager:
         # Cut the page on the narrow ticket ids first (an index scan), then join what the list
