@@ -780,3 +780,14 @@ def test_escalation_rule_list_query_count_does_not_grow(ac, db, world, count_que
         response = ac.get("/admin/escalation-rules")
     assert "Rule 7" in text(response)
     assert many.count == few.count
+
+
+def test_overview_links_the_sla_sections(ac, db, world):
+    html = text(ac.get("/admin/"))
+    for title, path in (
+        ("Business calendars", "/admin/calendars"),
+        ("SLA policies", "/admin/policies"),
+        ("Escalation rules", "/admin/escalation-rules"),
+    ):
+        assert title in html and f'href="{path}"' in html
+    assert "Active calendars: working hours" in html

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from flask import render_template
 
 from ..accounts.models import Department, User
+from ..escalations.models import EscalationRule
 from ..extensions import db
 from ..routing.models import RoutingRule
+from ..sla.models import BusinessCalendar, SlaPolicy
 from ..tickets.models import Category
 from . import (  # noqa: F401 - their routes join bp
     calendars,
@@ -38,5 +40,8 @@ def index():
         "staff": count(User, User.active.is_(True), User.role != "customer"),
         "categories": count(Category, Category.active.is_(True)),
         "rules": count(RoutingRule, RoutingRule.active.is_(True)),
+        "calendars": count(BusinessCalendar, BusinessCalendar.active.is_(True)),
+        "policies": count(SlaPolicy, SlaPolicy.active.is_(True)),
+        "escalation_rules": count(EscalationRule, EscalationRule.active.is_(True)),
     }
     return render_template("admin/index.html", counts=counts)
