@@ -26,6 +26,7 @@ ADMIN_ONLY = _row(401, 403, 403, 403, 403, 403, 200)
 ADMIN_CREATE = _row(401, 403, 403, 403, 403, 403, 201)
 TICKET_A_READ = _row(401, 200, 404, 200, 404, 200, 200)
 PUBLIC = _row(200, 200, 200, 200, 200, 200, 200)
+SUPERVISORS = _row(401, 403, 403, 403, 403, 200, 200)
 
 
 def _ticket_body(who):
@@ -106,6 +107,36 @@ MATRIX = [
         lambda w: {"active": False},
         ADMIN_ONLY,
     ),
+    ("GET", "/escalations", lambda c: "/escalations", None, SUPERVISORS),
+    (
+        "GET",
+        "/escalations/<int:escalation_id>",
+        lambda c: f"/escalations/{c.escalation.id}",
+        None,
+        SUPERVISORS,
+    ),
+    (
+        "POST",
+        "/escalations/<int:escalation_id>/acknowledge",
+        lambda c: f"/escalations/{c.escalation.id}/acknowledge",
+        None,
+        SUPERVISORS,
+    ),
+    (
+        "POST",
+        "/escalations/<int:escalation_id>/decision",
+        lambda c: f"/escalations/{c.escalation.id}/decision",
+        lambda w: {"decision": "instruct", "note": "Ofereça a troca."},
+        SUPERVISORS,
+    ),
+    (
+        "POST",
+        "/tickets/<protocol>/escalations",
+        lambda c: f"/tickets/{c.ticket_a.protocol}/escalations",
+        lambda w: {"reason": "complex_case", "note": "Precisa de alçada."},
+        # customers may escalate only after the deadline (409 before it)
+        _row(401, 409, 404, 201, 404, 201, 201),
+    ),
     ("GET", "/openapi.json", lambda c: "/openapi.json", None, PUBLIC),
     ("GET", "/docs", lambda c: "/docs", None, PUBLIC),
 ]
@@ -113,9 +144,13 @@ MATRIX = [
 
 @pytest.fixture
 def full_cast(cast, db):
+    from helpdesk.escalations.services import escalate_by_agent
     from helpdesk.routing.services import create_rule
 
     cast.rule = create_rule(name="Regra", keywords="zzz", department_id=cast.dept_y.id)
+    cast.escalation = escalate_by_agent(
+        cast.ticket_a, cast.agent_x, reason="complex_case", note="Caso difícil."
+    )
     db.session.commit()
     return cast
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from ..tickets.models import CHANNELS, KINDS, PRIORITY_VALUES, STATUSES
 from ..tickets.queries import SORTS
+from . import openapi_escalations
 from .blueprint import bp
 
 JSON = "application/json"
@@ -201,6 +202,10 @@ def _schemas() -> dict:
                 "resolved_at": when,
                 "closed_at": when,
                 "customer_verdict": {"type": ["string", "null"]},
+                "escalation_level": {
+                    "enum": [0, 1, 2, 3],
+                    "description": _("0 not escalated, 1 supervision, 2 management, 3 ombudsman."),
+                },
                 "attachments": {"type": "array", "items": _ref("Attachment")},
                 "sla": {
                     "type": "object",
@@ -210,6 +215,7 @@ def _schemas() -> dict:
                     ),
                     "properties": {
                         "first_response": _ref("SlaTarget"),
+                        "next_response": _ref("SlaTarget"),
                         "resolution": _ref("SlaTarget"),
                     },
                 },
@@ -621,6 +627,7 @@ def build_spec() -> dict:
             },
         },
     }
+    paths.update(openapi_escalations.paths(_ok, _body, _query, _errors, _items, protocol))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -637,6 +644,7 @@ def build_spec() -> dict:
         "tags": [
             {"name": "tickets", "description": _("Tickets, their thread and history.")},
             {"name": "customers", "description": _("Customer look-up.")},
+            {"name": "escalations", "description": _("Escalations and their decisions.")},
             {"name": "administration", "description": _("Departments, categories, routing.")},
             {"name": "documentation", "description": _("This description.")},
         ],
@@ -650,7 +658,10 @@ def build_spec() -> dict:
                     "description": _("An API token; it acts with its owner's role."),
                 }
             },
-            "schemas": _schemas(),
+            "schemas": {
+                **_schemas(),
+                **openapi_escalations.schemas(_ref, _nullable),
+            },
         },
     }
 

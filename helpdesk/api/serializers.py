@@ -89,6 +89,7 @@ def ticket_json(ticket, viewer, *, detail: bool = False) -> dict:
         "resolved_at": iso(ticket.resolved_at),
         "closed_at": iso(ticket.closed_at),
         "customer_verdict": ticket.customer_verdict,
+        "escalation_level": ticket.escalation_level or 0,
         "links": ticket_links(ticket.protocol),
     }
     if detail:
