@@ -91,3 +91,13 @@ class VerdictForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
         render_kw={"rows": 3},
     )
+
+
+class EscalateForm(FlaskForm):
+    """The customer sends a demand past its deadline to the ombudsman."""
+
+    note = TextAreaField(
+        _l("Anything the ombudsman should know? (optional)"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 3},
+    )

@@ -34,12 +34,14 @@ from ..core.errors import DomainError, NotAllowed, ProtocolNotFound
 from ..core.forms import show_domain_error
 from ..core.permissions import can_download_attachment, can_view_ticket, is_staff
 from ..core.unit import commit
+from ..escalations.models import OMBUDSMAN_LEVEL
+from ..escalations.services import customer_can_escalate, escalate_by_customer
 from ..extensions import db, login_manager
 from ..tickets import services as tickets
 from ..tickets.attachments import path_of
 from ..tickets.models import KINDS, Attachment, Category, Ticket
 from ..tickets.queries import TicketFilter, ticket_page, ticket_with_thread
-from .forms import KIND_HINTS, DemandForm, ReplyForm, VerdictForm
+from .forms import KIND_HINTS, DemandForm, EscalateForm, ReplyForm, VerdictForm
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +231,9 @@ def my_demands():
 # one demand -----------------------------------------------------------------------------------
 
 
-def _render_demand(ticket: Ticket, *, reply_form=None, verdict_form=None, status: int = 200):
+def _render_demand(
+    ticket: Ticket, *, reply_form=None, verdict_form=None, escalate_form=None, status: int = 200
+):
     ticket = ticket_with_thread(ticket.id)
     messages = [m for m in ticket.messages if not m.is_internal]
     events = [e for e in ticket.events if e.is_public]
@@ -242,9 +246,14 @@ def _render_demand(ticket: Ticket, *, reply_form=None, verdict_form=None, status
         and ticket.first_response_at is not None
         and not (ticket.status == "resolved" and ticket.customer_verdict == "resolved")
     )
+    with_ombudsman = (ticket.escalation_level or 0) >= OMBUDSMAN_LEVEL
+    can_escalate = can_act and not with_ombudsman and customer_can_escalate(ticket)
     return render_template(
         "portal/demand.html",
         ticket=ticket,
+        with_ombudsman=with_ombudsman,
+        can_escalate=can_escalate,
+        escalate_form=escalate_form or EscalateForm(formdata=None),
         messages=messages,
         events=events,
         files=files,
@@ -320,6 +329,31 @@ def verdict(protocol: str):
                 )
             return redirect(url_for("portal.demand", protocol=ticket.protocol))
     return _render_demand(ticket, verdict_form=form, status=status)
+
+
+@bp.post("/portal/demands/<protocol>/escalate")
+def escalate(protocol: str):
+    """The customer sends a demand whose deadline passed to the ombudsman."""
+    ticket = load_ticket(protocol, act=True)
+    form = EscalateForm()
+    status = 400
+    if form.validate_on_submit():
+        try:
+            escalate_by_customer(
+                ticket, _actor_for(ticket), reason="deadline_passed", note=form.note.data or ""
+            )
+            commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+            status = exc.status
+        else:
+            flash(
+                _("Your demand is now with the ombudsman, who will answer you here and by email."),
+                "success",
+            )
+            return redirect(url_for("portal.demand", protocol=ticket.protocol))
+    return _render_demand(ticket, escalate_form=form, status=status)
 
 
 @bp.get("/portal/demands/<protocol>/attachments/<int:attachment_id>")

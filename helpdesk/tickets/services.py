@@ -499,5 +499,9 @@ def record_verdict(
     else:
         if ticket.status in ("resolved", "pending_customer", "new", "open"):
             change_status(ticket, actor, "reopened")
+        # an answered demand the customer says is not resolved goes to the ombudsman (issue 3)
+        from ..escalations.services import escalate_by_customer
+
+        escalate_by_customer(ticket, actor, reason="not_resolved", note=comment)
     ticket.customer_verdict = "resolved" if resolved else "not_resolved"
     db.session.flush()
