@@ -9,7 +9,7 @@ validate, call one service, commit, redirect; a service error is shown next to i
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
@@ -103,7 +103,12 @@ def escalations():
     if protocol_error:
         page, counts = None, {t: "0" for t in TABS}
     else:
-        page = escalation_page(current_user, flt, cursor=request.args.get("cursor") or None)
+        page = escalation_page(
+            current_user,
+            flt,
+            cursor=request.args.get("cursor") or None,
+            limit=current_app.config.get("QUEUE_PAGE_SIZE", 50),
+        )
         counts = tab_counts(current_user, flt)
     next_url = (
         url_for("console.escalations", tab=tab, **args, cursor=page.next_cursor)

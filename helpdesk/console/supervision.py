@@ -75,12 +75,27 @@ def time_left(value) -> tuple[str, str]:
     if value is None:
         return "none", "—"
     delta = as_utc(value) - _request_now()
-    locale = get_locale()
     if delta <= timedelta(0):
-        text = format_timedelta(-delta, format="narrow", threshold=1.5, locale=locale)
-        return "overdue", _("%(time)s overdue", time=text)
-    text = format_timedelta(delta, format="narrow", threshold=1.5, locale=locale)
-    return ("soon" if delta <= SOON else "later"), _("in %(time)s", time=text)
+        return "overdue", _("%(time)s overdue", time=span(-delta))
+    return ("soon" if delta <= SOON else "later"), _("in %(time)s", time=span(delta))
+
+
+def span(delta: timedelta) -> str:
+    """A short duration with two units at most: "45 min", "1 h 30 min", "2 d 3 h"."""
+    locale = get_locale()
+
+    def unit(seconds: int) -> str:
+        return format_timedelta(
+            timedelta(seconds=seconds), format="narrow", threshold=1, locale=locale
+        )
+
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return unit(max(minutes, 1) * 60)
+    big, small = (60, 1) if minutes < 24 * 60 else (24 * 60, 60)
+    head, rest = divmod(minutes, big)
+    rest //= small
+    return unit(head * big * 60) + (" " + unit(rest * small * 60) if rest else "")
 
 
 def unread_count() -> int:
