@@ -407,7 +407,8 @@ def test_api_ticket_detail_has_sla(client, sla_cast, who, status, targets):
 def test_api_sla_is_documented(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     ticket = spec["components"]["schemas"]["Ticket"]["properties"]
-    assert set(ticket["sla"]["properties"]) == {"first_response", "resolution"}
+    assert set(ticket["sla"]["properties"]) == {"first_response", "next_response", "resolution"}
+    assert ticket["escalation_level"]["enum"] == [0, 1, 2, 3]
     target = spec["components"]["schemas"]["SlaTarget"]["properties"]
     assert set(target) == {"due_at", "state", "met_at"}
     assert "breached" in target["state"]["enum"]

@@ -39,9 +39,19 @@ from flask import current_app
 from ..accounts.models import Department, User
 from ..accounts.services import create_department, create_user, get_user_by_email
 from ..core.clock import as_utc, now
+from ..core.permissions import can_work_ticket
 from ..customers.documents import make_cnpj, make_cpf
 from ..customers.models import Customer
 from ..customers.services import create_customer
+from ..escalations.models import Escalation
+from ..escalations.services import (
+    acknowledge,
+    can_supervise,
+    decide,
+    escalate_by_agent,
+)
+from ..escalations.services import create_rule as create_escalation_rule
+from ..escalations.sweep import sweep
 from ..extensions import db
 from ..notifications.models import OutboxMessage
 from ..routing.services import create_rule
@@ -86,9 +96,11 @@ def load_demo(tickets: int = 300, seed: int = 2024) -> str:
     demo.customers()
     demo.rules()
     ensure_default_policy()  # the SAC rule: every demo ticket gets its due instants
+    demo.escalation_rules()
     demo.tickets(tickets)
     db.session.flush()
     demo.shift_time()
+    demo.escalations()
     return (
         f"demo loaded: {len(demo.depts)} departments, {len(demo.cats)} categories, "
         f"{demo.rule_count} routing rules, {len(demo.users)} staff, {len(demo.all_customers)} "
@@ -255,6 +267,62 @@ class _Demo:
         for rule in rules:
             create_rule(**rule)
         self.rule_count = len(rules)
+
+    def escalation_rules(self) -> None:
+        """The ladder a SAC runs: a warning at 75 % of the first response, the breach raises the
+        priority, the legal deadline passed by an hour goes to the ombudsman."""
+        ladder = [
+            dict(name="Primeira resposta: 75% do prazo", target="first_response", trigger="elapsed", percent=75, level=1),
+            dict(name="Primeira resposta vencida", target="first_response", trigger="after_breach", offset_minutes=0, level=2, set_priority=3),
+            dict(name="Prazo legal de 7 dias vencido", target="resolution", trigger="after_breach", offset_minutes=60, level=3, to_ombudsman=True),
+        ]  # fmt: skip
+        for position, rule in enumerate(ladder, start=1):
+            create_escalation_rule(position=position, **rule)
+
+    def escalations(self) -> None:
+        """Run the sweep over the simulated past (late tickets climb the ladder), add escalations
+        by hand (an agent's, a customer's) and work two of them, so the queue has every state."""
+        sweep(self.now, commit=False)
+        open_tickets = [
+            s.ticket for s in self.stories
+            if s.ticket.status in ("open", "new", "reopened") and not s.ticket.escalation_level
+        ]  # fmt: skip
+        supervisor = self.users["supervisora@demo.sac"]
+        for ticket, reason, note in zip(
+            open_tickets,
+            ("legal_threat", "repeated_contact", "needs_authority"),
+            (
+                "Cliente disse que vai registrar reclamação no Procon se não tiver retorno hoje.",
+                "Terceiro contato sobre a mesma cobrança; pede falar com um supervisor.",
+                "Pedido de reembolso acima da alçada do atendente.",
+            ),
+            strict=False,
+        ):
+            worker = ticket.assignee or self._worker(ticket)
+            if worker.role == "agent" and can_work_ticket(worker, ticket):
+                escalate_by_agent(ticket, worker, reason=reason, note=note)
+        # the supervisor has worked some of hers: two acknowledged, one decided
+        mine = [
+            e
+            for e in db.session.scalars(
+                sa.select(Escalation).where(Escalation.closed_at.is_(None)).order_by(Escalation.id)
+            )
+            if can_supervise(supervisor, e)
+        ]
+        for escalation in mine[:2]:
+            acknowledge(escalation, supervisor)
+        if len(mine) > 2:
+            decide(
+                mine[2], supervisor, decision="instruct",
+                note="Ligue para o cliente hoje e ofereça o estorno da cobrança duplicada.",
+            )  # fmt: skip
+        # the demo's escalation emails count as delivered, like the rest of its mail
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.status == "pending")
+            .values(status="sent", sent_at=self.now)
+        )
+        db.session.flush()
 
     # tickets ------------------------------------------------------------------------------
 

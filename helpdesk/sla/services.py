@@ -865,21 +865,24 @@ def visible_slas(ticket, *, staff: bool, at: datetime | None = None) -> list[tup
 
 def shift_sla_rows(to_sim: dict[int, Callable[[datetime | None], datetime | None]]) -> None:
     """Demo only: move the targets of tickets whose timestamps were shifted onto a simulated
-    timeline. Start and met instants are shifted; due instants are recomputed from the shifted
-    start with the row's policy, because a business-hours deadline does not move rigidly."""
+    timeline. Start, met and pause instants are shifted; due instants are recomputed from the
+    shifted start on the row's calendar, because a business-hours deadline does not move rigidly;
+    then the tickets' schedules (soonest due, next checks) are refreshed."""
     if not to_sim:
         return
-    policies = {p.id: p for p in active_policies()}
-    rows = db.session.scalars(sa.select(TicketSla).where(TicketSla.ticket_id.in_(list(to_sim))))
+    rows = db.session.scalars(
+        sa.select(TicketSla)
+        .where(TicketSla.ticket_id.in_(list(to_sim)))
+        .options(joinedload(TicketSla.ticket))
+    ).all()
+    by_ticket: dict[int, list[TicketSla]] = {}
     for row in rows:
         shift = to_sim[row.ticket_id]
-        policy = policies.get(row.policy_id)
-        started = as_utc(shift(row.started_at))
-        minutes = getattr(policy, f"{row.target}_minutes", None) if policy else None
-        if minutes is None:
-            due = shift(row.due_at)
-        else:
-            calendar = getattr(policy, f"{row.target}_calendar")
-            due = add_working_time(_working(calendar), started, timedelta(minutes=minutes))
-        row.started_at, row.due_at, row.met_at = started, due, shift(row.met_at)
+        row.started_at = as_utc(shift(row.started_at))
+        row.met_at, row.paused_at = shift(row.met_at), shift(row.paused_at)
+        row.due_at = _due(row, row_calendar(row))
+        row.breached_at = None
+        by_ticket.setdefault(row.ticket_id, []).append(row)
+    for ticket_rows in by_ticket.values():
+        refresh_schedule(ticket_rows[0].ticket, ticket_rows)
     db.session.flush()
