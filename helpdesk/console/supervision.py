@@ -18,7 +18,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -63,9 +62,10 @@ COMPLIANCE_TARGET_LABELS = {
 
 def _request_now() -> datetime:
     """One instant per request, so that every row of a page is measured against the same time."""
-    at = g.get("_supervision_now")
+    cache = request.environ  # per request (tests share one app context, so not `g`)
+    at = cache.get("helpdesk.supervision_now")
     if at is None:
-        at = g._supervision_now = now()
+        at = cache["helpdesk.supervision_now"] = now()
     return at
 
 
@@ -101,9 +101,10 @@ def span(delta: timedelta) -> str:
 def unread_count() -> int:
     """The bell: unread notifications of the signed-in staff member (one query, once per request,
     and only when a page shows it)."""
-    count = g.get("_unread_notifications")
+    cache = request.environ
+    count = cache.get("helpdesk.unread_notifications")
     if count is None:
-        count = g._unread_notifications = unread_notifications(current_user)
+        count = cache["helpdesk.unread_notifications"] = unread_notifications(current_user)
     return count
 
 
