@@ -233,6 +233,9 @@ def test_tabs_move_with_acknowledge_and_decide(client, app, db, world, escalatio
     assert tab("acknowledged") == [] and tab("closed") == [str(escalation_x.id)]
     closed = html(client.get("/console/escalations", query_string={"tab": "closed"}))
     assert "Instruct the agent" in closed
+    detail = html(client.get(base))
+    assert "Sofia Supervisor acknowledged the escalation (Supervision)." in detail
+    assert "Sofia Supervisor decided the escalation: Instruct the agent." in detail
     # acknowledging twice is refused with a message
     response = post_form(client, f"{base}/acknowledge", {}, csrf_path=base)
     assert response.status_code == 302
@@ -309,7 +312,8 @@ def test_detail_shows_ticket_deadlines_and_history(client, app, db, world, escal
     assert "Waiting for acknowledgement" in page
     assert "Ana X" in page  # raised by
     assert "Open an investigation" in page
-    assert "History" in page
+    assert "Ana X escalated it from Not escalated to Supervision." in page
+    assert "Why: Complex case" in page
 
 
 def test_instruct_needs_a_note_shown_next_to_the_field(client, app, db, world, escalation_x):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..escalations.models import DECISION_LABELS, LEVEL_LABELS, REASON_LABELS
 from ..tickets.models import (
     CHANNEL_LABELS,
     KIND_LABELS,
@@ -57,10 +58,75 @@ def reason_text(code: str) -> str:
     return str(REASONS.get(code, code))
 
 
+# deadlines and escalations (issue 3): one sentence per SLA event, the target named
+SLA_TARGET_NAMES = {
+    "first_response": _l("first response"),
+    "next_response": _l("next response"),
+    "resolution": _l("resolution"),
+}
+SLA_SENTENCES = {
+    "sla_breached": _l("Deadline missed: %(target)s."),
+    "sla_met": _l("Deadline met: %(target)s."),
+    "sla_breached_met": _l("Deadline met late: %(target)s."),
+    "sla_paused": _l("Deadline paused: %(target)s."),
+    "sla_resumed": _l("Deadline resumed: %(target)s."),
+    "sla_started": _l("Deadline started: %(target)s."),
+    "sla_reopened": _l("Deadline running again: %(target)s."),
+}
+CUSTOMER_REASONS = ("not_resolved", "deadline_passed")
+
+
+def _level(value) -> str:
+    try:
+        return str(LEVEL_LABELS[int(value)])
+    except (TypeError, ValueError, KeyError):
+        return "—"
+
+
+def _escalation_sentence(event: TicketEvent, who: str) -> str | None:
+    action = event.action
+    if action == "escalated":
+        if event.actor is None and event.detail in CUSTOMER_REASONS:
+            who = _("The customer")
+        return _(
+            "%(who)s escalated it from %(old)s to %(new)s.",
+            who=who,
+            old=_level(event.old_value),
+            new=_level(event.new_value),
+        )
+    if action == "de_escalated":
+        return _(
+            "%(who)s de-escalated it from %(old)s to %(new)s.",
+            who=who,
+            old=_level(event.old_value),
+            new=_level(event.new_value),
+        )
+    if action == "escalation_acknowledged":
+        return _(
+            "%(who)s acknowledged the escalation (%(level)s).",
+            who=who,
+            level=_level(event.new_value),
+        )
+    if action == "escalation_decided":
+        return _(
+            "%(who)s decided the escalation: %(decision)s.",
+            who=who,
+            decision=_label(DECISION_LABELS, event.new_value),
+        )
+    if action in SLA_SENTENCES:
+        return str(SLA_SENTENCES[action]) % {
+            "target": _label(SLA_TARGET_NAMES, event.field),
+        }
+    return None
+
+
 def event_detail(event: TicketEvent) -> str:
     """The event's free text, with stored codes (the kind on "created") shown translated."""
     if event.action == "sla":
         return ""
+    if event.action == "escalated":
+        reason = REASON_LABELS.get(event.detail or "")
+        return _("Why: %(reason)s", reason=reason) if reason else event.detail or ""
     if event.action == "created":
         return _label(KIND_LABELS, event.detail) if event.detail else ""
     if (
@@ -135,4 +201,7 @@ def describe_event(event: TicketEvent) -> str:
         return _("SLA policy “%(name)s” applied.", name=new or "—")
     if action == "rated":
         return _("%(who)s rated the service %(n)s out of 5.", who=who, n=new or "—")
+    sentence = _escalation_sentence(event, who)
+    if sentence is not None:
+        return sentence
     return _("%(who)s: %(action)s.", who=who, action=action)
