@@ -791,3 +791,38 @@ def test_overview_links_the_sla_sections(ac, db, world):
     ):
         assert title in html and f'href="{path}"' in html
     assert "Active calendars: working hours" in html
+
+
+XSS = '<img src=x onerror=alert(1)><script>alert("x")</script>'
+
+
+def test_names_are_escaped(ac, db, world):
+    from helpdesk.escalations.services import create_rule
+    from helpdesk.sla.services import add_holiday, create_policy
+
+    calendar = _calendar(db, XSS)
+    add_holiday(calendar, day=__import__("datetime").date(2026, 3, 3), name=XSS + "h")
+    create_policy(name=XSS + "p", first_response_minutes=5, first_response_calendar_id=calendar.id)
+    create_rule(name=XSS + "r", target="resolution", trigger="after_breach", level=2)
+    db.session.commit()
+    for page in (
+        "/admin/calendars",
+        f"/admin/calendars/{calendar.id}",
+        "/admin/policies",
+        "/admin/policies/new",
+        "/admin/escalation-rules",
+    ):
+        html = text(ac.get(page))
+        assert "<img src=x" not in html and '<script>alert("x")' not in html, page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html, page
+
+
+def test_pages_render_in_portuguese(new_client, make_user, db, world):
+    admin_pt = make_user(role="admin", password=None, locale="pt_BR")
+    client = new_client(admin_pt)
+    cid = world[1]["calendar"]
+    html = text(client.get(f"/admin/calendars/{cid}?start=2026-11-13T16:00&hours=9"))
+    assert "segunda-feira, 16 nov. 2026, 16:00" in html
+    assert "Brasil" in html
+    for page in ("/admin/calendars", "/admin/policies/new", "/admin/escalation-rules/new"):
+        assert client.get(page).status_code == 200
