@@ -8,7 +8,9 @@ change priority) goes through the ticket services like any other change and reco
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -373,7 +375,9 @@ def _raise(ticket, actor, *, level: int, trigger: str, reason: str, note: str) -
         _move_to_ombudsman(ticket, actor)
     db.session.flush()
     refresh_schedule(ticket)
-    notify_escalations([escalation], skip_user_id=actor.id if actor is not None else None)
+    notify_escalations(
+        [Raised.of(escalation)], skip_user_id=actor.id if actor is not None else None
+    )
     return escalation
 
 
@@ -519,67 +523,106 @@ def decide(
 # notifying -----------------------------------------------------------------------------------------
 
 
-def recipients(escalation: Escalation, rule: EscalationRule | None, supervisors) -> set[int]:
-    ticket = escalation.ticket
+@dataclass(frozen=True)
+class Raised:
+    """What notifying needs of one escalation (the sweep builds these from its rows, without
+    loading records)."""
+
+    id: int
+    ticket_id: int
+    protocol: str
+    subject: str
+    level: int
+    reason: str
+    department_id: int  # escalated from
+    ticket_department_id: int  # where the ticket is now
+    assignee_id: int | None
+    raised_at: datetime
+    ack_due_at: datetime
+    rule_id: int | None = None
+
+    @classmethod
+    def of(cls, escalation: Escalation) -> Raised:
+        ticket = escalation.ticket
+        return cls(
+            id=escalation.id,
+            ticket_id=ticket.id,
+            protocol=ticket.protocol,
+            subject=ticket.subject,
+            level=escalation.level,
+            reason=escalation.reason,
+            department_id=escalation.department_id,
+            ticket_department_id=ticket.department_id,
+            assignee_id=ticket.assignee_id,
+            raised_at=escalation.raised_at,
+            ack_due_at=escalation.ack_due_at,
+            rule_id=escalation.rule_id,
+        )
+
+
+def recipients(item: Raised, rule: EscalationRule | None, supervisors) -> set[int]:
+    """Supervisors of the department escalated from and of the one holding the ticket, the
+    assignee, and the rule's named people (each as the rule says; by hand: all but named)."""
     users: set[int] = set()
     if rule is None or rule.notify_supervisors:
-        users.update(supervisors.get(escalation.department_id, []))
-        users.update(supervisors.get(ticket.department_id, []))
-    if (rule is None or rule.notify_assignee) and ticket.assignee_id:
-        users.add(ticket.assignee_id)
+        users.update(supervisors.get(item.department_id, []))
+        users.update(supervisors.get(item.ticket_department_id, []))
+    if (rule is None or rule.notify_assignee) and item.assignee_id:
+        users.add(item.assignee_id)
     if rule is not None:
         users.update(rule.notify_user_ids or [])
     return users
 
 
-def notify_escalations(escalations, *, skip_user_id=None, rules=None) -> int:
+def notify_escalations(items: list[Raised], *, skip_user_id=None, rules=None) -> int:
     """In-app notifications for each escalation's recipients, and one email per recipient listing
-    their escalations (a digest: a sweep that escalates 500 tickets sends each person one email).
-    Returns the number of emails queued."""
+    their escalations (a digest: a sweep that escalates 500 tickets sends each person one email,
+    listing the most urgent ESCALATION_EMAIL_LINES). Returns the number of emails queued."""
     from ..notifications.services import queue_email
 
-    if not escalations:
+    if not items:
         return 0
     rules = rules or {}
     supervisors = supervisor_ids(
-        {e.department_id for e in escalations} | {e.ticket.department_id for e in escalations}
+        {i.department_id for i in items} | {i.ticket_department_id for i in items}
     )
-    per_user: dict[int, list[Escalation]] = defaultdict(list)
+    per_user: dict[int, list[Raised]] = defaultdict(list)
     rows = []
-    for escalation in escalations:
-        rule = rules.get(escalation.rule_id) if escalation.rule_id else None
-        for user_id in recipients(escalation, rule, supervisors):
+    for item in items:
+        rule = rules.get(item.rule_id) if item.rule_id else None
+        for user_id in recipients(item, rule, supervisors):
             if user_id == skip_user_id:
                 continue
-            per_user[user_id].append(escalation)
+            per_user[user_id].append(item)
             rows.append(
                 {
                     "user_id": user_id,
-                    "ticket_id": escalation.ticket_id,
-                    "escalation_id": escalation.id,
+                    "ticket_id": item.ticket_id,
+                    "escalation_id": item.id,
                     "kind": "escalated",
-                    "level": escalation.level,
-                    "created_at": escalation.raised_at,
+                    "level": item.level,
+                    "created_at": item.raised_at,
+                    "read_at": None,
                 }
             )
     if rows:
-        db.session.execute(sa.insert(Notification), rows)
+        db.session.execute(sa.insert(Notification.__table__), rows)
     users = db.session.scalars(
         sa.select(User).where(User.id.in_(list(per_user)), User.active.is_(True))
     ).all()
     shown = current_app.config.get("ESCALATION_EMAIL_LINES", 50)
     for user in users:
-        items = sorted(per_user[user.id], key=lambda e: (-e.level, e.ticket.protocol))
+        mine = per_user[user.id]
+        top = heapq.nsmallest(shown, mine, key=lambda i: (-i.level, i.ack_due_at, i.protocol))
         queue_email(
             kind="escalation",
             to=user.email,
             to_name=user.name,
             template="escalations",
             locale=user.locale,
-            ticket=items[0].ticket if len(items) == 1 else None,
-            escalations=items[:shown],
-            more=max(0, len(items) - shown),
-            total=len(items),
+            escalations=top,
+            more=max(0, len(mine) - shown),
+            total=len(mine),
             level_labels=LEVEL_LABELS,
             reason_labels=REASON_LABELS,
         )

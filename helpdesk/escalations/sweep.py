@@ -85,6 +85,7 @@ _DUE_COLUMNS = (
     Ticket.escalation_level,
     Ticket.sla_levels_fired,
     Ticket.protocol,
+    Ticket.subject,
 )
 
 
@@ -153,7 +154,7 @@ def _process(rows, at: datetime, rules, rules_by_id, calendars) -> Counter:
             breached[row_id] = due_at
             events.append(_event(ticket_id, "sla_breached", at, field=target))
         if events:
-            db.session.execute(sa.insert(TicketEvent), events)
+            db.session.execute(sa.insert(TicketEvent.__table__), events)
         counts["breached"] = len(changed)
 
     # 2. the level each ticket should now be on
@@ -243,10 +244,10 @@ def _event(ticket_id, action, at, *, field=None, old=None, new=None, detail=""):
     }
 
 
-def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> list[Escalation]:
+def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> list:
     """Insert the escalation records (duplicates ignored) and run the actions of the new ones."""
     from ..accounts.models import Department
-    from .services import notify_escalations, ombudsman_department
+    from .services import Raised, notify_escalations, ombudsman_department
 
     values = []
     for ticket_id in sorted(firing):  # one order for every sweep: no lock-order deadlock
@@ -266,17 +267,19 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> list[Escalatio
                 "ack_due_at": at + timedelta(minutes=rule.ack_minutes or 240),
             }
         )
+    table = Escalation.__table__
+    # executemany with RETURNING (SQLAlchemy's "insertmanyvalues"): one cached statement, rows
+    # sent in a few multi-row batches; duplicates are skipped and return nothing
     inserted = db.session.execute(
-        _insert(Escalation.__table__)
-        .values(values)
+        _insert(table)
         .on_conflict_do_nothing(
             index_elements=["ticket_id", "level"], index_where=sa.text("trigger = 'sla'")
         )
-        .returning(Escalation.__table__.c.id, Escalation.__table__.c.ticket_id)
+        .returning(table.c.id, table.c.ticket_id),
+        values,
     ).all()
     if not inserted:
         return []
-    new_ids = [escalation_id for escalation_id, _ in inserted]
     tickets = [ticket_id for _, ticket_id in inserted]
 
     ombudsman = None
@@ -367,14 +370,23 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> list[Escalatio
         ),
         ticket_updates,
     )
-    db.session.execute(sa.insert(TicketEvent), events)
-    db.session.expire_all()
-    escalations = list(
-        db.session.scalars(
-            sa.select(Escalation)
-            .where(Escalation.id.in_(new_ids))
-            .options(selectinload(Escalation.ticket))
+    db.session.execute(sa.insert(TicketEvent.__table__), events)
+    raised = [
+        Raised(
+            id=escalation_id,
+            ticket_id=ticket_id,
+            protocol=firing[ticket_id][1].protocol,
+            subject=firing[ticket_id][1].subject,
+            level=firing[ticket_id][0].level,
+            reason=firing[ticket_id][1].target,
+            department_id=firing[ticket_id][1].department_id,
+            ticket_department_id=change["b_department"],
+            assignee_id=change["b_assignee"],
+            raised_at=at,
+            ack_due_at=at + timedelta(minutes=firing[ticket_id][0].ack_minutes or 240),
+            rule_id=firing[ticket_id][0].id,
         )
-    )
-    notify_escalations(escalations, rules=rules_by_id)
-    return escalations
+        for (escalation_id, ticket_id), change in zip(inserted, ticket_updates, strict=True)
+    ]
+    notify_escalations(raised, rules=rules_by_id)
+    return raised
