@@ -13,6 +13,7 @@ user_cli = AppGroup("user", help="Manage users.")
 token_cli = AppGroup("token", help="Manage API tokens.")
 demo_cli = AppGroup("demo", help="Demo data.")
 outbox_cli = AppGroup("outbox", help="Outbound email.")
+sla_cli = AppGroup("sla", help="Deadlines and escalation.")
 
 
 @user_cli.command("create")
@@ -92,6 +93,22 @@ def outbox_deliver_command():
     click.echo(deliver_outbox())
 
 
+@sla_cli.command("init")
+def sla_init_command():
+    """Create the SAC defaults when missing: the business-hours calendar, the "SAC" policy (first
+    response in 1 business day, resolution in 7 calendar days) and the escalation ladder."""
+    from .escalations.services import ensure_default_ladder
+    from .sla.services import ensure_default_policy
+
+    policy = ensure_default_policy()
+    rules = ensure_default_ladder()
+    db.session.commit()
+    click.echo(f"SLA policy: {policy.name}")
+    click.echo(
+        f"Escalation rules created: {len(rules)}" if rules else "Escalation rules: kept as they are"
+    )
+
+
 @click.command("escalate")
 @with_appcontext
 def escalate_command():
@@ -114,6 +131,6 @@ def escalate_command():
 
 
 def register(app: Flask) -> None:
-    for group in (user_cli, token_cli, demo_cli, outbox_cli):
+    for group in (user_cli, token_cli, demo_cli, outbox_cli, sla_cli):
         app.cli.add_command(group)
     app.cli.add_command(escalate_command)

@@ -500,3 +500,17 @@ def test_scheduler_keeps_its_jobs_in_the_database(app, db, database_url):
     assert set(jobs) == {"deliver_outbox", "escalation_sweep"}
     assert jobs["escalation_sweep"].trigger.interval == timedelta(seconds=60)
     assert module.run_job("escalation_sweep") is None  # runs in the app, nothing due
+
+
+def test_sla_init_creates_the_defaults_once(app, db):
+    from helpdesk.escalations.models import EscalationRule
+    from helpdesk.sla.models import SlaPolicy
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["sla", "init"])
+    assert first.exit_code == 0 and "Escalation rules created: 3" in first.output
+    again = runner.invoke(args=["sla", "init"])
+    assert "kept as they are" in again.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SlaPolicy)) == 1
+    levels = db.session.scalars(sa.select(EscalationRule.level).order_by(EscalationRule.position))
+    assert list(levels) == [1, 2, 3]

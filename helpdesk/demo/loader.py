@@ -48,9 +48,9 @@ from ..escalations.services import (
     acknowledge,
     can_supervise,
     decide,
+    ensure_default_ladder,
     escalate_by_agent,
 )
-from ..escalations.services import create_rule as create_escalation_rule
 from ..escalations.sweep import sweep
 from ..extensions import db
 from ..notifications.models import OutboxMessage
@@ -96,7 +96,7 @@ def load_demo(tickets: int = 300, seed: int = 2024) -> str:
     demo.customers()
     demo.rules()
     ensure_default_policy()  # the SAC rule: every demo ticket gets its due instants
-    demo.escalation_rules()
+    ensure_default_ladder()
     demo.tickets(tickets)
     db.session.flush()
     demo.shift_time()
@@ -267,17 +267,6 @@ class _Demo:
         for rule in rules:
             create_rule(**rule)
         self.rule_count = len(rules)
-
-    def escalation_rules(self) -> None:
-        """The ladder a SAC runs: a warning at 75 % of the first response, the breach raises the
-        priority, the legal deadline passed by an hour goes to the ombudsman."""
-        ladder = [
-            dict(name="Primeira resposta: 75% do prazo", target="first_response", trigger="elapsed", percent=75, level=1),
-            dict(name="Primeira resposta vencida", target="first_response", trigger="after_breach", offset_minutes=0, level=2, set_priority=3),
-            dict(name="Prazo legal de 7 dias vencido", target="resolution", trigger="after_breach", offset_minutes=60, level=3, to_ombudsman=True),
-        ]  # fmt: skip
-        for position, rule in enumerate(ladder, start=1):
-            create_escalation_rule(position=position, **rule)
 
     def escalations(self) -> None:
         """Run the sweep over the simulated past (late tickets climb the ladder), add escalations

@@ -260,6 +260,25 @@ def _rules_changed() -> None:
     )
 
 
+DEFAULT_LADDER = (
+    dict(name="Primeira resposta: 75% do prazo", target="first_response", trigger="elapsed", percent=75, level=1),
+    dict(name="Primeira resposta vencida", target="first_response", trigger="after_breach", offset_minutes=0, level=2, set_priority=3),
+    dict(name="Prazo legal de 7 dias vencido", target="resolution", trigger="after_breach", offset_minutes=60, level=3, to_ombudsman=True),
+)  # fmt: skip
+
+
+def ensure_default_ladder() -> list[EscalationRule]:
+    """The ladder a SAC runs, when no rule exists yet: a warning to the supervisors at 75 % of the
+    first response, the breach raises the priority (management), the legal 7-day deadline passed by
+    an hour goes to the ombudsman. Returns the rules created (none when rules exist)."""
+    if db.session.scalar(sa.select(EscalationRule.id).limit(1)) is not None:
+        return []
+    return [
+        create_rule(position=position, **rule)
+        for position, rule in enumerate(DEFAULT_LADDER, start=1)
+    ]
+
+
 # who supervises ---------------------------------------------------------------------------------
 
 
