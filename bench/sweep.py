@@ -141,7 +141,7 @@ def _rules(conn) -> None:
         "active": True, "kind": None, "department_id": None, "priority": None,
         "notify_assignee": True, "notify_supervisors": True, "notify_user_ids": "[]",
         "reassign_department_id": None, "reassign_user_id": None, "ack_minutes": 240,
-        "created_at": now, "updated_at": now,
+        "created_at": now,
     }
     rules = [
         {"name": "75% primeira resposta", "position": 1, "target": "first_response",
