@@ -456,6 +456,7 @@ def test_agent_escalates_from_the_workspace(client, app, db, world, sent_mail):
     ("data", "message"),
     [
         ({"reason": "bored", "note": "x"}, "Not a valid choice"),
+        ({"reason": "", "note": "x"}, "Please choose a reason."),
         ({"reason": "other", "note": ""}, "Please write a few words."),
         ({"reason": "other", "note": "x", "level": "9"}, "Not a valid choice"),
     ],

@@ -21,7 +21,9 @@ class EscalateForm(FlaskForm):
 
     reason = SelectField(
         _l("Reason"),
-        choices=opts((r, REASON_LABELS[r]) for r in AGENT_REASONS),
+        choices=opts(
+            [("", _l("— choose a reason —"))] + [(r, REASON_LABELS[r]) for r in AGENT_REASONS]
+        ),
         validators=[InputRequired(message=_l("Please choose a reason."))],
     )
     level = SelectField(
