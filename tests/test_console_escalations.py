@@ -221,6 +221,8 @@ def test_tabs_move_with_acknowledge_and_decide(client, app, db, world, escalatio
 
     assert tab("open") == [str(escalation_x.id)]
     assert tab("acknowledged") == [] and tab("closed") == []
+    tabs = html(client.get("/console/escalations"))
+    assert "To acknowledge" in tabs and "Acknowledged" in tabs and "Decided" in tabs
     base = f"/console/escalations/{escalation_x.id}"
     response = post_form(client, f"{base}/acknowledge", {}, csrf_path=base)
     assert response.status_code == 302

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -47,7 +48,7 @@ from .supervision_forms import DecideForm, EscalateForm
 from .workspace import _run
 
 TAB_LABELS = {
-    "open": STATE_LABELS["open"],
+    "open": _l("To acknowledge"),
     "acknowledged": STATE_LABELS["acknowledged"],
     "closed": STATE_LABELS["closed"],
 }
