@@ -490,3 +490,28 @@ def test_workspace_hides_escalate_at_the_ombudsman_level(client, app, db, world,
     page = html(client.get(f"/console/tickets/{world.ticket_x.protocol}"))
     assert 'id="escalate"' not in page
     assert "Ombudsman" in page
+
+
+def test_workspace_statements_do_not_grow_with_escalations(
+    client, app, db, world, make_department, count_queries
+):
+    login_as(client, app, world.supervisor)
+    url = f"/console/tickets/{world.ticket_x.protocol}"
+
+    def measure():
+        client.get(url)
+        with count_queries() as q:
+            response = client.get(url)
+        assert response.status_code == 200
+        return q.count, html(response).count('class="badge esc-')
+
+    raise_escalation(db, world.ticket_x, world.agent_x)
+    one, badges_one = measure()
+    make_department("Ouvidoria", is_ombudsman=True)
+    for level in (2, 3):
+        raise_escalation(db, world.ticket_x, world.agent_x2, level=level)
+    db.session.expire_all()
+    place(db.session.get(Ticket, world.ticket_x.id), world.dept_x)  # back where X can see it
+    three, badges_three = measure()
+    assert badges_three > badges_one
+    assert three == one
