@@ -103,7 +103,7 @@ class Config:
     # minutes a supervisor has to acknowledge an escalation raised by hand (rules set their own)
     ESCALATION_ACK_MINUTES = _env_int("ESCALATION_ACK_MINUTES", 240)
     # lines listed in one escalation email (the rest is counted: "and 120 more")
-    ESCALATION_EMAIL_LINES = 50
+    ESCALATION_EMAIL_LINES = 25
 
 
 class DevelopmentConfig(Config):

@@ -9,7 +9,7 @@ three escalation rules (75 % of the first response → level 1; first response b
 and priority urgent; resolution breached + 1 h → level 3, ombudsman). Then it arms `--due-share`
 of the tickets (default 1 %) so that their first-response deadline passed a minute ago, and runs
 `sweep()` in a FRESH process, which reports wall time, CPU time, statements, peak RSS of that
-process and the peak of Python allocations during the sweep (tracemalloc). Arming is repeatable:
+process and, with --tracemalloc, the peak of Python allocations (slower). Arming is repeatable:
 each run resets the armed tickets' escalations first.
 """
 
@@ -22,6 +22,7 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -61,8 +62,10 @@ def prepare(db_path: Path, due_share: float, rng: random.Random) -> dict:
         conn.exec_driver_sql("DELETE FROM notifications")
         conn.exec_driver_sql("DELETE FROM escalations")
         conn.exec_driver_sql("DELETE FROM outbox_messages WHERE kind = 'escalation'")
-        conn.exec_driver_sql("DELETE FROM ticket_events WHERE actor_id IS NULL AND action IN "
-                             "('escalated', 'sla_breached', 'priority', 'transferred')")
+        conn.exec_driver_sql(
+            "DELETE FROM ticket_events WHERE actor_id IS NULL AND action IN "
+            "('escalated', 'sla_breached', 'priority', 'transferred')"
+        )
         conn.exec_driver_sql(
             "UPDATE tickets SET escalation_level = 0, sla_levels_fired = 0 "
             "WHERE escalation_level != 0 OR sla_levels_fired != 0"
@@ -138,9 +141,16 @@ def _sla_rows(conn) -> None:
 def _rules(conn) -> None:
     now = _dt(NOW)
     common = {
-        "active": True, "kind": None, "department_id": None, "priority": None,
-        "notify_assignee": True, "notify_supervisors": True, "notify_user_ids": "[]",
-        "reassign_department_id": None, "reassign_user_id": None, "ack_minutes": 240,
+        "active": True,
+        "kind": None,
+        "department_id": None,
+        "priority": None,
+        "notify_assignee": True,
+        "notify_supervisors": True,
+        "notify_user_ids": "[]",
+        "reassign_department_id": None,
+        "reassign_user_id": None,
+        "ack_minutes": 240,
         "created_at": now,
     }
     rules = [
@@ -157,12 +167,12 @@ def _rules(conn) -> None:
     columns = ", ".join([*common, *rules[0]])
     values = ", ".join(f":{c}" for c in [*common, *rules[0]])
     conn.execute(
-        sa.text(f"INSERT INTO escalation_rules ({columns}) VALUES ({values})"),
+        sa.text(f"INSERT INTO escalation_rules ({columns}) VALUES ({values})"),  # noqa: S608 - our names
         [{**common, **rule} for rule in rules],
     )
 
 
-def measure_in_process(db_path: Path) -> dict:
+def measure_in_process(db_path: Path, trace: bool = False) -> dict:
     """Run one sweep here (a fresh process) and report time, statements and memory."""
     for key, value in _env(db_path).items():
         os.environ[key] = value
@@ -183,11 +193,12 @@ def measure_in_process(db_path: Path) -> dict:
 
         event.listen(db.engine, "before_cursor_execute", count)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        tracemalloc.start()
+        if trace:  # Python's allocations (slows the sweep down several times: time not comparable)
+            tracemalloc.start()
         cpu0, t0 = time.process_time(), time.perf_counter()
         result = sweep(NOW)
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-        _current, peak = tracemalloc.get_traced_memory()
+        peak = tracemalloc.get_traced_memory()[1] if trace else 0
         tracemalloc.stop()
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         again0 = time.perf_counter()
@@ -200,7 +211,7 @@ def measure_in_process(db_path: Path) -> dict:
         "result": result,
         "peak_rss_mb": round(rss_after, 1),
         "rss_before_sweep_mb": round(rss_before, 1),
-        "python_alloc_peak_mb": round(peak / 1e6, 1),
+        "python_alloc_peak_mb": round(peak / 1e6, 1) if trace else None,
         "second_sweep_seconds": round(again, 3),
         "second_sweep_result": second,
     }
@@ -208,13 +219,15 @@ def measure_in_process(db_path: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=Path("/tmp/helpdesk-bench/bench.db"))
+    default_db = Path(tempfile.gettempdir()) / "helpdesk-bench" / "bench.db"
+    parser.add_argument("--db", type=Path, default=default_db)
     parser.add_argument("--seed", type=int, default=None, help="seed N tickets first")
     parser.add_argument("--due-share", type=float, default=0.01)
+    parser.add_argument("--tracemalloc", action="store_true", help="also trace allocations")
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure_only:
-        print(json.dumps(measure_in_process(args.db)))
+        print(json.dumps(measure_in_process(args.db, args.tracemalloc)))
         return
     if args.seed or not args.db.exists():
         result = seed(args.db, args.seed or 100_000)
@@ -231,7 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     armed = prepare(args.db, args.due_share, random.Random(7))
     _log(f"{armed['armed']:,} of {armed['tickets']:,} tickets due; sweeping in a fresh process")
     out = subprocess.run(
-        [sys.executable, "-m", "bench.sweep", "--db", str(args.db), "--measure-only"],
+        [sys.executable, "-m", "bench.sweep", "--db", str(args.db), "--measure-only"]
+        + (["--tracemalloc"] if args.tracemalloc else []),
         cwd=Path(__file__).resolve().parent.parent,
         check=True,
         capture_output=True,

@@ -230,6 +230,9 @@ def test_sweep_statements_do_not_grow_with_due_tickets(
     small = measure(2, utc(2026, 3, 10, 12))
     large = measure(9, utc(2026, 3, 20, 12))
     assert large == small
+    # one digest email per recipient and sweep, however many tickets it escalated
+    mails = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "escalation"))
+    assert sorted(m.body_text.count("\n- ") for m in mails) == [2, 9]
 
 
 def test_sweep_reads_due_rows_by_the_partial_index(db):

@@ -593,14 +593,14 @@ def recipients(item: Raised, rule: EscalationRule | None, supervisors) -> set[in
     return users
 
 
-def notify_escalations(items: list[Raised], *, skip_user_id=None, rules=None) -> int:
-    """In-app notifications for each escalation's recipients, and one email per recipient listing
-    their escalations (a digest: a sweep that escalates 500 tickets sends each person one email,
-    listing the most urgent ESCALATION_EMAIL_LINES). Returns the number of emails queued."""
-    from ..notifications.services import queue_email
-
+def notify_escalations(
+    items: list[Raised], *, skip_user_id=None, rules=None, email: bool = True
+) -> dict[int, list[Raised]]:
+    """In-app notifications for each escalation's recipients; then, unless `email` is False (the
+    sweep sends once at its end), one email per recipient listing their escalations. Returns the
+    escalations per recipient."""
     if not items:
-        return 0
+        return {}
     rules = rules or {}
     supervisors = supervisor_ids(
         {i.department_id for i in items} | {i.ticket_department_id for i in items}
@@ -626,10 +626,23 @@ def notify_escalations(items: list[Raised], *, skip_user_id=None, rules=None) ->
             )
     if rows:
         db.session.execute(sa.insert(Notification.__table__), rows)
+    if email:
+        send_digests(per_user)
+    return per_user
+
+
+def send_digests(per_user: dict[int, list[Raised]]) -> int:
+    """One email per recipient listing their escalations, most urgent first (at most
+    ESCALATION_EMAIL_LINES, then a count): a sweep that escalates 500 tickets sends each person
+    one email. Returns the number of emails queued."""
+    from ..notifications.services import queue_email
+
+    if not per_user:
+        return 0
     users = db.session.scalars(
         sa.select(User).where(User.id.in_(list(per_user)), User.active.is_(True))
     ).all()
-    shown = current_app.config.get("ESCALATION_EMAIL_LINES", 50)
+    shown = current_app.config.get("ESCALATION_EMAIL_LINES", 25)
     for user in users:
         mine = per_user[user.id]
         top = heapq.nsmallest(shown, mine, key=lambda i: (-i.level, i.ack_due_at, i.protocol))

@@ -20,7 +20,7 @@ index and the conditional updates keep them correct even without that lock.
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, namedtuple
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -34,12 +34,21 @@ from ..extensions import db
 from ..sla.calendars import WorkingCalendar
 from ..sla.models import BusinessCalendar, TicketSla
 from ..tickets.models import PRIORITIES, Ticket, TicketEvent
-from .engine import level_bit, load_rules, next_check_for
+from .engine import level_bit, level_instant, load_rules, rule_applies
 from .models import Escalation
+from .services import send_digests
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000
+BATCH = 5000
+
+# the rules as plain tuples for the sweep's loops (ORM attribute access costs more than the maths)
+_Rule = namedtuple(
+    "_Rule",
+    "id name target kind department_id priority trigger percent offset_minutes level "
+    "notify_assignee notify_supervisors notify_user_ids set_priority reassign_department_id "
+    "reassign_user_id to_ombudsman ack_minutes",
+)
 _LOCK_KEY = 0x5AC_E5CA  # the sweep's advisory lock on PostgreSQL
 
 
@@ -103,11 +112,12 @@ def sweep(at: datetime | None = None, *, batch: int = BATCH, commit: bool = True
     """One sweep at instant `at` (default now). Returns counts: rows examined, breaches marked,
     escalations raised (by level), emails queued. Commits after each batch unless told not to."""
     at = as_utc(at or now())
-    rules = load_rules()
+    rules = [_Rule(*(getattr(r, f) for f in _Rule._fields)) for r in load_rules()]
     rules_by_id = {rule.id: rule for rule in rules}
     calendars = _calendars()
     totals: Counter = Counter()
     seen: set[int] = set()
+    digests: dict[int, list] = defaultdict(list)  # recipient -> escalations, emailed at the end
     while True:
         for attempt in range(5):
             try:
@@ -116,7 +126,7 @@ def sweep(at: datetime | None = None, *, batch: int = BATCH, commit: bool = True
                 rows = [r for r in _due_rows(at, batch) if r.id not in seen]
                 if not rows:
                     break
-                counts = _process(rows, at, rules, rules_by_id, calendars)
+                counts, notified = _process(rows, at, rules, rules_by_id, calendars)
                 if commit:
                     db.session.commit()
                 break
@@ -131,12 +141,18 @@ def sweep(at: datetime | None = None, *, batch: int = BATCH, commit: bool = True
             break
         seen.update(r.id for r in rows)
         totals.update(counts)
+        for user_id, items in notified.items():
+            digests[user_id].extend(items)
         if len(rows) < batch:
             break
+    if digests:  # one email per recipient for the whole sweep
+        send_digests(digests)
+        if commit:
+            db.session.commit()
     return dict(totals)
 
 
-def _process(rows, at: datetime, rules, rules_by_id, calendars) -> Counter:
+def _process(rows, at: datetime, rules, rules_by_id, calendars) -> tuple[Counter, dict]:
     counts: Counter = Counter(examined=len(rows))
     # 1. breaches (exactly once: only rows this statement changed get an event)
     overdue = [r.id for r in rows if r.breached_at is None and as_utc(r.due_at) <= at]
@@ -157,68 +173,57 @@ def _process(rows, at: datetime, rules, rules_by_id, calendars) -> Counter:
             db.session.execute(sa.insert(TicketEvent.__table__), events)
         counts["breached"] = len(changed)
 
-    # 2. the level each ticket should now be on
-    by_ticket: dict[int, list] = defaultdict(list)
+    # 2. the level each ticket should now be on: each row's matching rules with their instants
+    # (computed once; they do not depend on the ticket's level)
+    candidates: dict[int, list] = {}
     for row in rows:
-        by_ticket[row.ticket_id].append(row)
-    firing: dict[int, tuple] = {}  # ticket id -> (rule, row)
-    for ticket_id, ticket_rows in by_ticket.items():
-        best = None
-        for row in ticket_rows:
-            calendar = calendars.get(row.calendar_id) or calendars[None]
-            _, pending = next_check_for(
-                rules,
-                calendar,
-                target=row.target,
-                due_at=row.due_at,
-                breached=True,
-                total_seconds=row.total_seconds,
-                kind=row.kind,
-                department_id=row.department_id,
-                priority=row.priority,
-                level=row.escalation_level,
-                fired=row.sla_levels_fired,
-                at=at,
+        calendar = calendars.get(row.calendar_id) or calendars[None]
+        candidates[row.id] = [
+            (
+                level_instant(
+                    rule, calendar, due_at=row.due_at, total_seconds=row.total_seconds, at=at
+                ),
+                rule,
             )
-            for instant, rule in pending:
-                if instant <= at and (best is None or rule.level > best[0].level):
-                    best = (rule, row)
+            for rule in rules
+            if rule_applies(rule, row.target, row.kind, row.department_id, row.priority)
+        ]
+    firing: dict[int, tuple] = {}  # ticket id -> (rule, row)
+    for row in rows:
+        level, fired = row.escalation_level or 0, row.sla_levels_fired or 0
+        best = firing.get(row.ticket_id)
+        for instant, rule in candidates[row.id]:
+            if (
+                instant <= at
+                and rule.level > level
+                and not fired & level_bit(rule.level)
+                and (best is None or rule.level > best[0].level)
+            ):
+                best = (rule, row)
         if best is not None:
-            firing[ticket_id] = best
+            firing[row.ticket_id] = best
 
-    raised = _fire(firing, at, rules_by_id) if firing else []
+    raised, notified = _fire(firing, at, rules_by_id) if firing else ([], {})
     counts["escalated"] = len(raised)
     for escalation in raised:
         counts[f"level_{escalation.level}"] += 1
 
-    # 3. the next check of every row examined (levels just fired are no longer pending)
+    # 3. the next check of every row examined: its next pending level or its breach, if to come
     fired_level = {e.ticket_id: e.level for e in raised}
     updates = []
     for row in rows:
-        level = max(row.escalation_level or 0, fired_level.get(row.ticket_id, 0))
-        fired = (row.sla_levels_fired or 0) | (
-            level_bit(fired_level[row.ticket_id]) if row.ticket_id in fired_level else 0
-        )
-        calendar = calendars.get(row.calendar_id) or calendars[None]
-        instant, pending = next_check_for(
-            rules,
-            calendar,
-            target=row.target,
-            due_at=row.due_at,
-            breached=row.breached_at is not None or row.id in breached,
-            total_seconds=row.total_seconds,
-            kind=row.kind,
-            department_id=row.department_id,
-            priority=row.priority,
-            level=level,
-            fired=fired,
-            at=at,
-        )
-        # a level that cannot fire any more (the ticket is above it) must not keep the row due
-        future = [i for i, _ in pending if i > at]
-        if instant is not None and instant <= at:
-            instant = min(future) if future else None
-        updates.append({"b_id": row.id, "b_next": instant})
+        new = fired_level.get(row.ticket_id, 0)
+        level = max(row.escalation_level or 0, new)
+        fired = (row.sla_levels_fired or 0) | (level_bit(new) if new else 0)
+        instants = [
+            instant
+            for instant, rule in candidates[row.id]
+            if instant > at and rule.level > level and not fired & level_bit(rule.level)
+        ]
+        due = as_utc(row.due_at)
+        if row.breached_at is None and row.id not in breached and due > at:
+            instants.append(due)
+        updates.append({"b_id": row.id, "b_next": min(instants) if instants else None})
     table = TicketSla.__table__
     db.session.execute(
         sa.update(table)
@@ -227,7 +232,7 @@ def _process(rows, at: datetime, rules, rules_by_id, calendars) -> Counter:
         updates,
     )
     db.session.flush()
-    return counts
+    return counts, notified
 
 
 def _event(ticket_id, action, at, *, field=None, old=None, new=None, detail=""):
@@ -244,7 +249,7 @@ def _event(ticket_id, action, at, *, field=None, old=None, new=None, detail=""):
     }
 
 
-def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> list:
+def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, dict]:
     """Insert the escalation records (duplicates ignored) and run the actions of the new ones."""
     from ..accounts.models import Department
     from .services import Raised, notify_escalations, ombudsman_department
@@ -279,7 +284,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> list:
         values,
     ).all()
     if not inserted:
-        return []
+        return [], {}
     tickets = [ticket_id for _, ticket_id in inserted]
 
     ombudsman = None
@@ -354,22 +359,34 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> list:
             change["b_assignee"] = rule.reassign_user_id
             events.append(_event(ticket_id, "assigned", at, field="assignee", detail=rule.name))
         ticket_updates.append(change)
+    # one UPDATE per set of changed columns: an index is rewritten only for what really changed
     table = Ticket.__table__
-    db.session.execute(
-        sa.update(table)
-        .where(
-            table.c.id == sa.bindparam("b_id"), table.c.escalation_level < sa.bindparam("b_level")
+    optional = {
+        "priority": "b_priority",
+        "department_id": "b_department",
+        "assignee_id": "b_assignee",
+    }
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for change in ticket_updates:
+        row = firing[change["b_id"]][1]
+        before = {"priority": row.priority, "department_id": row.department_id,
+                  "assignee_id": row.assignee_id}  # fmt: skip
+        groups[tuple(c for c, key in optional.items() if change[key] != before[c])].append(change)
+    for changed, params in groups.items():
+        db.session.execute(
+            sa.update(table)
+            .where(
+                table.c.id == sa.bindparam("b_id"),
+                table.c.escalation_level < sa.bindparam("b_level"),
+            )
+            .values(
+                escalation_level=sa.bindparam("b_level"),
+                sla_levels_fired=table.c.sla_levels_fired.op("|")(sa.bindparam("b_bit")),
+                updated_at=at,
+                **{column: sa.bindparam(optional[column]) for column in changed},
+            ),
+            params,
         )
-        .values(
-            escalation_level=sa.bindparam("b_level"),
-            sla_levels_fired=table.c.sla_levels_fired.op("|")(sa.bindparam("b_bit")),
-            priority=sa.bindparam("b_priority"),
-            department_id=sa.bindparam("b_department"),
-            assignee_id=sa.bindparam("b_assignee"),
-            updated_at=at,
-        ),
-        ticket_updates,
-    )
     db.session.execute(sa.insert(TicketEvent.__table__), events)
     raised = [
         Raised(
@@ -388,5 +405,4 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> list:
         )
         for (escalation_id, ticket_id), change in zip(inserted, ticket_updates, strict=True)
     ]
-    notify_escalations(raised, rules=rules_by_id)
-    return raised
+    return raised, notify_escalations(raised, rules=rules_by_id, email=False)
