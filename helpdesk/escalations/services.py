@@ -388,6 +388,7 @@ def _raise(ticket, actor, *, level: int, trigger: str, reason: str, note: str) -
         old=ticket.escalation_level or 0,
         new=level,
         detail=reason,
+        public=trigger == "customer",  # the customer sees their own escalation in the history
     )
     ticket.escalation_level = level
     if level >= OMBUDSMAN_LEVEL:
