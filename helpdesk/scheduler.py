@@ -46,6 +46,14 @@ def deliver_outbox_job():
     return None
 
 
+def purge_recordings_job():
+    """Forget call recording references older than the retention (at least 90 days)."""
+    from .channels.calls import purge_recording_refs
+
+    purged = purge_recording_refs()
+    return {"purged": purged} if purged else None
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
@@ -55,6 +63,13 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         "interval",
         seconds=app.config["SCHEDULER_OUTBOX_SECONDS"],
         id="deliver_outbox",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _in_app(app, purge_recordings_job),
+        "interval",
+        hours=app.config["SCHEDULER_RECORDING_PURGE_HOURS"],
+        id="purge_recordings",
         replace_existing=True,
     )
     return scheduler

@@ -106,6 +106,13 @@ MATRIX = [
         lambda w: {"active": False},
         ADMIN_ONLY,
     ),
+    (
+        "POST",
+        "/calls",
+        lambda c: "/calls",
+        lambda w: {"call_id": f"matrix-{w}", "event": "ringing", "caller": "+5511987654321"},
+        ADMIN_CREATE,  # and integration accounts: tests/test_cti.py
+    ),
     ("GET", "/openapi.json", lambda c: "/openapi.json", None, PUBLIC),
     ("GET", "/docs", lambda c: "/docs", None, PUBLIC),
 ]

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from ..tickets.models import CHANNELS, KINDS, PRIORITY_VALUES, STATUSES
 from ..tickets.queries import SORTS
 from .blueprint import bp
+from .openapi_channels import channel_paths, channel_schemas, channel_tags
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -621,6 +622,7 @@ def build_spec() -> dict:
             },
         },
     }
+    paths.update(channel_paths(_ok, _body, _errors, idempotency))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -639,6 +641,7 @@ def build_spec() -> dict:
             {"name": "customers", "description": _("Customer look-up.")},
             {"name": "administration", "description": _("Departments, categories, routing.")},
             {"name": "documentation", "description": _("This description.")},
+            *channel_tags(),
         ],
         "security": [{"bearerAuth": []}],
         "paths": paths,
@@ -650,7 +653,7 @@ def build_spec() -> dict:
                     "description": _("An API token; it acts with its owner's role."),
                 }
             },
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **channel_schemas()},
         },
     }
 
