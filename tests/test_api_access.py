@@ -113,6 +113,18 @@ MATRIX = [
         lambda w: {"call_id": f"matrix-{w}", "event": "ringing", "caller": "+5511987654321"},
         ADMIN_CREATE,  # and integration accounts: tests/test_cti.py
     ),
+    (
+        "POST",
+        "/conversations",
+        lambda c: "/conversations",
+        lambda w: {
+            "channel": "chat",
+            "conversation_id": f"matrix-{w}",
+            "contact": f"visitor-{w}",
+            "text": "Olá",
+        },
+        ADMIN_CREATE,  # and integration accounts: tests/test_connectors.py
+    ),
     ("GET", "/openapi.json", lambda c: "/openapi.json", None, PUBLIC),
     ("GET", "/docs", lambda c: "/docs", None, PUBLIC),
 ]

@@ -4,7 +4,16 @@
 bearer token). The route modules below attach their views and hooks to it when imported.
 """
 
-from . import admin, auth, calls, customers, errors, openapi, tickets  # noqa: F401 - attach routes
+from . import (  # noqa: F401 - attach routes
+    admin,
+    auth,
+    calls,
+    conversations,
+    customers,
+    errors,
+    openapi,
+    tickets,
+)
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from ..channels.conversations import CONNECTOR_CHANNELS
 from ..channels.models import CALL_EVENTS
+from ..tickets.models import KINDS
 
 
 def _ref(name: str) -> dict:
@@ -74,6 +76,45 @@ def channel_schemas() -> dict:
                 },
             },
         },
+        "ConversationMessage": {
+            "type": "object",
+            "required": ["channel", "conversation_id", "contact", "text"],
+            "properties": {
+                "channel": {"enum": list(CONNECTOR_CHANNELS)},
+                "conversation_id": {
+                    "type": "string",
+                    "maxLength": 200,
+                    "description": _("The connector's id of the conversation."),
+                },
+                "contact": {
+                    "type": "string",
+                    "maxLength": 200,
+                    "description": _(
+                        "The contact's handle: a phone number for WhatsApp (any format, matched "
+                        "in E.164), a user name or id elsewhere."
+                    ),
+                },
+                "text": {"type": "string", "maxLength": 20000},
+                "name": {"type": "string", "maxLength": 200},
+                "email": {"type": "string", "description": _("Optional: finds the customer.")},
+                "kind": {"enum": list(KINDS), "default": "request"},
+            },
+        },
+        "ConversationResult": {
+            "type": "object",
+            "properties": {
+                "conversation": {"type": "object"},
+                "customer": {"type": "object"},
+                "protocol": string,
+                "status": string,
+                "message_id": {
+                    "type": ["integer", "null"],
+                    "description": _("The appended message; null when a new demand was opened."),
+                },
+                "created_at": when,
+                "links": {"type": "object"},
+            },
+        },
         "Call": {
             "type": "object",
             "properties": {
@@ -99,6 +140,37 @@ def channel_schemas() -> dict:
 
 def channel_paths(ok, body, errors, idempotency) -> dict:
     return {
+        "/api/v1/conversations": {
+            "post": {
+                "tags": ["channels"],
+                "operationId": "postConversationMessage",
+                "summary": _("Create or continue a conversation (chat, WhatsApp, social)"),
+                "description": _(
+                    "One call per incoming message. A new conversation registers a demand "
+                    "(201) with the conversation's channel; a known one appends the customer's "
+                    "message to its demand (200), reopening a resolved one; after the demand is "
+                    "closed a new demand is opened. The same contact finds the same customer. "
+                    "Integration or admin tokens. A replay answers 200 with "
+                    "Idempotent-Replayed: true."
+                ),
+                "parameters": [idempotency],
+                "requestBody": body(
+                    "ConversationMessage",
+                    {
+                        "channel": "whatsapp",
+                        "conversation_id": "wa-5511987654321-20250131",
+                        "contact": "+5511987654321",
+                        "name": "Maria Silva",
+                        "text": "Minha internet caiu de novo.",
+                    },
+                ),
+                "responses": {
+                    "200": ok(_ref("ConversationResult"), _("Appended (or replayed).")),
+                    "201": ok(_ref("ConversationResult"), _("A new demand was registered.")),
+                    **errors(400, 401, 403, 409, 415, 422),
+                },
+            }
+        },
         "/api/v1/calls": {
             "post": {
                 "tags": ["channels"],
