@@ -46,6 +46,17 @@ def deliver_outbox_job():
     return None
 
 
+def deliver_webhooks_job():
+    """Send queued webhook deliveries (signed, retried with back-off, dead after N attempts)."""
+    from .webhooks.services import deliver_webhooks, release_stale_webhook_claims
+
+    released = release_stale_webhook_claims()
+    result = deliver_webhooks()
+    if released or any(result.values()):
+        return {"released": released, **result}
+    return None
+
+
 def purge_recordings_job():
     """Forget call recording references older than the retention (at least 90 days)."""
     from .channels.calls import purge_recording_refs
@@ -63,6 +74,13 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         "interval",
         seconds=app.config["SCHEDULER_OUTBOX_SECONDS"],
         id="deliver_outbox",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _in_app(app, deliver_webhooks_job),
+        "interval",
+        seconds=app.config["SCHEDULER_WEBHOOK_SECONDS"],
+        id="deliver_webhooks",
         replace_existing=True,
     )
     scheduler.add_job(
