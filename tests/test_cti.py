@@ -380,3 +380,30 @@ def test_console_pages_carry_the_pop_container(client, app, db, pbx):
     html = client.get("/console/phone").get_data(as_text=True)
     assert 'data-call-pop="/console/calls/active"' in html
     assert "<script>" not in html
+
+
+def test_pop_offers_continue_only_on_workable_demands_and_shrinks_once_linked(
+    client, app, db, pbx, make_ticket
+):
+    elsewhere = make_ticket(customer=pbx.caller, subject="No outro departamento")
+    elsewhere.department_id = pbx.dept_y.id
+    db.session.commit()
+    post_call(client, pbx.token, call_id="w-1", event="ringing", caller=PHONE, agent=pbx.agent_x.id)
+    login_as(client, app, pbx.agent_x)
+    html = pop_html(client)
+    assert elsewhere.protocol in html and html.count("Continue this demand") == 1
+    call = the_call(db, "w-1")
+    r = client.post(
+        f"/console/calls/{call.id}/attach",
+        data={"csrf_token": csrf_from(client, "/console/phone"), "protocol": elsewhere.protocol},
+    )
+    assert r.status_code == 403 and the_call(db, "w-1").ticket_id is None
+    client.post(
+        f"/console/calls/{call.id}/attach",
+        data={
+            "csrf_token": csrf_from(client, "/console/phone"),
+            "protocol": pbx.open_ticket.protocol,
+        },
+    )
+    html = pop_html(client)
+    assert "Linked to demand" in html and "Register a new demand" not in html

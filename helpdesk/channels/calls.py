@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..core.clock import as_utc, now
@@ -168,6 +169,7 @@ def open_demands(customer: Customer | None, limit: int = 10) -> list[Ticket]:
             sa.select(Ticket)
             .where(Ticket.customer_id == customer.id, Ticket.status.in_(OPEN_STATUSES))
             .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .options(joinedload(Ticket.department))
             .limit(limit)
         )
     )

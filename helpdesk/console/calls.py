@@ -19,7 +19,7 @@ from wtforms.validators import Length, Optional
 from ..channels.calls import active_calls_for, link_call, open_demands
 from ..channels.models import Call
 from ..core.errors import DomainError
-from ..core.permissions import can_take_call
+from ..core.permissions import can_take_call, can_work_ticket
 from ..core.unit import commit
 from ..customers.services import create_customer, format_phone
 from ..extensions import db
@@ -49,10 +49,12 @@ def _load_call(call_id: int) -> Call:
 def active_calls():
     calls = active_calls_for(current_user)
     pops = [(c, open_demands(c.customer)) for c in calls]
+    workable = {t.id for _c, demands in pops for t in demands if can_work_ticket(current_user, t)}
     response = make_response(
         render_template(
             "console/_call_pop.html",
             pops=pops,
+            workable=workable,
             format_phone=format_phone,
             register_form=CallRegisterForm(),
         )

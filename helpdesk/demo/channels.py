@@ -37,7 +37,11 @@ def load_channels(demo_customer) -> str:
     # a call from the demo customer, linked to their latest open demand, 4 min 12 s, recorded
     ticket = db.session.scalar(
         sa.select(Ticket)
-        .where(Ticket.customer_id == demo_customer.id, Ticket.status.in_(OPEN_STATUSES))
+        .where(
+            Ticket.customer_id == demo_customer.id,
+            Ticket.status.in_(OPEN_STATUSES),
+            Ticket.department_id.in_(agent.department_ids),
+        )
         .order_by(Ticket.created_at.desc())
         .limit(1)
     )
