@@ -66,9 +66,7 @@ def _values(form: WebhookForm) -> dict:
 
 @bp.get("/webhooks")
 def webhooks():
-    subs = list(
-        db.session.scalars(sa.select(WebhookSubscription).order_by(WebhookSubscription.id))
-    )
+    subs = list(db.session.scalars(sa.select(WebhookSubscription).order_by(WebhookSubscription.id)))
     dead = dict(
         db.session.execute(
             sa.select(WebhookDelivery.subscription_id, sa.func.count(WebhookDelivery.id))
@@ -76,9 +74,7 @@ def webhooks():
             .group_by(WebhookDelivery.subscription_id)
         ).all()
     )
-    return render_template(
-        "admin/webhooks.html", subs=subs, dead=dead, event_labels=EVENT_LABELS
-    )
+    return render_template("admin/webhooks.html", subs=subs, dead=dead, event_labels=EVENT_LABELS)
 
 
 @bp.route("/webhooks/new", methods=["GET", "POST"])
@@ -131,9 +127,7 @@ def webhook_edit(subscription_id: int):
     next_url = None
     if len(deliveries) > LOG_PAGE:
         deliveries = deliveries[:LOG_PAGE]
-        next_url = url_for(
-            "admin.webhook_edit", subscription_id=sub.id, before=deliveries[-1].id
-        )
+        next_url = url_for("admin.webhook_edit", subscription_id=sub.id, before=deliveries[-1].id)
     return (
         render_template(
             "admin/webhook_form.html",

@@ -32,7 +32,9 @@ def post(target: Target, body: bytes, headers: dict[str, str], timeout: float) -
     else:
         conn = http.client.HTTPConnection(target.address, target.port, timeout=timeout)
     try:
-        conn.request("POST", target.path, body=body, headers={**headers, "Host": target.host_header})
+        conn.request(
+            "POST", target.path, body=body, headers={**headers, "Host": target.host_header}
+        )
         response = conn.getresponse()
         text = response.read(MAX_READ).decode("utf-8", "replace")
         location = response.getheader("Location")
