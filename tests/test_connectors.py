@@ -184,3 +184,32 @@ def test_conversations_permission_matrix(client, db, make_user, role, status):
     r = client.post(f"{API}/conversations", json=wa(), headers=headers)
     assert r.status_code == status
     assert client.get(f"{API}/conversations", headers=headers).status_code == 405
+
+
+def test_integration_token_reads_no_ticket_and_registers_none(client, db, connector, make_ticket):
+    ticket = make_ticket()
+    headers = bearer(connector)
+    assert client.get(f"{API}/tickets", headers=headers).get_json()["items"] == []
+    assert client.get(f"{API}/tickets/{ticket.protocol}", headers=headers).status_code == 404
+    r = client.post(
+        f"{API}/tickets",
+        json={"kind": "request", "subject": "x", "customer": {"email": "a@example.com"}},
+        headers=headers,
+    )
+    assert r.status_code == 403
+    assert client.get(f"{API}/customers?phone=11987654321", headers=headers).status_code == 403
+
+
+def test_integration_account_cannot_sign_in_or_open_the_console(client, app, db, make_user):
+    from helpdesk.accounts.services import authenticate
+
+    user = make_user("integration", password=None)
+    assert authenticate(user.email, "") is None
+    from .test_console_support import login_as
+
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    assert client.get("/console/").status_code == 403
+    assert client.get("/admin/").status_code == 403
+    login_as(client, app, None)
