@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -531,3 +532,30 @@ def test_admin_webhook_routes_permission_matrix(
     if who == "admin":
         assert client.get("/admin/webhooks/999999").status_code == 404
         assert client.post(f"/admin/webhooks/{sub.id}/secret").status_code == 400  # no CSRF
+
+
+def test_claimed_rows_are_not_sent_twice_and_stale_claims_come_back(
+    db, receiver, allow_loopback, make_ticket
+):
+    from helpdesk.webhooks.services import release_stale_webhook_claims
+
+    subscribe(db, f"{receiver.url}/hook")
+    make_ticket()
+    db.session.execute(
+        sa.update(WebhookDelivery).values(status="sending", claimed_at=now() - timedelta(minutes=5))
+    )
+    db.session.commit()
+    assert deliver(db)["delivered"] == 0  # another scheduler holds it
+    assert release_stale_webhook_claims() == 0  # not stale yet
+    db.session.execute(sa.update(WebhookDelivery).values(claimed_at=now() - timedelta(minutes=20)))
+    db.session.commit()
+    assert release_stale_webhook_claims() == 1
+    db.session.commit()
+    assert deliver(db)["delivered"] == 1 and len(receiver.requests) == 1
+
+
+def test_scheduler_has_the_channel_jobs(app):
+    from helpdesk.scheduler import build_scheduler
+
+    ids = {job.id for job in build_scheduler(app).get_jobs()}
+    assert {"deliver_outbox", "deliver_webhooks", "purge_recordings"} <= ids
