@@ -559,3 +559,25 @@ def test_scheduler_has_the_channel_jobs(app):
 
     ids = {job.id for job in build_scheduler(app).get_jobs()}
     assert {"deliver_outbox", "deliver_webhooks", "purge_recordings"} <= ids
+
+
+def test_an_inactive_webhook_is_checked_when_switched_on(db, monkeypatch):
+    from helpdesk.core.errors import ValidationError
+    from helpdesk.webhooks import guard
+    from helpdesk.webhooks.services import create_subscription, update_subscription
+
+    sub = create_subscription(
+        None, url="http://169.254.169.254/x", events=["ticket.created"], active=False
+    )
+    with pytest.raises(ValidationError):
+        update_subscription(sub, url=sub.url, events=sub.events, description="", active=True)
+    ok = create_subscription(None, url="https://93.184.215.14/h", events=["ticket.created"])
+
+    def gone(*a, **kw):
+        raise guard.socket.gaierror("no such host")
+
+    monkeypatch.setattr(guard.socket, "getaddrinfo", gone)
+    update_subscription(
+        ok, url="https://gone.example/h", events=ok.events, description="", active=False
+    )
+    assert ok.active is False

@@ -48,7 +48,7 @@ document.addEventListener("DOMContentLoaded", () => {
       if (document.visibilityState === "hidden") return;
       try {
         const r = await fetch(pop.dataset.callPop, { headers: { Accept: "text/html" }, cache: "no-store" });
-        if (!r.ok) return;
+        if (!r.ok || r.redirected) return; // signed out meanwhile: never show the login page here
         const html = (await r.text()).trim();
         if (html !== last && !pop.contains(document.activeElement)) { last = html; pop.innerHTML = html; }
       } catch (e) { /* offline for a moment: try again at the next tick */ }

@@ -43,9 +43,12 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def _clean(url: str, events, description: str) -> tuple[str, list[str], str]:
+def _clean(url: str, events, description: str, active: bool) -> tuple[str, list[str], str]:
     url = (url or "").strip()
-    resolve(url)  # refused now if it points inside (and again at every delivery)
+    if active:
+        resolve(url)  # refused now if it points inside (and again at every delivery)
+    else:  # an inactive one sends nothing: it can be switched off even if its host is gone
+        parse_url(url)
     events = [e for e in EVENTS if e in set(events or ())]
     if not events:
         raise ValidationError(_l("Choose at least one event."), field="events")
@@ -58,7 +61,7 @@ def _clean(url: str, events, description: str) -> tuple[str, list[str], str]:
 def create_subscription(
     actor: User | None, *, url: str, events, description: str = "", active: bool = True
 ) -> WebhookSubscription:
-    url, events, description = _clean(url, events, description)
+    url, events, description = _clean(url, events, description, active)
     sub = WebhookSubscription(
         url=url,
         events=events,
@@ -77,7 +80,7 @@ def create_subscription(
 def update_subscription(
     sub: WebhookSubscription, *, url: str, events, description: str, active: bool
 ) -> WebhookSubscription:
-    url, events, description = _clean(url, events, description)
+    url, events, description = _clean(url, events, description, active)
     sub.url, sub.events, sub.description, sub.active = url, events, description, active
     sub.updated_at = now()
     db.session.flush()
