@@ -104,6 +104,21 @@ class Config:
     ESCALATION_ACK_MINUTES = _env_int("ESCALATION_ACK_MINUTES", 240)
     # lines listed in one escalation email (the rest is counted: "and 120 more")
     ESCALATION_EMAIL_LINES = 25
+    SCHEDULER_WEBHOOK_SECONDS = _env_int("SCHEDULER_WEBHOOK_SECONDS", 10)
+    SCHEDULER_RECORDING_PURGE_HOURS = _env_int("SCHEDULER_RECORDING_PURGE_HOURS", 24)
+
+    # phone (CTI): recording references are kept at least 90 days (a smaller value counts as 90)
+    CALL_RECORDING_RETENTION_DAYS = _env_int("CALL_RECORDING_RETENTION_DAYS", 90)
+
+    # outbound webhooks
+    WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+    WEBHOOK_MAX_ATTEMPTS = _env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+    WEBHOOK_BACKOFF_SECONDS = _env_int("WEBHOOK_BACKOFF_SECONDS", 30)  # 30 s, 60 s, 2 min, ...
+    # hosts or networks a webhook may reach even though private/loopback (comma separated),
+    # e.g. "10.0.0.0/8,hooks.internal.example"; empty: only public addresses
+    WEBHOOK_ALLOWED_NETWORKS = [
+        x.strip() for x in _env("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if x.strip()
+    ]
 
 
 class DevelopmentConfig(Config):

@@ -19,9 +19,11 @@ sla_cli = AppGroup("sla", help="Deadlines and escalation.")
 @user_cli.command("create")
 @click.argument("email")
 @click.option(
-    "--role", type=click.Choice(["customer", "agent", "supervisor", "admin"]), default="agent"
+    "--role",
+    type=click.Choice(["customer", "agent", "supervisor", "admin", "integration"]),
+    default="agent",
 )
-@click.option("--password", required=True)
+@click.option("--password", default=None, help="Required, except for integration accounts.")
 @click.option("--name", default=None)
 @click.option("--department", "departments", multiple=True, help="Department name (repeatable).")
 def create_user_command(email, role, password, name, departments):
@@ -30,6 +32,8 @@ def create_user_command(email, role, password, name, departments):
     from .accounts.services import create_user, link_customer_record
     from .core.errors import DomainError
 
+    if password is None and role != "integration":
+        raise click.UsageError("--password is required (integration accounts never sign in)")
     depts = []
     for dept_name in departments:
         dept = db.session.scalar(sa.select(Department).where(Department.name == dept_name))

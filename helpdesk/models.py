@@ -1,6 +1,7 @@
 """Imports every model so that metadata (migrations, create_all) sees all tables."""
 
 from .accounts.models import ApiToken, Department, OneTimeToken, User, memberships
+from .channels.models import Call, ContactHandle, Conversation
 from .customers.models import Customer, CustomerEmail, CustomerPhone
 from .escalations.models import Escalation, EscalationRule, Notification
 from .notifications.models import OutboxMessage
@@ -21,10 +22,14 @@ from .tickets.models import (
     Ticket,
     TicketEvent,
 )
+from .webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiToken",
     "Attachment",
+    "Call",
+    "ContactHandle",
+    "Conversation",
     "BusinessCalendar",
     "CalendarHoliday",
     "CalendarInterval",
@@ -47,5 +52,7 @@ __all__ = [
     "TicketEvent",
     "TicketSla",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "memberships",
 ]

@@ -58,9 +58,30 @@ def escalation_sweep_job():
     return sweep() or None
 
 
+def deliver_webhooks_job():
+    """Send queued webhook deliveries (signed, retried with back-off, dead after N attempts)."""
+    from .webhooks.services import deliver_webhooks, release_stale_webhook_claims
+
+    released = release_stale_webhook_claims()
+    result = deliver_webhooks()
+    if released or any(result.values()):
+        return {"released": released, **result}
+    return None
+
+
+def purge_recordings_job():
+    """Forget call recording references older than the retention (at least 90 days)."""
+    from .channels.calls import purge_recording_refs
+
+    purged = purge_recording_refs()
+    return {"purged": purged} if purged else None
+
+
 JOBS = {
     "deliver_outbox": deliver_outbox_job,
     "escalation_sweep": escalation_sweep_job,
+    "deliver_webhooks": deliver_webhooks_job,
+    "purge_recordings": purge_recordings_job,
 }
 
 
@@ -84,6 +105,8 @@ def build_scheduler(app: Flask, *, persistent: bool = True, cls=BlockingSchedule
     intervals = {
         "deliver_outbox": app.config["SCHEDULER_OUTBOX_SECONDS"],
         "escalation_sweep": app.config["SCHEDULER_SWEEP_SECONDS"],
+        "deliver_webhooks": app.config["SCHEDULER_WEBHOOK_SECONDS"],
+        "purge_recordings": app.config["SCHEDULER_RECORDING_PURGE_HOURS"] * 3600,
     }
     for name, seconds in intervals.items():
         scheduler.add_job(

@@ -137,6 +137,25 @@ MATRIX = [
         # customers may escalate only after the deadline (409 before it)
         _row(401, 409, 404, 201, 404, 201, 201),
     ),
+    (
+        "POST",
+        "/calls",
+        lambda c: "/calls",
+        lambda w: {"call_id": f"matrix-{w}", "event": "ringing", "caller": "+5511987654321"},
+        ADMIN_CREATE,  # and integration accounts: tests/test_cti.py
+    ),
+    (
+        "POST",
+        "/conversations",
+        lambda c: "/conversations",
+        lambda w: {
+            "channel": "chat",
+            "conversation_id": f"matrix-{w}",
+            "contact": f"visitor-{w}",
+            "text": "Olá",
+        },
+        ADMIN_CREATE,  # and integration accounts: tests/test_connectors.py
+    ),
     ("GET", "/openapi.json", lambda c: "/openapi.json", None, PUBLIC),
     ("GET", "/docs", lambda c: "/docs", None, PUBLIC),
 ]

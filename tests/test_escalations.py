@@ -500,7 +500,7 @@ def test_scheduler_keeps_its_jobs_in_the_database(app, db, database_url):
         jobs = {job.id: job for job in store.get_all_jobs()}
     finally:
         store.shutdown()
-    assert set(jobs) == {"deliver_outbox", "escalation_sweep"}
+    assert {"deliver_outbox", "escalation_sweep"} <= set(jobs)
     assert jobs["escalation_sweep"].trigger.interval == timedelta(seconds=60)
     assert module.run_job("escalation_sweep") is None  # runs in the app, nothing due
 
@@ -517,3 +517,27 @@ def test_sla_init_creates_the_defaults_once(app, db):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SlaPolicy)) == 1
     levels = db.session.scalars(sa.select(EscalationRule.level).order_by(EscalationRule.position))
     assert list(levels) == [1, 2, 3]
+
+
+def test_escalations_are_webhook_events(app, db, ladder, staff, make_ticket):
+    from helpdesk.webhooks.models import WebhookDelivery
+    from helpdesk.webhooks.services import create_subscription
+
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = ["127.0.0.1"]
+    create_subscription(None, url="http://127.0.0.1:9/hook", events=["ticket.escalated"])
+    db.session.commit()
+    supervisor, agent = staff
+    by_hand = _registered(make_ticket)
+    by_sweep = _registered(make_ticket)
+    esc.escalate_by_agent(by_hand, agent, reason="key_account", note="Conta estratégica")
+    db.session.commit()
+    sweep(utc(2026, 3, 3, 12, 30))  # the other one's first response is overdue: level 2
+    bodies: dict[int, list[str]] = {}
+    for delivery in db.session.scalars(sa.select(WebhookDelivery).order_by(WebhookDelivery.id)):
+        bodies.setdefault(delivery.ticket_id, []).append(delivery.body)
+    # by hand to level 1, then the deadline rule's level 2; the other ticket straight to level 2
+    assert [('"trigger":"agent"' in b, '"level":1' in b) for b in bodies[by_hand.id]] == [
+        (True, True),
+        (False, False),
+    ]
+    assert len(bodies[by_sweep.id]) == 1 and '"trigger":"sla"' in bodies[by_sweep.id][0]

@@ -16,13 +16,15 @@ from ..core.clock import now
 from ..core.models import TimestampMixin
 from ..extensions import db
 
-ROLES = ("customer", "agent", "supervisor", "admin")
+# integration: an API-only account for a phone system or a chat connector (never staff)
+ROLES = ("customer", "agent", "supervisor", "admin", "integration")
 STAFF_ROLES = ("agent", "supervisor", "admin")
 ROLE_LABELS = {
     "customer": _l("Customer"),
     "agent": _l("Agent"),
     "supervisor": _l("Supervisor"),
     "admin": _l("Administrator"),
+    "integration": _l("Integration (API only)"),
 }
 
 memberships = sa.Table(

@@ -23,6 +23,7 @@ from . import (  # noqa: F401 - their routes join bp
     policies,
     rules,
     users,
+    webhooks,
 )
 from .blueprint import bp
 

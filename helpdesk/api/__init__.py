@@ -4,7 +4,17 @@
 bearer token). The route modules below attach their views and hooks to it when imported.
 """
 
-from . import admin, auth, customers, errors, escalations, openapi, tickets  # noqa: F401
+from . import (  # noqa: F401 - attach routes
+    admin,
+    auth,
+    calls,
+    conversations,
+    customers,
+    errors,
+    escalations,
+    openapi,
+    tickets,
+)
 from .blueprint import bp
 
 __all__ = ["bp"]

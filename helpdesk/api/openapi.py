@@ -14,6 +14,7 @@ from ..tickets.models import CHANNELS, KINDS, PRIORITY_VALUES, STATUSES
 from ..tickets.queries import SORTS
 from . import openapi_escalations
 from .blueprint import bp
+from .openapi_channels import channel_paths, channel_schemas, channel_tags
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -628,6 +629,7 @@ def build_spec() -> dict:
         },
     }
     paths.update(openapi_escalations.paths(_ok, _body, _query, _errors, _items, protocol))
+    paths.update(channel_paths(_ok, _body, _errors, idempotency))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -647,6 +649,7 @@ def build_spec() -> dict:
             {"name": "escalations", "description": _("Escalations and their decisions.")},
             {"name": "administration", "description": _("Departments, categories, routing.")},
             {"name": "documentation", "description": _("This description.")},
+            *channel_tags(),
         ],
         "security": [{"bearerAuth": []}],
         "paths": paths,
@@ -661,6 +664,7 @@ def build_spec() -> dict:
             "schemas": {
                 **_schemas(),
                 **openapi_escalations.schemas(_ref, _nullable),
+                **channel_schemas(),
             },
         },
     }

@@ -199,6 +199,10 @@ def describe_event(event: TicketEvent) -> str:
         if event.detail == "recomputed":
             return _("Deadlines recomputed (SLA policy “%(name)s”).", name=new or "—")
         return _("SLA policy “%(name)s” applied.", name=new or "—")
+    if action == "call":
+        if event.field == "ended":
+            return _("The phone call ended (%(seconds)s s).", seconds=new or "0")
+        return _("%(who)s linked a phone call from %(number)s.", who=who, number=new or "—")
     if action == "rated":
         return _("%(who)s rated the service %(n)s out of 5.", who=who, n=new or "—")
     sentence = _escalation_sentence(event, who)

@@ -68,3 +68,15 @@ def can_assign_to(actor: User, ticket: Ticket, assignee: User) -> bool:
 
 def can_admin(user) -> bool:
     return is_admin(user)
+
+
+def can_integrate(user) -> bool:
+    """Phone systems and chat connectors (CTI, conversations): an integration or admin token."""
+    return bool(
+        user and getattr(user, "is_authenticated", False) and user.role in ("integration", "admin")
+    )
+
+
+def can_take_call(user, call) -> bool:
+    """Only the agent the phone system put the call through to acts on its pop."""
+    return is_staff(user) and call.agent_id == user.id

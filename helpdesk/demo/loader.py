@@ -101,6 +101,9 @@ def load_demo(tickets: int = 300, seed: int = 2024) -> str:
     db.session.flush()
     demo.shift_time()
     demo.escalations()
+    from .channels import load_channels
+
+    load_channels(demo.demo_customer)  # calls, a WhatsApp conversation, an inactive webhook
     return (
         f"demo loaded: {len(demo.depts)} departments, {len(demo.cats)} categories, "
         f"{demo.rule_count} routing rules, {len(demo.users)} staff, {len(demo.all_customers)} "

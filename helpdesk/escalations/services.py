@@ -22,6 +22,7 @@ from ..core.clock import as_utc, now
 from ..core.errors import Conflict, NotAllowed, ValidationError
 from ..core.permissions import can_work_ticket, is_admin, is_supervisor, staff_department_ids
 from ..extensions import db
+from ..webhooks.services import emit_event
 from .engine import forget_rules
 from .models import (
     AGENT_REASONS,
@@ -398,7 +399,13 @@ def _raise(ticket, actor, *, level: int, trigger: str, reason: str, note: str) -
     notify_escalations(
         [Raised.of(escalation)], skip_user_id=actor.id if actor is not None else None
     )
+    emit_event(ticket, "ticket.escalated", escalated_payload(escalation.id, level, trigger, reason))
     return escalation
+
+
+def escalated_payload(escalation_id: int, level: int, trigger: str, reason: str) -> dict:
+    """The `data` of a "ticket.escalated" webhook event."""
+    return {"escalation_id": escalation_id, "level": level, "trigger": trigger, "reason": reason}
 
 
 def escalate_by_agent(ticket, actor, *, reason: str, note: str, level: int | None = None):

@@ -405,4 +405,33 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
         )
         for (escalation_id, ticket_id), change in zip(inserted, ticket_updates, strict=True)
     ]
+    _emit_webhooks(raised)
     return raised, notify_escalations(raised, rules=rules_by_id, email=False)
+
+
+def _emit_webhooks(raised) -> None:
+    """A "ticket.escalated" webhook event per escalation, when someone subscribed to it (one
+    cheap query otherwise)."""
+    from ..webhooks.models import WebhookSubscription
+    from ..webhooks.services import emit_event
+    from .services import escalated_payload
+
+    subscribed = any(
+        "ticket.escalated" in (events or [])
+        for events in db.session.scalars(
+            sa.select(WebhookSubscription.events).where(WebhookSubscription.active.is_(True))
+        )
+    )
+    if not subscribed or not raised:
+        return
+    tickets = {
+        t.id: t
+        for t in db.session.scalars(
+            sa.select(Ticket)
+            .where(Ticket.id.in_([item.ticket_id for item in raised]))
+            .execution_options(populate_existing=True)
+        )
+    }
+    for item in raised:
+        data = escalated_payload(item.id, item.level, "sla", item.reason)
+        emit_event(tickets[item.ticket_id], "ticket.escalated", data)

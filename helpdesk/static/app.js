@@ -40,4 +40,20 @@ document.addEventListener("DOMContentLoaded", () => {
     radios.forEach((r) => r.addEventListener("change", apply));
     apply();
   });
+  // console: pop the caller's record when the phone system rings this agent (polling, no SSE)
+  const pop = document.querySelector("[data-call-pop]");
+  if (pop) {
+    let last = "";
+    const poll = async () => {
+      if (document.visibilityState === "hidden") return;
+      try {
+        const r = await fetch(pop.dataset.callPop, { headers: { Accept: "text/html" }, cache: "no-store" });
+        if (!r.ok || r.redirected) return; // signed out meanwhile: never show the login page here
+        const html = (await r.text()).trim();
+        if (html !== last && !pop.contains(document.activeElement)) { last = html; pop.innerHTML = html; }
+      } catch (e) { /* offline for a moment: try again at the next tick */ }
+    };
+    poll();
+    setInterval(poll, 4000);
+  }
 });

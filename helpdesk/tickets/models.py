@@ -21,12 +21,27 @@ KIND_LABELS = {
     "suggestion": _l("Suggestion"),
 }
 
-CHANNELS = ("phone", "email", "web", "chat", "social", "in_person", "letter", "api")
+CHANNELS = (
+    "phone",
+    "email",
+    "web",
+    "chat",
+    "whatsapp",
+    "social",
+    "instagram",
+    "facebook",
+    "in_person",
+    "letter",
+    "api",
+)
 CHANNEL_LABELS = {
     "phone": _l("Phone"),
     "email": _l("Email"),
     "web": _l("Web"),
     "chat": _l("Chat"),
+    "whatsapp": _l("WhatsApp"),
+    "instagram": _l("Instagram"),
+    "facebook": _l("Facebook"),
     "social": _l("Social media"),
     "in_person": _l("In person"),
     "letter": _l("Letter"),

@@ -21,6 +21,7 @@ from ..customers.models import Customer
 from ..extensions import db
 from ..notifications import services as notify
 from ..sla import services as sla
+from ..webhooks.services import emit_event
 from . import protocol as protocols
 from .attachments import store_upload
 from .models import (
@@ -163,6 +164,7 @@ def register_ticket(
     db.session.flush()
     if notify_customer:
         notify.notify_acknowledgement(ticket)
+    emit_event(ticket, "ticket.created")
     return ticket
 
 
@@ -346,6 +348,7 @@ def add_message(
         if target and target != ticket.status:
             change_status(ticket, actor, target, notify_customer=False)
         notify.notify_answer(ticket, message)
+        emit_event(ticket, "ticket.public_reply", _reply_data(message))
     else:
         record_event(ticket, actor, "customer_replied", new=channel, public=True)
         sla.start_next_response(ticket, message.created_at)
@@ -357,6 +360,19 @@ def add_message(
             change_status(ticket, actor, "open")
     db.session.flush()
     return message
+
+
+def _reply_data(message: Message) -> dict:
+    """What a connector needs to relay an agent's answer to the chat."""
+    return {
+        "message": {
+            "id": message.id,
+            "body": message.body,
+            "author_name": message.author_name,
+            "channel": message.channel,
+            "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
+        }
+    }
 
 
 ALLOWED_TRANSITIONS = {
@@ -399,6 +415,7 @@ def change_status(
         ticket.resolved_at = None
         ticket.customer_verdict = None if old == "resolved" else ticket.customer_verdict
     record_event(ticket, actor, "status", field="status", old=old, new=status, public=True)
+    emit_event(ticket, "ticket.status_changed", {"old": old, "new": status})
     if status in ("resolved", "closed", "reopened"):
         sla.mark_resolved(ticket, actor)
     sla.sync_pause(ticket, actor)

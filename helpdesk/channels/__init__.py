@@ -1,0 +1,1 @@
+"""Phone (CTI) calls and chat/social conversations coming in through the API."""

@@ -1,0 +1,2 @@
+"""Outbound webhooks: subscriptions, a delivery queue written in the business transaction, and
+the scheduler job that sends it (signed, retried, SSRF-guarded)."""
