@@ -2,7 +2,8 @@
 
 from .accounts.models import ApiToken, Department, OneTimeToken, User, memberships
 from .customers.models import Customer, CustomerEmail, CustomerPhone
-from .notifications.models import OutboxMessage
+from .mail.models import InboundMessage, Mailbox
+from .notifications.models import OutboxAttempt, OutboxMessage
 from .routing.models import RoutingRule
 from .sla.models import (
     BusinessCalendar,
@@ -33,8 +34,11 @@ __all__ = [
     "CustomerPhone",
     "Department",
     "IdempotencyKey",
+    "InboundMessage",
+    "Mailbox",
     "Message",
     "OneTimeToken",
+    "OutboxAttempt",
     "OutboxMessage",
     "ProtocolCounter",
     "RoutingRule",
