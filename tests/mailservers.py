@@ -106,14 +106,13 @@ def _dovecot_binary() -> str | None:
 
 class Dovecot:
     def __init__(self, binary: str, base: Path):
-        import grp
         import pwd
 
         self.binary = binary
         self.base = base
         self.port = free_port()
         uid, gid = os.getuid(), os.getgid()
-        user, group = pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name
+        user = pwd.getpwuid(uid).pw_name
         self.login_user = self.internal_user = user
         if uid == 0:  # dovecot's own unprivileged users (made by the Debian package) run it
             self.login_user, self.internal_user = "dovenull", "dovecot"

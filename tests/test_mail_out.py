@@ -20,7 +20,7 @@ from helpdesk.notifications.services import (
     verify_message_id,
 )
 from helpdesk.tickets.services import add_message
-from tests.mailservers import free_port, smtp_server  # noqa: F401
+from tests.mailservers import free_port
 
 
 def _received(inbox, n=-1):
