@@ -97,6 +97,9 @@ class Config:
 
     # scheduler
     SCHEDULER_OUTBOX_SECONDS = _env_int("SCHEDULER_OUTBOX_SECONDS", 5)
+    SCHEDULER_MAIL_SECONDS = _env_int("SCHEDULER_MAIL_SECONDS", 60)  # poll active mailboxes
+    MAIL_FETCH_BATCH = _env_int("MAIL_FETCH_BATCH", 500)  # messages per mailbox per pass
+    IMAP_TIMEOUT = _env_int("IMAP_TIMEOUT", 30)
 
 
 class DevelopmentConfig(Config):

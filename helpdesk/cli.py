@@ -93,5 +93,7 @@ def outbox_deliver_command():
 
 
 def register(app: Flask) -> None:
-    for group in (user_cli, token_cli, demo_cli, outbox_cli):
+    from .mail.cli import mail_cli
+
+    for group in (user_cli, token_cli, demo_cli, outbox_cli, mail_cli):
         app.cli.add_command(group)

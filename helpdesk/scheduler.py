@@ -46,6 +46,14 @@ def deliver_outbox_job():
     return None
 
 
+def fetch_mail_job():
+    """Poll every active IMAP mailbox once (see helpdesk/mail/fetch.py)."""
+    from .mail.fetch import fetch_all
+
+    result = fetch_all()
+    return result if any(v for k, v in result.items() if k != "mailboxes") else None
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
@@ -55,6 +63,13 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         "interval",
         seconds=app.config["SCHEDULER_OUTBOX_SECONDS"],
         id="deliver_outbox",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _in_app(app, fetch_mail_job),
+        "interval",
+        seconds=app.config["SCHEDULER_MAIL_SECONDS"],
+        id="fetch_mail",
         replace_existing=True,
     )
     return scheduler
