@@ -27,6 +27,7 @@ from ..tickets.models import STATUS_LABELS, Attachment, Category, Ticket
 from ..tickets.queries import TicketFilter, ticket_page
 from ..tickets.services import ALLOWED_TRANSITIONS
 from .blueprint import bp, load_workable_ticket
+from .emails import email_links
 from .forms import (
     AssignForm,
     DetailsForm,
@@ -161,6 +162,9 @@ def ticket(protocol: str):
         priority_form=PriorityForm(priority=ticket.priority),
         status_form=fill_status(StatusForm(), ticket),
         details_form=fill_details(DetailsForm(), ticket),
+        emails=email_links(ticket.id)
+        if ticket.channel == "email" or any(m.channel == "email" for m in ticket.messages)
+        else {},
     )
 
 
