@@ -61,9 +61,31 @@ def _header(msg: EmailMessage, name: str) -> str:
     """A header as text; a malformed one is read raw instead of raising."""
     try:
         value = msg.get(name)
-    except Exception:  # a header the parser chokes on
-        value = msg.get_all(name, failobj=[""])[0] if hasattr(msg, "get_all") else ""
+    except Exception:  # a header the parser chokes on (e.g. an encoded CR/LF in a name)
+        value = _raw_header(msg, name)
     return " ".join(str(value or "").split())
+
+
+def _decode_words(value: str) -> str:
+    from email.header import decode_header, make_header
+
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # undecodable: the raw text
+        return value
+
+
+def _raw_header(msg: EmailMessage, name: str) -> str:
+    """Decode a header by hand (RFC 2047 words), without the structured header classes."""
+    from email.header import decode_header, make_header
+
+    for key, raw in msg.raw_items():
+        if key.lower() == name.lower():
+            try:
+                return str(make_header(decode_header(str(raw))))
+            except Exception:  # undecodable: the raw text
+                return str(raw)
+    return ""
 
 
 def message_ids(value: str) -> list[str]:
@@ -215,15 +237,21 @@ def parse(raw: bytes) -> ParsedMail:
     mail.message_id = ids[0] if ids else ""
     mail.in_reply_to = message_ids(_header(msg, "In-Reply-To"))
     mail.references = message_ids(_header(msg, "References"))
-    from_value = _header(msg, "From")
     try:
         addresses = msg["From"].addresses if msg["From"] is not None else ()
         first: Address | None = addresses[0] if addresses else None
         mail.from_name = first.display_name if first else ""
         mail.from_addr = first.addr_spec if first else ""
-    except Exception:  # an unparseable From: fall back to the classic parser
-        pairs = getaddresses([from_value]) or [parseaddr(from_value)]
-        mail.from_name, mail.from_addr = pairs[0]
+    except Exception:  # an unparseable From: the address from the raw (still encoded) header,
+        # so an encoded word in the name can never smuggle in another address
+        raw_from = next((str(v) for k, v in msg.raw_items() if k.lower() == "from"), "")
+        raw_from = " ".join(raw_from.split())
+        angle = re.search(r"<([^<>\s]+@[^<>\s]+)>\s*$", raw_from)
+        if angle:
+            encoded_name, mail.from_addr = raw_from[: angle.start()], angle.group(1)
+        else:
+            encoded_name, mail.from_addr = (getaddresses([raw_from]) or [parseaddr(raw_from)])[0]
+        mail.from_name = _decode_words(encoded_name.strip().strip('"'))
     mail.from_name = " ".join(mail.from_name.split())[:200]
     mail.from_addr = mail.from_addr.strip()
     mail.subject = _header(msg, "Subject")[:500]
