@@ -172,9 +172,11 @@ def test_cli_import_reads_one_message_from_stdin(app, db, default_department):
     assert db.session.scalar(
         sa.select(InboundMessage.state).order_by(InboundMessage.id.desc())
     ) == ("failed")
+    quiet = runner.invoke(args=["mail", "import", "--failed-exit", "0"], input=b"\x00\x02 junk")
+    assert quiet.exit_code == 0 and quiet.output.startswith("failed")
     unknown = runner.invoke(args=["mail", "import", "--mailbox", "nope"], input=message(2))
     assert unknown.exit_code == 75
-    assert _count(db, InboundMessage) == 2
+    assert _count(db, InboundMessage) == 3
 
 
 def test_cli_import_exits_75_when_the_database_is_unreachable(tmp_path):

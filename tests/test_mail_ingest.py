@@ -175,3 +175,20 @@ def test_auto_replies_are_never_answered(db, sent_mail):
     commit()
     assert row.state == "ignored" and sent_mail == []
     assert _count(OutboxMessage) == 0 and _count(Ticket) == 0
+
+
+def test_demo_email_demands_show_a_stripped_reply_with_the_original_kept(db):
+    from helpdesk.mail.demo import load_mail_demo
+    from helpdesk.mail.models import Mailbox
+    from helpdesk.tickets.models import Message
+
+    assert load_mail_demo() == 2
+    db.session.commit()
+    box = db.session.scalar(sa.select(Mailbox))
+    assert box.host == "127.0.0.1" and not box.active
+    reply = db.session.scalar(sa.select(InboundMessage).where(InboundMessage.state == "appended"))
+    message = db.session.get(Message, reply.ticket_message_id)
+    assert "Ainda não vi o estorno" in message.body and "escreveu" not in message.body
+    assert "escreveu" in reply.body_full
+    assert _count(Ticket, Ticket.channel == "email") == 2
+    assert set(db.session.scalars(sa.select(OutboxMessage.status))) == {"sent"}

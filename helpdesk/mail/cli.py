@@ -40,7 +40,15 @@ def fetch_command():
 
 @mail_cli.command("import")
 @click.option("--mailbox", "mailbox_name", default=None, help="The mailbox it arrived in.")
-def import_command(mailbox_name):
+@click.option(
+    "--failed-exit",
+    type=int,
+    default=EX_DATAERR,
+    show_default=True,
+    help="Exit code when the message is unusable (it is stored as failed either way); "
+    "0 tells the MTA it was delivered, so it never bounces.",
+)
+def import_command(mailbox_name, failed_exit):
     """Read one RFC 822 message on stdin and ingest it (exit 0, 65 or 75)."""
     from .services import ingest, mailbox_by_name
 
@@ -61,5 +69,5 @@ def import_command(mailbox_name):
         sys.exit(EX_TEMPFAIL)
     state = "duplicate" if result.duplicate else row.state
     click.echo(f"{state} {row.id} {row.reason or row.error}".rstrip())
-    if state == "failed":
-        sys.exit(EX_DATAERR)
+    if state == "failed" and failed_exit:
+        sys.exit(failed_exit)
