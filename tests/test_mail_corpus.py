@@ -112,6 +112,8 @@ def test_corpus_message(app, db, thread, name):
             assert new.subject == expected["subject"]
         if "from" in expected:
             assert new.customer.primary_email == expected["from"]
+        if "customer_locale" in expected:  # Content-Language: the acknowledgement's language
+            assert new.customer.locale == expected["customer_locale"]
         if "customer_name" in expected:
             assert new.customer.name == expected["customer_name"]
     text = _stored_text(row)

@@ -3,6 +3,8 @@ inbound messages that failed (reprocess), with the delivery log and the stored o
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,6 +22,22 @@ from .blueprint import bp, load_or_404, show_error
 from .forms import ActionForm, MailboxForm
 
 LIST_LIMIT = 100
+log = logging.getLogger(__name__)
+
+
+@bp.app_template_filter("readable_address")
+def readable_address(value: str) -> str:
+    """'=?utf-8?b?...?= <x@y>' (as queued for SMTP) shown as 'Lucía Gómez <x@y>'."""
+    from email.header import decode_header, make_header
+    from email.utils import parseaddr
+
+    name, addr = parseaddr(value or "")
+    if name:
+        try:
+            name = str(make_header(decode_header(name)))
+        except Exception:  # undecodable: shown as it is
+            log.debug("undecodable display name %r", name)
+    return f"{name} <{addr}>" if name else addr
 
 
 def _fill(form: MailboxForm) -> MailboxForm:
@@ -137,7 +155,10 @@ def outbox_retry(outbox_id: int):
         db.session.rollback()
         flash(str(exc), "error")
     else:
-        flash(_("The message to %(to)s will be sent again.", to=row.to_addr), "success")
+        flash(
+            _("The message to %(to)s will be sent again.", to=readable_address(row.to_addr)),
+            "success",
+        )
     return redirect(url_for("admin.mail_problems"))
 
 

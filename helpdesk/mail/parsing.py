@@ -55,6 +55,7 @@ class ParsedMail:
     html: str = ""  # sanitised HTML, when the message had an HTML part
     attachments: list[ParsedAttachment] = field(default_factory=list)
     auto_reason: str = ""  # why it is an automatic message ("" = a person wrote it)
+    language: str | None = None  # pt_BR, es or en when the client said so (Content-Language)
 
 
 def _header(msg: EmailMessage, name: str) -> str:
@@ -179,7 +180,16 @@ def sanitize_html(value: str) -> str:
         url_schemes={"http", "https", "mailto", "cid"},
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        attribute_filter=_only_inline_images,
     )
+
+
+def _only_inline_images(tag: str, attribute: str, value: str) -> str | None:
+    """Images only from the message itself (cid:): no remote tracking pixels, no relative URLs
+    that would call our own pages."""
+    if tag == "img" and attribute in ("src", "srcset"):
+        return value if value.strip().lower().startswith("cid:") else None
+    return value
 
 
 def html_to_text(value: str) -> str:
@@ -210,6 +220,20 @@ def _auto_reason(msg: EmailMessage, from_addr: str, subject: str) -> str:
     if _OOO_SUBJECT.match(subject):
         return "out-of-office"
     return ""
+
+
+def _language(msg: EmailMessage) -> str | None:
+    """The sender's language from Content-Language / Accept-Language, when it is one of ours."""
+    for name in ("Content-Language", "Accept-Language"):
+        value = _header(msg, name).lower()
+        for tag in re.split(r"[,;\s]+", value):
+            if tag.startswith("pt"):
+                return "pt_BR"
+            if tag.startswith("es"):
+                return "es"
+            if tag.startswith("en"):
+                return "en"
+    return None
 
 
 def _extension_for(content_type: str) -> str:
@@ -256,6 +280,7 @@ def parse(raw: bytes) -> ParsedMail:
     mail.from_addr = mail.from_addr.strip()
     mail.subject = _header(msg, "Subject")[:500]
     mail.auto_reason = _auto_reason(msg, mail.from_addr, mail.subject)
+    mail.language = _language(msg)
 
     text_part = html_part = None
     for part in _leaves(msg):

@@ -169,7 +169,7 @@ def _process(row: InboundMessage) -> None:
     customer = find_customer_by_email(sender)
     if customer is None:
         name = mail.from_name or sender.split("@")[0]
-        customer = create_customer(name=name[:200], email=sender)
+        customer = create_customer(name=name[:200], email=sender, locale=mail.language)
     ticket = register_ticket(
         actor=None,
         customer=customer,
