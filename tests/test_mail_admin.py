@@ -91,13 +91,20 @@ def test_admin_mail_pages_matrix(client, auth, world, who, expected, path):
 
 
 @pytest.mark.parametrize(
-    "path", ["/admin/mail/outbox/{dead}/retry", "/admin/mail/inbound/{failed}/reprocess"]
+    "path",
+    [
+        "/admin/mail/outbox/{dead}/retry",
+        "/admin/mail/inbound/{failed}/reprocess",
+        "/admin/mailboxes/{box}/delete",
+    ],
 )
-def test_state_changes_are_post_only_with_csrf(client, auth, world, path):
+def test_state_changes_are_post_only_with_csrf(client, auth, world, path, db):
     auth.login(world["users"]["admin"])
     url = _fill(path, world)
     assert client.get(url).status_code == 405
     assert client.post(url, data={}).status_code in (302, 400)
+    db.session.expire_all()
+    assert db.session.get(Mailbox, world["box"].id) is not None
     assert world["dead"].status == "dead" and world["failed"].state == "failed"
 
 
@@ -263,3 +270,23 @@ def test_inbound_html_is_rendered_without_live_script(client, auth, world, db):
         )
         == "created"
     )
+
+
+def test_admin_removes_a_mailbox_and_keeps_its_messages(client, auth, world, db):
+    auth.login(world["users"]["admin"])
+    box_id = world["box"].id
+    token = csrf_from(client, f"/admin/mailboxes/{box_id}")
+    resp = client.post(f"/admin/mailboxes/{box_id}/delete", data={"csrf_token": token})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Mailbox, box_id) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundMessage)) == 3
+
+
+@pytest.mark.parametrize("who", ["customer", "agent", "supervisor"])
+def test_non_admins_cannot_remove_a_mailbox(client, auth, world, who, db):
+    auth.login(world["users"][who])
+    token = csrf_from(client, "/admin/mail")
+    url = f"/admin/mailboxes/{world['box'].id}/delete"
+    assert client.post(url, data={"csrf_token": token}).status_code == 403
+    assert db.session.get(Mailbox, world["box"].id) is not None

@@ -198,3 +198,10 @@ def test_cli_import_exits_75_when_the_database_is_unreachable(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 75, proc.stderr.decode()[-2000:]
+
+
+def test_the_scheduler_polls_mailboxes(app, db):
+    from helpdesk.scheduler import build_scheduler, fetch_mail_job
+
+    assert "fetch_mail" in {job.id for job in build_scheduler(app).get_jobs()}
+    assert fetch_mail_job() is None  # no mailbox, nothing to report

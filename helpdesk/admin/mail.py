@@ -15,7 +15,13 @@ from ..core.errors import DomainError
 from ..core.unit import commit
 from ..extensions import db
 from ..mail.models import InboundMessage, Mailbox
-from ..mail.services import create_mailbox, inbound_counts, reprocess, update_mailbox
+from ..mail.services import (
+    create_mailbox,
+    delete_mailbox,
+    inbound_counts,
+    reprocess,
+    update_mailbox,
+)
 from ..notifications.models import OutboxAttempt, OutboxMessage
 from ..notifications.services import retry_dead_letter
 from .blueprint import bp, load_or_404, show_error
@@ -103,7 +109,22 @@ def mailbox_edit(mailbox_id: int):
         else:
             flash(_("Mailbox “%(name)s” saved.", name=mailbox.name), "success")
             return redirect(url_for("admin.mailboxes"))
-    return render_template("admin/mailbox_form.html", form=form, mailbox=mailbox)
+    return render_template(
+        "admin/mailbox_form.html", form=form, mailbox=mailbox, action_form=ActionForm()
+    )
+
+
+@bp.post("/mailboxes/<int:mailbox_id>/delete")
+def mailbox_delete(mailbox_id: int):
+    mailbox = load_or_404(Mailbox, mailbox_id)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(url_for("admin.mailbox_edit", mailbox_id=mailbox_id))
+    name = mailbox.name
+    delete_mailbox(mailbox)
+    commit()
+    flash(_("Mailbox “%(name)s” removed; the messages it received are kept.", name=name), "success")
+    return redirect(url_for("admin.mailboxes"))
 
 
 @bp.get("/mail")

@@ -357,5 +357,16 @@ def update_mailbox(mailbox: Mailbox, *, password: str | None = None, **values) -
     return mailbox
 
 
+def delete_mailbox(mailbox: Mailbox) -> None:
+    """Remove a mailbox; the messages received through it stay (listed under "no mailbox")."""
+    db.session.execute(
+        sa.update(InboundMessage)
+        .where(InboundMessage.mailbox_id == mailbox.id)
+        .values(mailbox_id=None)
+    )
+    db.session.delete(mailbox)
+    db.session.flush()
+
+
 def mailbox_by_name(name: str) -> Mailbox | None:
     return db.session.scalar(sa.select(Mailbox).where(Mailbox.name == name))
