@@ -22,12 +22,16 @@ import nh3
 
 MAX_BODY_CHARS = 200_000
 
+# Subjects of automatic messages. Only unambiguous phrases: a customer's "Ausência de resposta"
+# or "Não entregaram meu pedido" is a demand, not an auto-reply.
 _OOO_SUBJECT = re.compile(
-    r"^\s*(out of (the )?office|automatic reply|auto[- ]?reply|autoreply|away from|"
-    r"resposta autom[aá]tica|aus[eê]ncia|ausente|fora do escrit[oó]rio|f[eé]rias|"
-    r"respuesta autom[aá]tica|fuera de (la )?oficina|ausencia|"
-    r"undeliver(able|ed)|delivery status notification|mail delivery (failed|subsystem)|"
-    r"returned mail|non[- ]?remis|n[aã]o (foi poss[ií]vel )?entreg)",
+    r"^\s*(out of (the )?office\b|automatic reply\s*:|auto[- ]?reply\s*:|autoreply\s*:|"
+    r"resposta autom[aá]tica\s*:|fora do escrit[oó]rio\s*:|aus[eê]ncia tempor[aá]ria\s*:|"
+    r"respuesta autom[aá]tica\s*:|fuera de (la )?oficina\s*:|"
+    r"undeliverable\s*:|undelivered mail returned to sender|delivery status notification|"
+    r"mail delivery (failed|subsystem)|returned mail\s*:|"
+    r"n[aã]o [eé] poss[ií]vel entregar\s*:|mensagem n[aã]o entregue\s*:|"
+    r"no se puede entregar\s*:|mensaje no entregado\s*:)",
     re.IGNORECASE,
 )
 _BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
