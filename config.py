@@ -119,6 +119,9 @@ class Config:
     WEBHOOK_ALLOWED_NETWORKS = [
         x.strip() for x in _env("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if x.strip()
     ]
+    SCHEDULER_MAIL_SECONDS = _env_int("SCHEDULER_MAIL_SECONDS", 60)  # poll active mailboxes
+    MAIL_FETCH_BATCH = _env_int("MAIL_FETCH_BATCH", 500)  # messages per mailbox per pass
+    IMAP_TIMEOUT = _env_int("IMAP_TIMEOUT", 30)
 
 
 class DevelopmentConfig(Config):

@@ -135,6 +135,8 @@ def escalate_command():
 
 
 def register(app: Flask) -> None:
-    for group in (user_cli, token_cli, demo_cli, outbox_cli, sla_cli):
+    from .mail.cli import mail_cli
+
+    for group in (user_cli, token_cli, demo_cli, outbox_cli, sla_cli, mail_cli):
         app.cli.add_command(group)
     app.cli.add_command(escalate_command)

@@ -4,7 +4,8 @@ from .accounts.models import ApiToken, Department, OneTimeToken, User, membershi
 from .channels.models import Call, ContactHandle, Conversation
 from .customers.models import Customer, CustomerEmail, CustomerPhone
 from .escalations.models import Escalation, EscalationRule, Notification
-from .notifications.models import OutboxMessage
+from .mail.models import InboundMessage, Mailbox
+from .notifications.models import OutboxAttempt, OutboxMessage
 from .routing.models import RoutingRule
 from .sla.models import (
     BusinessCalendar,
@@ -41,9 +42,12 @@ __all__ = [
     "Escalation",
     "EscalationRule",
     "IdempotencyKey",
+    "InboundMessage",
+    "Mailbox",
     "Message",
     "Notification",
     "OneTimeToken",
+    "OutboxAttempt",
     "OutboxMessage",
     "ProtocolCounter",
     "RoutingRule",

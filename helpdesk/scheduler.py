@@ -77,11 +77,20 @@ def purge_recordings_job():
     return {"purged": purged} if purged else None
 
 
+def fetch_mail_job():
+    """Poll every active IMAP mailbox once (see helpdesk/mail/fetch.py)."""
+    from .mail.fetch import fetch_all
+
+    result = fetch_all()
+    return result if any(v for k, v in result.items() if k != "mailboxes") else None
+
+
 JOBS = {
     "deliver_outbox": deliver_outbox_job,
     "escalation_sweep": escalation_sweep_job,
     "deliver_webhooks": deliver_webhooks_job,
     "purge_recordings": purge_recordings_job,
+    "fetch_mail": fetch_mail_job,
 }
 
 
@@ -107,6 +116,7 @@ def build_scheduler(app: Flask, *, persistent: bool = True, cls=BlockingSchedule
         "escalation_sweep": app.config["SCHEDULER_SWEEP_SECONDS"],
         "deliver_webhooks": app.config["SCHEDULER_WEBHOOK_SECONDS"],
         "purge_recordings": app.config["SCHEDULER_RECORDING_PURGE_HOURS"] * 3600,
+        "fetch_mail": app.config["SCHEDULER_MAIL_SECONDS"],
     }
     for name, seconds in intervals.items():
         scheduler.add_job(

@@ -20,6 +20,7 @@ os.environ.setdefault("HELPDESK_ENV", "testing")
 from config import TestingConfig  # noqa: E402
 from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db as _db  # noqa: E402
+from tests.mailservers import dovecot, smtp_server  # noqa: E402, F401 - real SMTP/IMAP servers
 
 _seq = count(1)
 

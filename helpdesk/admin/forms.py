@@ -226,3 +226,25 @@ class SampleForm(_Conditions):
             segment=self.segment.data or None,
             key_account=bool(self.key_account.data),
         )
+
+
+class MailboxForm(FlaskForm):
+    """An IMAP mailbox polled for new demands (the password is never shown back)."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    host = StringField(_l("IMAP server"), validators=[DataRequired(), Length(max=255)])
+    port = IntegerField(_l("Port"), default=993, validators=[InputRequired()])
+    tls_mode = SelectField(
+        _l("Encryption"),
+        choices=[
+            ("ssl", _l("TLS (port 993)")),
+            ("starttls", _l("STARTTLS (port 143)")),
+            ("none", _l("None (only for a server on this machine)")),
+        ],
+        default="ssl",
+    )
+    folder = StringField(_l("Folder"), default="INBOX", validators=[Length(max=255)])
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=255)])
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=500)])
+    department_id = SelectField(_l("Department fed"), coerce=int, default=0)
+    active = BooleanField(_l("Active (polled by the scheduler)"), default=True)

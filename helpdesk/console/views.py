@@ -6,6 +6,7 @@ Each page group lives in its own module; importing them here registers their rou
 from . import (  # noqa: F401 - registers the routes
     calls,
     customers,
+    emails,
     escalations,
     phone,
     queue,

@@ -28,6 +28,7 @@ from ..tickets.models import STATUS_LABELS, Attachment, Category, Ticket
 from ..tickets.queries import TicketFilter, ticket_page
 from ..tickets.services import ALLOWED_TRANSITIONS
 from .blueprint import bp, load_workable_ticket
+from .emails import email_links
 from .forms import (
     AssignForm,
     DetailsForm,
@@ -165,6 +166,9 @@ def ticket(protocol: str):
         details_form=fill_details(DetailsForm(), ticket),
         escalations=ticket_escalations(ticket),
         escalate_form=EscalateForm(),
+        emails=email_links(ticket.id)
+        if ticket.channel == "email" or any(m.channel == "email" for m in ticket.messages)
+        else {},
     )
 
 

@@ -97,9 +97,14 @@ def load_demo(tickets: int = 300, seed: int = 2024) -> str:
     demo.rules()
     ensure_default_policy()  # the SAC rule: every demo ticket gets its due instants
     ensure_default_ladder()
-    demo.tickets(tickets)
+    email_tickets = 2 if tickets >= 10 else 0  # of the N, these two arrive by email (below)
+    demo.tickets(tickets - email_tickets)
     db.session.flush()
     demo.shift_time()
+    if email_tickets:
+        from ..mail.demo import load_mail_demo
+
+        load_mail_demo()  # an inactive demo mailbox and demands that came by email
     demo.escalations()
     from .channels import load_channels
 
@@ -107,7 +112,7 @@ def load_demo(tickets: int = 300, seed: int = 2024) -> str:
     return (
         f"demo loaded: {len(demo.depts)} departments, {len(demo.cats)} categories, "
         f"{demo.rule_count} routing rules, {len(demo.users)} staff, {len(demo.all_customers)} "
-        f"customers, {demo.ticket_count} tickets over {DAYS} days; logins: admin@demo.sac/admin123, "
+        f"customers, {demo.ticket_count + email_tickets} tickets over {DAYS} days; logins: admin@demo.sac/admin123, "
         "supervisora@demo.sac/super123, agente@demo.sac/agente123, cliente@demo.sac/cliente123"
     )
 

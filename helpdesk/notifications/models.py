@@ -25,13 +25,29 @@ class OutboxMessage(db.Model):
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)  # fixed when queued
     in_reply_to: Mapped[str | None] = mapped_column(sa.String(255))
+    references_header: Mapped[str] = mapped_column(sa.Text, default="")  # the thread, oldest first
     ticket_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tickets.id", ondelete="SET NULL"), index=True
     )
-    status: Mapped[str] = mapped_column(sa.String(20), default="pending")  # pending | sent | failed
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    # pending | sending | sent | dead (dead letter: OUTBOX_MAX_ATTEMPTS failed; an admin retries it)
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     next_attempt_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class OutboxAttempt(db.Model):
+    """The delivery log: one row per attempt to send an outbox message (when, outcome, error)."""
+
+    __tablename__ = "outbox_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
+    ok: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str] = mapped_column(sa.Text, default="")

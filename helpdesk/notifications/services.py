@@ -18,11 +18,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from ..core.clock import now
 from ..core.tokens import sign
 from ..extensions import db
-from .models import OutboxMessage
+from .models import OutboxAttempt, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -86,19 +87,51 @@ def queue_email(
             f"emails/{template}.html", ticket=ticket, base_url=base_url, body_text=text, **context
         )
     display = _clean_header(to_name)
+    subject = _clean_header(subject)
+    thread: list[str] = []
+    if ticket is not None:
+        tag = f"[#{ticket.protocol}]"
+        if tag not in subject:
+            subject = f"{tag} {subject}"
+        thread = thread_message_ids(ticket.id)
     message = OutboxMessage(
         kind=kind,
         to_addr=formataddr((display, to)) if display else to,
-        subject=_clean_header(subject)[:300],
+        subject=subject[:300],
         body_text=text,
         body_html=html,
         message_id=make_message_id(ticket.id if ticket is not None else None),
+        in_reply_to=thread[-1] if thread else None,
+        references_header=" ".join(_trim_references(thread)),
         ticket_id=ticket.id if ticket is not None else None,
     )
     db.session.add(message)
     db.session.flush()
     db.session.info.setdefault(_SENT_KEY, []).append(message.id)
     return message
+
+
+def thread_message_ids(ticket_id: int) -> list[str]:
+    """Message-IDs of the ticket's email thread, oldest first: what we sent and what we received
+    (one query). Outgoing mail answers the latest and references the chain, so mail clients thread
+    it with the customer's own messages."""
+    from ..mail.models import InboundMessage
+
+    sent = sa.select(
+        OutboxMessage.message_id.label("mid"), OutboxMessage.created_at.label("at")
+    ).where(OutboxMessage.ticket_id == ticket_id)
+    received = sa.select(
+        InboundMessage.message_id_header.label("mid"), InboundMessage.created_at.label("at")
+    ).where(InboundMessage.ticket_id == ticket_id, InboundMessage.message_id_header != "")
+    both = sa.union_all(sent, received).subquery()
+    ids = db.session.scalars(sa.select(both.c.mid).order_by(both.c.at)).all()
+    seen: set[str] = set()
+    return [i for i in ids if not (i in seen or seen.add(i))]
+
+
+def _trim_references(ids: list[str], keep: int = 10) -> list[str]:
+    """The first message and the latest ones (RFC 5322 suggests trimming long chains)."""
+    return ids if len(ids) <= keep else [ids[0], *ids[-(keep - 1) :]]
 
 
 def take_queued_ids() -> list[int]:
@@ -116,8 +149,11 @@ def build_email(row: OutboxMessage) -> EmailMessage:
     msg["Message-ID"] = row.message_id
     msg["Date"] = formatdate(localtime=False)
     msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"  # no out-of-office answers to our notifications
     if row.in_reply_to:
         msg["In-Reply-To"] = row.in_reply_to
+    if row.references_header:
+        msg["References"] = row.references_header
     msg.set_content(row.body_text)
     if row.body_html:
         msg.add_alternative(row.body_html, subtype="html")
@@ -177,19 +213,40 @@ def deliver_outbox(ids: list[int] | None = None, limit: int = 100) -> dict:
             _send(build_email(row), row)
         except Exception as exc:  # delivery failures are recorded, never raised to the user
             log.warning("outbox %s delivery failed: %s", row.id, exc)
-            row.last_error = str(exc)[:2000]
+            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            db.session.add(OutboxAttempt(outbox_id=row.id, ok=False, error=row.last_error))
             if row.attempts >= max_attempts:
-                row.status = "failed"
+                row.status = "dead"  # dead letter: listed for admins, retried by hand
             else:
                 row.status = "pending"
-                row.next_attempt_at = now() + timedelta(minutes=2**row.attempts)
+                row.next_attempt_at = now() + backoff(row.attempts)
             failed += 1
         else:
             row.status = "sent"
             row.sent_at = now()
+            db.session.add(OutboxAttempt(outbox_id=row.id, ok=True))
             sent += 1
         db.session.commit()
     return {"sent": sent, "failed": failed}
+
+
+def backoff(attempts: int) -> timedelta:
+    """2, 4, 8, ... minutes after each failed attempt, at most 6 hours."""
+    return timedelta(minutes=min(2**attempts, 360))
+
+
+def retry_dead_letter(row: OutboxMessage) -> OutboxMessage:
+    """An admin sends a dead letter again: back to pending, due now, a fresh set of attempts;
+    the Message-ID and the delivery log are kept."""
+    from ..core.errors import Conflict
+
+    if row.status != "dead":
+        raise Conflict(_l("Only a message that could not be delivered can be retried."))
+    row.status = "pending"
+    row.attempts = 0
+    row.next_attempt_at = now()
+    db.session.flush()
+    return row
 
 
 def release_stale_claims(older_than_minutes: int = 15) -> int:

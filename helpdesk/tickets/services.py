@@ -129,8 +129,12 @@ def register_ticket(
     assignee: User | None = None,
     priority: int | None = None,
     notify_customer: bool = True,
+    fallback_department: Department | None = None,
 ) -> Ticket:
-    """The one intake for every channel: validate, issue the protocol, route, acknowledge."""
+    """The one intake for every channel: validate, issue the protocol, route, acknowledge.
+
+    `fallback_department`: where the ticket goes when no routing rule matches (e.g. the department
+    a mailbox feeds); the default department otherwise."""
     if kind not in KINDS:
         raise ValidationError(_l("Unknown kind of demand."), field="kind")
     if channel not in CHANNELS:
@@ -160,6 +164,7 @@ def register_ticket(
             route=route,
             assignee=assignee,
             priority=priority,
+            fallback_department=fallback_department,
         )
     db.session.flush()
     if notify_customer:
@@ -183,6 +188,7 @@ def _new_ticket(
     route,
     assignee,
     priority,
+    fallback_department=None,
 ) -> Ticket:
     ticket = Ticket(
         protocol=protocols.next_protocol(at, current_app.config["BABEL_DEFAULT_TIMEZONE"]),
@@ -200,7 +206,7 @@ def _new_ticket(
         created_at=at,
         updated_at=at,
     )
-    default = default_department()
+    default = fallback_department or default_department()
     ticket.department = default
     db.session.add(ticket)
     record_event(ticket, actor, "created", new=channel, detail=kind, public=True)

@@ -1,0 +1,1 @@
+"""Inbound email: mailboxes, the inbound message store, parsing, ingest, IMAP fetch."""

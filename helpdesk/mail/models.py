@@ -1,0 +1,86 @@
+"""Mailboxes an admin configures and every inbound message we received (raw bytes kept)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import Department
+from ..core.clock import now
+from ..extensions import db
+
+TLS_MODES = ("ssl", "starttls", "none")
+# received: stored, not processed yet (or being processed); the others are final
+INBOUND_STATES = ("received", "created", "appended", "ignored", "failed")
+
+
+class Mailbox(db.Model):
+    """An IMAP mailbox polled by the scheduler; its new tickets go to `department` unless a
+    routing rule says otherwise."""
+
+    __tablename__ = "mailboxes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    host: Mapped[str] = mapped_column(sa.String(255))
+    port: Mapped[int] = mapped_column(default=993)
+    tls_mode: Mapped[str] = mapped_column(sa.String(10), default="ssl")  # ssl | starttls | none
+    folder: Mapped[str] = mapped_column(sa.String(255), default="INBOX")
+    username: Mapped[str] = mapped_column(sa.String(255))
+    # Stored as given (the database is the secret store, like SMTP_PASSWORD in the environment);
+    # "env:NAME" reads the password from the environment variable NAME instead. Never shown back.
+    password: Mapped[str] = mapped_column(sa.String(500), default="")
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="SET NULL")
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    last_fetch_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
+
+    department: Mapped[Department | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Mailbox {self.name}>"
+
+
+class InboundMessage(db.Model):
+    """One received email, stored raw before anything else happens to it.
+
+    `dedupe_key` is unique: "<mailbox id or 'pipe'>|<Message-ID>" or "...|sha256:<hash of the raw
+    bytes>" when the message has no Message-ID, so the same message imported twice (or by two
+    workers at once) is one row."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        sa.UniqueConstraint("dedupe_key", name="uq_inbound_messages_dedupe_key"),
+        sa.Index("ix_inbound_messages_state", "state", "id"),
+        sa.Index("ix_inbound_messages_ticket", "ticket_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("mailboxes.id", ondelete="SET NULL"), index=True
+    )
+    dedupe_key: Mapped[str] = mapped_column(sa.String(600))
+    message_id_header: Mapped[str] = mapped_column(sa.String(500), default="")
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    from_addr: Mapped[str] = mapped_column(sa.String(320), default="")
+    subject: Mapped[str] = mapped_column(sa.String(500), default="")
+    state: Mapped[str] = mapped_column(sa.String(20), default="received")
+    reason: Mapped[str] = mapped_column(sa.String(60), default="")  # why ignored / how threaded
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    raw: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    body_full: Mapped[str] = mapped_column(sa.Text, default="")  # decoded, quotes not stripped
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")  # sanitised (nh3)
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="SET NULL"))
+    ticket_message_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("messages.id", ondelete="SET NULL"), index=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
+    processed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    mailbox: Mapped[Mailbox | None] = relationship()

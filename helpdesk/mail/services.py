@@ -1,0 +1,372 @@
+"""Ingest inbound email: store raw first (idempotently), then create a ticket, append a reply to
+its ticket, or ignore an automatic message; a message that cannot be processed stays stored as
+failed with its error and can be reprocessed.
+
+Threading, in this order:
+1. our own Message-ID (HMAC-signed, see notifications.services.verify_message_id) in In-Reply-To
+   or References → that ticket;
+2. a Message-ID we received earlier on a ticket, when the sender belongs to that ticket's customer;
+3. a valid protocol in the subject, when the sender belongs to that ticket's customer;
+4. otherwise a new ticket (never someone else's): a stolen protocol or a forged reference opens a
+   new ticket for the real sender.
+Messages are always posted as the customer, never as an agent, whatever the From says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from werkzeug.datastructures import FileStorage
+
+from ..core.clock import now
+from ..core.errors import Conflict, NotFound, ValidationError
+from ..customers.models import CustomerEmail
+from ..customers.services import create_customer, find_customer_by_email, normalize_email
+from ..extensions import db
+from ..notifications import services as notify
+from ..tickets import protocol as protocols
+from ..tickets.attachments import store_upload
+from ..tickets.models import Ticket
+from ..tickets.services import MAX_ATTACHMENTS, MAX_SUBJECT, MAX_TEXT, add_message, register_ticket
+from .models import TLS_MODES, InboundMessage, Mailbox
+from .parsing import ParsedMail, clean_subject, message_ids, parse
+from .quotes import strip_reply
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KIND = "request"  # agents reclassify; an email does not say what kind of demand it is
+_PROTOCOL_IN_SUBJECT = re.compile(r"(?<!\d)(\d{15,20})(?!\d)")
+
+
+@dataclass
+class IngestResult:
+    row: InboundMessage
+    duplicate: bool
+
+
+# storing ------------------------------------------------------------------------------------------
+
+
+def dedupe_key(raw: bytes, mailbox: Mailbox | None) -> tuple[str, str, str]:
+    """(key, Message-ID or "", sha256): the Message-ID when there is one, else the raw hash."""
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        headers = BytesHeaderParser().parsebytes(raw[:65536])
+        ids = message_ids(" ".join(str(headers.get("Message-ID", "")).split()))
+    except Exception:  # unreadable headers: the hash identifies it
+        ids = []
+    source = str(mailbox.id) if mailbox is not None else "pipe"
+    if ids:
+        return f"{source}|{ids[0]}", ids[0], digest
+    return f"{source}|sha256:{digest}", "", digest
+
+
+def ingest(raw: bytes, mailbox: Mailbox | None = None) -> IngestResult:
+    """Store the message (once: a duplicate returns the row already there) and process it.
+    Flushes, never commits; database errors propagate (the caller retries later)."""
+    key, message_id, digest = dedupe_key(raw, mailbox)
+    existing = db.session.scalar(sa.select(InboundMessage).where(InboundMessage.dedupe_key == key))
+    if existing is not None:
+        return IngestResult(existing, True)
+    row = InboundMessage(
+        mailbox_id=mailbox.id if mailbox is not None else None,
+        dedupe_key=key,
+        message_id_header=message_id,
+        sha256=digest,
+        raw=raw,
+        state="received",
+        created_at=now(),
+    )
+    try:
+        with db.session.begin_nested():  # another worker may insert the same message right now
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        existing = db.session.scalar(
+            sa.select(InboundMessage).where(InboundMessage.dedupe_key == key)
+        )
+        if existing is None:
+            raise
+        return IngestResult(existing, True)
+    process(row)
+    return IngestResult(row, False)
+
+
+def process(row: InboundMessage) -> InboundMessage:
+    """Create, append or ignore; on any error that is not the database's, mark it failed."""
+    row.attempts += 1
+    row.error = ""
+    try:
+        with db.session.begin_nested():
+            _process(row)
+    except DBAPIError:
+        raise  # the database is unreachable or broken: nothing is recorded, retry later
+    except Exception as exc:  # unusable input: kept raw, listed for admins, reprocessable
+        log.warning("inbound message %s failed: %s", row.id, exc)
+        row.state = "failed"
+        row.error = f"{type(exc).__name__}: {exc}"[:2000]
+        row.ticket_id = row.ticket_message_id = None
+    row.processed_at = now()
+    db.session.flush()
+    return row
+
+
+def reprocess(row: InboundMessage) -> InboundMessage:
+    """An admin asks to process a failed message again (e.g. after a fix or a config change)."""
+    if row.state != "failed":
+        raise Conflict(_l("Only a message that failed can be processed again."))
+    row.state = "received"
+    return process(row)
+
+
+# processing -------------------------------------------------------------------------------------
+
+
+def _process(row: InboundMessage) -> None:
+    mail = parse(row.raw)
+    row.from_addr = mail.from_addr[:320]
+    row.subject = mail.subject[:500]
+    row.body_full = mail.text
+    row.body_html = mail.html
+    if mail.auto_reason:  # auto-replies, bounces, list mail: never a ticket, never an answer
+        row.state, row.reason = "ignored", mail.auto_reason
+        return
+    if _is_our_own(mail):
+        row.state, row.reason = "ignored", "loop"
+        return
+    if not mail.from_addr:
+        raise ValueError("no sender address")
+    sender = normalize_email(mail.from_addr)
+    body = strip_reply(mail.text)[:MAX_TEXT] or _("(no text)")
+    ticket, how = find_ticket(mail, sender)
+    if ticket is not None and ticket.status == "closed":
+        ticket, how = None, "closed_ticket"
+    mailbox = row.mailbox
+    if ticket is not None:
+        message = add_message(
+            ticket,
+            None,
+            body,
+            channel="email",
+            author_name=mail.from_name or sender,
+        )
+        refused = _attach(mail, ticket, message.id)
+        if refused:
+            message.body = (message.body + "\n\n" + "\n".join(refused))[:MAX_TEXT]
+        row.state, row.reason = "appended", how
+        row.ticket_id, row.ticket_message_id = ticket.id, message.id
+        return
+    customer = find_customer_by_email(sender)
+    if customer is None:
+        name = mail.from_name or sender.split("@")[0]
+        customer = create_customer(name=name[:200], email=sender, locale=mail.language)
+    ticket = register_ticket(
+        actor=None,
+        customer=customer,
+        channel="email",
+        kind=DEFAULT_KIND,
+        subject=(clean_subject(mail.subject) or _("(no subject)"))[:MAX_SUBJECT],
+        description=body,
+        notify_customer=False,
+        fallback_department=mailbox.department if mailbox is not None else None,
+    )
+    refused = _attach(mail, ticket, None)
+    if refused:
+        ticket.description = (ticket.description + "\n\n" + "\n".join(refused))[:MAX_TEXT]
+    row.state, row.reason = "created", how or "new"
+    row.ticket_id = ticket.id
+    db.session.flush()
+    notify.notify_acknowledgement(ticket)  # threads under the customer's message (row above)
+
+
+def _is_our_own(mail: ParsedMail) -> bool:
+    """Our own notification coming back (a forwarding loop, a misconfigured alias)."""
+    from email.utils import parseaddr
+
+    ours = parseaddr(current_app.config["MAIL_FROM"])[1].lower()
+    if ours and mail.from_addr.lower() == ours:
+        return True
+    return bool(mail.message_id) and notify.verify_message_id(mail.message_id) is not None
+
+
+def _sender_belongs(ticket: Ticket, sender: str) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(CustomerEmail.id).where(
+                CustomerEmail.customer_id == ticket.customer_id, CustomerEmail.email == sender
+            )
+        )
+        is not None
+    )
+
+
+def find_ticket(mail: ParsedMail, sender: str) -> tuple[Ticket | None, str]:
+    """The ticket this message answers and how we know it, or (None, reason it is new)."""
+    referenced = [*reversed(mail.in_reply_to), *reversed(mail.references)]
+    for value in referenced:
+        ticket_id = notify.verify_message_id(value)
+        if ticket_id is not None:
+            ticket = db.session.get(Ticket, ticket_id)
+            if ticket is not None:
+                return ticket, "our_message_id"
+    if referenced:
+        earlier = db.session.scalars(
+            sa.select(InboundMessage.ticket_id).where(
+                InboundMessage.message_id_header.in_(referenced[:50]),
+                InboundMessage.ticket_id.is_not(None),
+            )
+        ).all()
+        for ticket_id in earlier:
+            ticket = db.session.get(Ticket, ticket_id)
+            if ticket is not None and _sender_belongs(ticket, sender):
+                return ticket, "their_message_id"
+    reason = "new"
+    for candidate in _PROTOCOL_IN_SUBJECT.findall(mail.subject):
+        if not protocols.is_valid(candidate):
+            continue
+        ticket = db.session.scalar(sa.select(Ticket).where(Ticket.protocol == candidate))
+        if ticket is None:
+            continue
+        if _sender_belongs(ticket, sender):
+            return ticket, "protocol_and_sender"
+        reason = "protocol_of_another_customer"  # a stolen or mistyped protocol: a new ticket
+    return None, reason
+
+
+def _attach(mail: ParsedMail, ticket: Ticket, message_id: int | None) -> list[str]:
+    """Keep the attachments through the upload rules (types, size, count); return a note for
+    each one that was refused."""
+    refused: list[str] = []
+    for index, item in enumerate(mail.attachments):
+        if index >= MAX_ATTACHMENTS:
+            refused.append(
+                _(
+                    "(Attachment not kept: %(name)s — at most %(n)s files.)",
+                    name=item.filename,
+                    n=MAX_ATTACHMENTS,
+                )
+            )
+            continue
+        upload = FileStorage(
+            stream=io.BytesIO(item.data), filename=item.filename, content_type=item.content_type
+        )
+        try:
+            attachment = store_upload(upload, ticket_id=ticket.id, message_id=message_id)
+        except ValidationError as exc:
+            refused.append(
+                _("(Attachment not kept: %(name)s — %(why)s)", name=item.filename, why=str(exc))
+            )
+            continue
+        db.session.add(attachment)
+    db.session.flush()
+    return refused
+
+
+# queries and mailboxes --------------------------------------------------------------------------
+
+
+def inbound_counts(mailbox_id: int | None = None) -> dict[str, int]:
+    """How many messages in each state: received = created + appended + ignored + failed."""
+    query = sa.select(InboundMessage.state, sa.func.count()).group_by(InboundMessage.state)
+    if mailbox_id is not None:
+        query = query.where(InboundMessage.mailbox_id == mailbox_id)
+    counts = {state: 0 for state in ("created", "appended", "ignored", "failed", "received")}
+    counts.update(dict(db.session.execute(query).all()))
+    return counts
+
+
+def get_inbound(inbound_id: int) -> InboundMessage:
+    row = db.session.get(InboundMessage, inbound_id)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def mailbox_password(mailbox: Mailbox) -> str:
+    """The stored password, or the environment variable it names ("env:NAME")."""
+    import os
+
+    value = mailbox.password or ""
+    if value.startswith("env:"):
+        return os.environ.get(value[4:], "")
+    return value
+
+
+def _mailbox_values(*, name, host, port, tls_mode, folder, username, department_id, active) -> dict:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError(_l("This field is required."), field="name")
+    host = (host or "").strip()
+    if not host or any(c.isspace() for c in host):
+        raise ValidationError(_l("Give the IMAP server's host name."), field="host")
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ValidationError(_l("The port must be between 1 and 65535."), field="port")
+    if tls_mode not in TLS_MODES:
+        raise ValidationError(_l("Unknown TLS mode."), field="tls_mode")
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError(_l("This field is required."), field="username")
+    return {
+        "name": name[:80],
+        "host": host[:255],
+        "port": port,
+        "tls_mode": tls_mode,
+        "folder": (folder or "INBOX").strip()[:255] or "INBOX",
+        "username": username[:255],
+        "department_id": department_id or None,
+        "active": bool(active),
+    }
+
+
+def _unique_name(name: str, exclude_id: int | None = None) -> None:
+    query = sa.select(Mailbox.id).where(sa.func.lower(Mailbox.name) == name.lower())
+    if exclude_id is not None:
+        query = query.where(Mailbox.id != exclude_id)
+    if db.session.scalar(query) is not None:
+        raise Conflict(_l("A mailbox with this name already exists."), field="name")
+
+
+def create_mailbox(*, password: str = "", **values) -> Mailbox:
+    clean = _mailbox_values(**values)
+    _unique_name(clean["name"])
+    mailbox = Mailbox(**clean, password=password or "")
+    db.session.add(mailbox)
+    db.session.flush()
+    return mailbox
+
+
+def update_mailbox(mailbox: Mailbox, *, password: str | None = None, **values) -> Mailbox:
+    """Update a mailbox; an empty password keeps the stored one (it is never shown back)."""
+    clean = _mailbox_values(**values)
+    _unique_name(clean["name"], exclude_id=mailbox.id)
+    for key, value in clean.items():
+        setattr(mailbox, key, value)
+    if password:
+        mailbox.password = password
+    db.session.flush()
+    return mailbox
+
+
+def delete_mailbox(mailbox: Mailbox) -> None:
+    """Remove a mailbox; the messages received through it stay (listed under "no mailbox")."""
+    db.session.execute(
+        sa.update(InboundMessage)
+        .where(InboundMessage.mailbox_id == mailbox.id)
+        .values(mailbox_id=None)
+    )
+    db.session.delete(mailbox)
+    db.session.flush()
+
+
+def mailbox_by_name(name: str) -> Mailbox | None:
+    return db.session.scalar(sa.select(Mailbox).where(Mailbox.name == name))
