@@ -2,6 +2,16 @@
 
 from .accounts.models import ApiToken, Department, OneTimeToken, User, memberships
 from .customers.models import Customer, CustomerEmail, CustomerPhone
+from .investigations.models import (
+    CapaAction,
+    Investigation,
+    InvestigationEvent,
+    InvestigationTicket,
+    InvestigationWhy,
+    IshikawaSubcategory,
+    NoticeBroadcast,
+    NoticeDelivery,
+)
 from .notifications.models import OutboxMessage
 from .routing.models import RoutingRule
 from .sla.models import (
@@ -25,6 +35,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "BusinessCalendar",
+    "CapaAction",
     "CalendarHoliday",
     "CalendarInterval",
     "Category",
@@ -33,7 +44,14 @@ __all__ = [
     "CustomerPhone",
     "Department",
     "IdempotencyKey",
+    "Investigation",
+    "InvestigationEvent",
+    "InvestigationTicket",
+    "InvestigationWhy",
+    "IshikawaSubcategory",
     "Message",
+    "NoticeBroadcast",
+    "NoticeDelivery",
     "OneTimeToken",
     "OutboxMessage",
     "ProtocolCounter",

@@ -46,6 +46,13 @@ def deliver_outbox_job():
     return None
 
 
+def overdue_actions_job():
+    """Tell the owner of each overdue corrective/preventive action, once per action."""
+    from .investigations.services import notify_overdue_actions
+
+    return notify_overdue_actions() or None
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
@@ -55,6 +62,13 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         "interval",
         seconds=app.config["SCHEDULER_OUTBOX_SECONDS"],
         id="deliver_outbox",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _in_app(app, overdue_actions_job),
+        "interval",
+        minutes=app.config.get("SCHEDULER_OVERDUE_ACTIONS_MINUTES", 30),
+        id="overdue_actions",
         replace_existing=True,
     )
     return scheduler
