@@ -38,6 +38,7 @@ from .forms import (
     opts,
 )
 from .history import describe_event, event_detail
+from .investigations import ticket_panel
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,7 @@ def ticket(protocol: str):
         priority_form=PriorityForm(priority=ticket.priority),
         status_form=fill_status(StatusForm(), ticket),
         details_form=fill_details(DetailsForm(), ticket),
+        **ticket_panel(ticket),
     )
 
 
