@@ -4,7 +4,7 @@
 bearer token). The route modules below attach their views and hooks to it when imported.
 """
 
-from . import admin, auth, customers, errors, openapi, tickets  # noqa: F401 - attach routes
+from . import admin, auth, customers, errors, investigations, openapi, tickets  # noqa: F401 - attach routes
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from ..tickets.models import CHANNELS, KINDS, PRIORITY_VALUES, STATUSES
 from ..tickets.queries import SORTS
 from .blueprint import bp
+from .investigations_openapi import paths as investigation_paths
+from .investigations_openapi import schemas as investigation_schemas
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -597,6 +599,7 @@ def build_spec() -> dict:
                 },
             },
         },
+        **investigation_paths(),
         "/api/v1/openapi.json": {
             "get": {
                 "tags": ["documentation"],
@@ -638,6 +641,10 @@ def build_spec() -> dict:
             {"name": "tickets", "description": _("Tickets, their thread and history.")},
             {"name": "customers", "description": _("Customer look-up.")},
             {"name": "administration", "description": _("Departments, categories, routing.")},
+            {
+                "name": "investigations",
+                "description": _("Root-cause investigations: linked tickets, actions, closing."),
+            },
             {"name": "documentation", "description": _("This description.")},
         ],
         "security": [{"bearerAuth": []}],
@@ -650,7 +657,7 @@ def build_spec() -> dict:
                     "description": _("An API token; it acts with its owner's role."),
                 }
             },
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **investigation_schemas()},
         },
     }
 
@@ -661,7 +668,12 @@ def openapi():
 
 
 def _curl(method: str, path: str, operation: dict, base: str) -> str:
-    url = base + path.replace("{protocol}", "202501310000017").replace("{rule_id}", "1")
+    url = base + (
+        path.replace("{protocol}", "202501310000017")
+        .replace("{rule_id}", "1")
+        .replace("{number}", "INV-00001")
+        .replace("{action_id}", "1")
+    )
     parts = ["curl", "-X", method.upper(), shlex.quote(url)]
     if operation.get("security") != []:
         parts += ["-H", '"Authorization: Bearer $TOKEN"']  # double quotes: the shell expands it
