@@ -12,7 +12,7 @@ from ..accounts.models import Department, User
 from ..extensions import db
 from ..routing.models import RoutingRule
 from ..tickets.models import Category
-from . import categories, departments, rules, users  # noqa: F401 - their routes join bp
+from . import categories, departments, ishikawa, rules, users  # noqa: F401 - their routes join bp
 from .blueprint import bp
 
 __all__ = ["bp"]
