@@ -89,11 +89,15 @@ def load_demo(tickets: int = 300, seed: int = 2024) -> str:
     demo.tickets(tickets)
     db.session.flush()
     demo.shift_time()
+    from .investigations import load_investigations
+
+    investigations = load_investigations()
     return (
         f"demo loaded: {len(demo.depts)} departments, {len(demo.cats)} categories, "
         f"{demo.rule_count} routing rules, {len(demo.users)} staff, {len(demo.all_customers)} "
-        f"customers, {demo.ticket_count} tickets over {DAYS} days; logins: admin@demo.sac/admin123, "
-        "supervisora@demo.sac/super123, agente@demo.sac/agente123, cliente@demo.sac/cliente123"
+        f"customers, {demo.ticket_count} tickets over {DAYS} days; {investigations}; logins: "
+        "admin@demo.sac/admin123, supervisora@demo.sac/super123, agente@demo.sac/agente123, "
+        "cliente@demo.sac/cliente123"
     )
 
 
