@@ -362,6 +362,10 @@ def paths() -> dict:
                 "tags": tag,
                 "operationId": "createInvestigationAction",
                 "summary": _("Plan (supervisors) or propose (agents) an action"),
+                "description": _(
+                    "A supervisor's action is open at once (due_on required; owner defaults to "
+                    "them); an agent's is proposed until a supervisor accepts it."
+                ),
                 "parameters": [number],
                 "requestBody": _body(
                     "CapaActionInput",

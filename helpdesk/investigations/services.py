@@ -656,7 +656,8 @@ def add_action(
     owner=None,
     due_on=None,
 ) -> CapaAction:
-    """A supervisor plans an action (open); an agent proposes one (proposed)."""
+    """A supervisor plans an action (open; owner defaults to them, due date required); an agent
+    proposes one (proposed: owner and due date may wait for the supervisor who accepts it)."""
     _see(by)
     if not inv.is_active:
         raise Conflict(_l("This investigation is not active."))
@@ -666,6 +667,8 @@ def add_action(
     owner_user = _user(owner, "owner")
     due = _date(due_on, "due_on")
     manager = by is None or can_manage(by)
+    if manager and owner_user is None and by is not None:
+        owner_user = by  # a supervisor's action without an owner is theirs
     if manager and (owner_user is None or due is None):
         errors = {}
         if owner_user is None:
