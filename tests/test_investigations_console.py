@@ -368,3 +368,53 @@ def test_list_query_count_does_not_grow(client, auth, world, db, make_ticket, co
     db.session.commit()
     many, shown_many = measure()
     assert shown_many > shown and many == few
+
+
+def test_actions_board_query_count_does_not_grow(client, auth, world, db, count_queries):
+    login(client, auth, world.supervisor)
+
+    def measure():
+        client.get("/console/investigations/actions")
+        with count_queries() as q:
+            response = client.get("/console/investigations/actions")
+        assert response.status_code == 200
+        return q.count
+
+    few = measure()
+    for i in range(5):
+        inv_services.add_action(
+            world.inv, world.supervisor, description=f"Late {i}", owner=world.agent_y,
+            due_on=inv_services.today() - timedelta(days=i + 1),
+        )  # fmt: skip
+    db.session.commit()
+    assert measure() == few
+
+
+def test_detail_query_count_does_not_grow(
+    client, auth, world, db, make_ticket, make_user, count_queries
+):
+    from tests.conftest import customer_of
+
+    login(client, auth, world.supervisor)
+    page = f"/console/investigations/{world.number}"
+
+    def measure():
+        client.get(page)
+        with count_queries() as q:
+            assert client.get(page).status_code == 200
+        return q.count
+
+    few = measure()
+    for _i in range(5):
+        customer = customer_of(make_user("customer", password=None))
+        inv_services.link_ticket(world.inv, make_ticket(customer=customer), by=world.supervisor)
+        inv_services.add_why(world.inv, world.agent_x, "Why?")
+    db.session.commit()
+    assert measure() == few
+
+
+def test_scheduler_runs_the_overdue_job(app):
+    from helpdesk.scheduler import build_scheduler
+
+    scheduler = build_scheduler(app)
+    assert "overdue_actions" in {job.id for job in scheduler.get_jobs()}

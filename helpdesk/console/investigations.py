@@ -98,7 +98,7 @@ def _detail(found: Investigation, anchor: str | None = None):
 def _flash_errors(form) -> None:
     for field in form:
         for error in field.errors:
-            flash(f"{field.label.text}: {error}", "error")
+            flash(_("%(field)s: %(error)s", field=field.label.text, error=error), "error")
 
 
 def _act(found: Investigation, form, action, success: str, anchor: str | None = None):

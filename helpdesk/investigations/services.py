@@ -31,6 +31,7 @@ from ..accounts.models import Department, User
 from ..core.clock import as_utc, now
 from ..core.errors import Conflict, NotAllowed, NotFound, ValidationError
 from ..core.permissions import can_work_ticket, is_staff, is_supervisor
+from ..customers.models import Customer
 from ..extensions import db
 from ..tickets import services as tickets
 from ..tickets.models import Category, Ticket
@@ -1041,7 +1042,8 @@ def load_full(inv_id: int) -> Investigation:
             joinedload(Investigation.subcategory),
             selectinload(Investigation.links).options(
                 joinedload(InvestigationTicket.ticket).options(
-                    joinedload(Ticket.customer), joinedload(Ticket.department)
+                    joinedload(Ticket.customer).joinedload(Customer.user),
+                    joinedload(Ticket.department),
                 ),
             ),
             selectinload(Investigation.whys).joinedload(InvestigationWhy.author),
