@@ -418,3 +418,51 @@ def test_scheduler_runs_the_overdue_job(app):
 
     scheduler = build_scheduler(app)
     assert "overdue_actions" in {job.id for job in scheduler.get_jobs()}
+
+
+def test_open_from_a_ticket_and_edit_the_record(client, auth, world, db):
+    login(client, auth, world.supervisor)
+    page = f"/console/investigations/new?ticket={world.ticket_b.protocol}"
+    html = client.get(page).get_data(as_text=True)
+    assert world.ticket_b.protocol in html and 'value="Entrega não chegou"' in html
+    response = _post(
+        client, page,
+        {"title": "Lost parcels", "impact": "2", "urgency": "3", "keywords": "chegou; extravio",
+         "tickets": str(world.ticket_b.id), "owner": str(world.supervisor.id)},
+        page,
+    )  # fmt: skip
+    assert response.status_code == 302
+    created = db.session.scalar(
+        sa.select(Investigation).where(Investigation.title == "Lost parcels")
+    )
+    assert created.keywords == "chegou, extravio" and created.urgency == 3
+    edit = f"/console/investigations/{created.number}/edit"
+    assert 'value="Lost parcels"' in client.get(edit).get_data(as_text=True)
+    response = _post(
+        client, edit,
+        {"title": "Lost parcels (South)", "impact": "3", "urgency": "3", "ishikawa": "people",
+         "owner": str(world.supervisor.id)},
+        edit,
+    )  # fmt: skip
+    assert response.status_code == 302
+    html = client.get(f"/console/investigations/{created.number}").get_data(as_text=True)
+    assert "Lost parcels (South)" in html and "changed “Ishikawa category” from — to People" in html
+    bad = _post(client, edit, {"title": "", "impact": "3", "urgency": "3"}, edit)
+    assert bad.status_code == 200 and "This field is required" in bad.get_data(as_text=True)
+
+
+def test_cancel_and_reopen_need_a_reason(client, auth, world, db):
+    login(client, auth, world.supervisor)
+    page = f"/console/investigations/{world.number}"
+    _post(client, f"{page}/status", {"status": "cancelled"}, page)
+    db.session.expire_all()
+    assert db.session.get(Investigation, world.inv.id).status == "open"
+    _post(client, f"{page}/status", {"status": "cancelled", "reason": "Duplicate"}, page)
+    db.session.expire_all()
+    assert db.session.get(Investigation, world.inv.id).status == "cancelled"
+    html = client.get(page).get_data(as_text=True)
+    assert "Cancelled: Duplicate" in html
+    _post(client, f"{page}/status", {"status": "open", "reason": "Not a duplicate"}, page)
+    db.session.expire_all()
+    found = db.session.get(Investigation, world.inv.id)
+    assert found.status == "open" and found.reopened_count == 1
