@@ -96,6 +96,8 @@ def load_investigations() -> str:
         impact=3,
         urgency=3,
         keywords="atraso, entrega, transportadora, retraso",
+        category=first[0].category_id,
+        department=first[0].department_id,
         containment=(
             "Ofereça reenvio expresso sem custo e informe o novo prazo de 3 dias úteis. "
             "Não prometa data antes de consultar o rastreio."
@@ -165,6 +167,8 @@ def load_investigations() -> str:
         impact=3,
         urgency=2,
         keywords="cobrança, duplicidade, duplicada, fatura, cobro",
+        category=billing[0].category_id if billing else None,
+        department=billing[0].department_id if billing else None,
         containment=(
             "Confirme a duplicidade no extrato, abra o estorno no sistema de faturamento "
             "(prazo: 5 dias úteis) e informe o número do estorno ao cliente."
@@ -206,6 +210,7 @@ def load_investigations() -> str:
         title="Produtos com defeito do lote 2231",
         statement="Aparelhos do lote 2231 param de ligar após poucos dias de uso.",
         keywords="defeito, lote 2231, não liga",
+        category=defects[0].category_id if defects else None,
         ishikawa="material",
         subcategory=subs["Lote de fornecedor"],
     )
