@@ -13,6 +13,7 @@ user_cli = AppGroup("user", help="Manage users.")
 token_cli = AppGroup("token", help="Manage API tokens.")
 demo_cli = AppGroup("demo", help="Demo data.")
 outbox_cli = AppGroup("outbox", help="Outbound email.")
+investigations_cli = AppGroup("investigations", help="Root-cause investigations.")
 
 
 @user_cli.command("create")
@@ -92,6 +93,16 @@ def outbox_deliver_command():
     click.echo(deliver_outbox())
 
 
+@investigations_cli.command("notify-overdue")
+def notify_overdue_command():
+    """Tell the owners of overdue actions (once per action), as the scheduler does."""
+    from .investigations.services import notify_overdue_actions
+
+    sent = notify_overdue_actions()
+    db.session.commit()
+    click.echo(f"{sent} overdue action(s) notified")
+
+
 def register(app: Flask) -> None:
-    for group in (user_cli, token_cli, demo_cli, outbox_cli):
+    for group in (user_cli, token_cli, demo_cli, outbox_cli, investigations_cli):
         app.cli.add_command(group)
