@@ -297,3 +297,18 @@ def test_open_investigation_for_escalation_hook(db, make_ticket):
     inv = open_investigation(by=None, title="Escalated", from_ticket=ticket)
     assert inv.links[0].ticket_id == ticket.id and inv.owner_id is None
     assert inv.department_id == ticket.department_id
+
+
+def test_cli_notify_overdue(app, db, supervisor, agent):
+    inv = open_investigation(by=supervisor, title="Late deliveries")
+    add_action(inv, supervisor, description="Fix", owner=agent, due_on=today() - timedelta(1))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert (
+        "1 overdue action(s) notified"
+        in runner.invoke(args=["investigations", "notify-overdue"]).output
+    )
+    assert (
+        "0 overdue action(s) notified"
+        in runner.invoke(args=["investigations", "notify-overdue"]).output
+    )
