@@ -862,6 +862,11 @@ def notify_customers(
     its texts (or `key`), so a retried or repeated run never tells a customer twice.
     """
     _manage(by)
+    # two runs at once (a double click on two workers) wait for each other here, so the second
+    # sees the first one's deliveries (PostgreSQL row lock; SQLite serializes writers anyway)
+    db.session.execute(
+        sa.select(Investigation.id).where(Investigation.id == inv.id).with_for_update()
+    )
     if templates:
         _apply(inv, by, {f"notice_{k.lower()}": v for k, v in templates.items()})
     links = list(inv.links)
