@@ -14,6 +14,7 @@ token_cli = AppGroup("token", help="Manage API tokens.")
 demo_cli = AppGroup("demo", help="Demo data.")
 outbox_cli = AppGroup("outbox", help="Outbound email.")
 sla_cli = AppGroup("sla", help="Deadlines and escalation.")
+investigations_cli = AppGroup("investigations", help="Root-cause investigations.")
 
 
 @user_cli.command("create")
@@ -134,9 +135,19 @@ def escalate_command():
         click.echo(f"  level {key[6:]}: {result[key]}")
 
 
+@investigations_cli.command("notify-overdue")
+def notify_overdue_command():
+    """Tell the owners of overdue actions (once per action), as the scheduler does."""
+    from .investigations.services import notify_overdue_actions
+
+    sent = notify_overdue_actions()
+    db.session.commit()
+    click.echo(f"{sent} overdue action(s) notified")
+
+
 def register(app: Flask) -> None:
     from .mail.cli import mail_cli
 
-    for group in (user_cli, token_cli, demo_cli, outbox_cli, sla_cli, mail_cli):
+    for group in (user_cli, token_cli, demo_cli, outbox_cli, sla_cli, mail_cli, investigations_cli):
         app.cli.add_command(group)
     app.cli.add_command(escalate_command)

@@ -4,6 +4,16 @@ from .accounts.models import ApiToken, Department, OneTimeToken, User, membershi
 from .channels.models import Call, ContactHandle, Conversation
 from .customers.models import Customer, CustomerEmail, CustomerPhone
 from .escalations.models import Escalation, EscalationRule, Notification
+from .investigations.models import (
+    CapaAction,
+    Investigation,
+    InvestigationEvent,
+    InvestigationTicket,
+    InvestigationWhy,
+    IshikawaSubcategory,
+    NoticeBroadcast,
+    NoticeDelivery,
+)
 from .mail.models import InboundMessage, Mailbox
 from .notifications.models import OutboxAttempt, OutboxMessage
 from .routing.models import RoutingRule
@@ -32,6 +42,7 @@ __all__ = [
     "ContactHandle",
     "Conversation",
     "BusinessCalendar",
+    "CapaAction",
     "CalendarHoliday",
     "CalendarInterval",
     "Category",
@@ -43,8 +54,15 @@ __all__ = [
     "EscalationRule",
     "IdempotencyKey",
     "InboundMessage",
+    "Investigation",
+    "InvestigationEvent",
+    "InvestigationTicket",
+    "InvestigationWhy",
+    "IshikawaSubcategory",
     "Mailbox",
     "Message",
+    "NoticeBroadcast",
+    "NoticeDelivery",
     "Notification",
     "OneTimeToken",
     "OutboxAttempt",

@@ -85,12 +85,20 @@ def fetch_mail_job():
     return result if any(v for k, v in result.items() if k != "mailboxes") else None
 
 
+def overdue_actions_job():
+    """Tell the owner of each overdue corrective/preventive action, once per action."""
+    from .investigations.services import notify_overdue_actions
+
+    return notify_overdue_actions() or None
+
+
 JOBS = {
     "deliver_outbox": deliver_outbox_job,
     "escalation_sweep": escalation_sweep_job,
     "deliver_webhooks": deliver_webhooks_job,
     "purge_recordings": purge_recordings_job,
     "fetch_mail": fetch_mail_job,
+    "overdue_actions": overdue_actions_job,
 }
 
 
@@ -117,6 +125,7 @@ def build_scheduler(app: Flask, *, persistent: bool = True, cls=BlockingSchedule
         "deliver_webhooks": app.config["SCHEDULER_WEBHOOK_SECONDS"],
         "purge_recordings": app.config["SCHEDULER_RECORDING_PURGE_HOURS"] * 3600,
         "fetch_mail": app.config["SCHEDULER_MAIL_SECONDS"],
+        "overdue_actions": app.config.get("SCHEDULER_OVERDUE_ACTIONS_MINUTES", 30) * 60,
     }
     for name, seconds in intervals.items():
         scheduler.add_job(

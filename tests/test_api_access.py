@@ -36,6 +36,78 @@ def _ticket_body(who):
     return body
 
 
+MANAGE = _row(401, 403, 403, 403, 403, 200, 200)
+INV = "/investigations/<number>"
+NOTICE = {"templates": {"en": "Fixed", "es": "Arreglado", "pt_BR": "Corrigido"}}
+# the investigation (linked to ticket A, one action owned by agent X) is made in full_cast
+INVESTIGATION_ROWS = [
+    ("GET", "/investigations", lambda c: "/investigations", None, STAFF_READ),
+    (
+        "POST",
+        "/investigations",
+        lambda c: "/investigations",
+        lambda w: {"title": "Atrasos"},
+        _row(401, 403, 403, 403, 403, 201, 201),
+    ),
+    ("GET", INV, lambda c: f"/investigations/{c.inv.number}", None, STAFF_READ),
+    (
+        "PATCH",
+        INV,
+        lambda c: f"/investigations/{c.inv.number}",
+        lambda w: {"status": "analysing"},
+        MANAGE,
+    ),
+    (
+        "GET",
+        INV + "/tickets",
+        lambda c: f"/investigations/{c.inv.number}/tickets",
+        None,
+        STAFF_READ,
+    ),
+    (
+        "POST",
+        INV + "/tickets",
+        lambda c: f"/investigations/{c.inv.number}/tickets?protocol={c.ticket_b.protocol}",
+        None,
+        _row(401, 403, 403, 403, 201, 403, 201),
+    ),
+    (
+        "DELETE",
+        INV + "/tickets",
+        lambda c: f"/investigations/{c.inv.number}/tickets?protocol={c.ticket_a.protocol}",
+        None,
+        _row(401, 403, 403, 204, 403, 204, 204),
+    ),
+    (
+        "GET",
+        INV + "/actions",
+        lambda c: f"/investigations/{c.inv.number}/actions",
+        None,
+        STAFF_READ,
+    ),
+    (
+        "POST",
+        INV + "/actions",
+        lambda c: f"/investigations/{c.inv.number}/actions",
+        lambda w: {"description": "Auditar", "due_on": "2030-01-01"},
+        _row(401, 403, 403, 201, 201, 201, 201),
+    ),
+    (
+        "PATCH",
+        INV + "/actions/<int:action_id>",
+        lambda c: f"/investigations/{c.inv.number}/actions/{c.inv_action.id}",
+        lambda w: {"status": "done", "evidence": "Feito"},
+        _row(401, 403, 403, 200, 403, 200, 200),
+    ),
+    (
+        "POST",
+        INV + "/notify",
+        lambda c: f"/investigations/{c.inv.number}/notify",
+        lambda w: NOTICE,
+        MANAGE,
+    ),
+]
+
 # (method, rule as registered, path builder, body builder, expected codes)
 MATRIX = [
     ("GET", "/tickets", lambda c: "/tickets", None, _row(401, 200, 200, 200, 200, 200, 200)),
@@ -156,6 +228,7 @@ MATRIX = [
         },
         ADMIN_CREATE,  # and integration accounts: tests/test_connectors.py
     ),
+    *INVESTIGATION_ROWS,
     ("GET", "/openapi.json", lambda c: "/openapi.json", None, PUBLIC),
     ("GET", "/docs", lambda c: "/docs", None, PUBLIC),
 ]
@@ -169,6 +242,18 @@ def full_cast(cast, db):
     cast.rule = create_rule(name="Regra", keywords="zzz", department_id=cast.dept_y.id)
     cast.escalation = escalate_by_agent(
         cast.ticket_a, cast.agent_x, reason="complex_case", note="Caso difícil."
+    )
+    from datetime import date
+
+    from helpdesk.investigations.services import add_action, open_investigation
+
+    cast.inv = open_investigation(by=cast.supervisor, title="Atrasos", from_ticket=cast.ticket_a)
+    cast.inv_action = add_action(
+        cast.inv,
+        cast.supervisor,
+        description="Auditar",
+        owner=cast.agent_x,
+        due_on=date(2030, 1, 1),
     )
     db.session.commit()
     return cast

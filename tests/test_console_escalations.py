@@ -409,14 +409,18 @@ def test_de_escalate_needs_a_reason_and_lowers_the_level(client, app, db, world,
     assert fresh(db, Ticket, world.ticket_x.id).escalation_level == 0
 
 
-def test_investigation_is_not_available_yet_and_says_so(client, app, db, world, escalation_x):
+def test_investigate_opens_an_investigation_from_the_ticket(client, app, db, world, escalation_x):
+    from helpdesk.investigations.services import link_of
+
     login_as(client, app, world.supervisor)
     base = f"/console/escalations/{escalation_x.id}"
-    response = post_form(client, f"{base}/decide/investigate", {"investigate-note": "Ver"}, base)
-    assert response.status_code == 400
-    box = html(response).split('id="decide-investigate"')[1].split("</details>")[0]
-    assert "Investigations are not available yet" in box and 'class="flash flash-error"' in box
-    assert fresh(db, Escalation, escalation_x.id).state == "open"
+    response = post_form(
+        client, f"{base}/decide/investigate", {"investigate-note": "Atrasos na entrega"}, base
+    )
+    assert response.status_code == 302
+    assert fresh(db, Escalation, escalation_x.id).decision == "investigate"
+    link = link_of(fresh(db, Ticket, world.ticket_x.id))
+    assert link is not None and link.investigation.title == "Atrasos na entrega"
 
 
 def test_deciding_twice_is_refused(client, app, db, world, escalation_x):

@@ -447,15 +447,28 @@ def test_supervisor_acknowledges_and_decides(
     with pytest.raises(ValidationError) as exc:
         esc.decide(escalation, supervisor, decision="de_escalate", note="")
     assert exc.value.field == "note"
-    with pytest.raises(ValidationError) as exc:
-        esc.decide(escalation, supervisor, decision="investigate", note="causa raiz")
-    assert exc.value.field == "decision"
     esc.decide(escalation, supervisor, decision="de_escalate", note="Resolvido com o agente.")
     db.session.commit()
     assert escalation.state == "closed" and escalation.decision == "de_escalate"
     assert ticket.escalation_level == 0
     with pytest.raises(Conflict):
         esc.decide(escalation, supervisor, decision="instruct", note="x")
+
+
+def test_investigate_opens_an_investigation_or_links_to_one(db, ladder, staff, make_ticket):
+    from helpdesk.investigations.services import link_of
+
+    supervisor, agent = staff
+    first, second = _registered(make_ticket), _registered(make_ticket)
+    one = esc.escalate_by_agent(first, agent, reason="repeated_contact", note="De novo")
+    esc.decide(one, supervisor, decision="investigate", note="Cobrança duplicada recorrente")
+    db.session.commit()
+    opened = link_of(first).investigation
+    assert opened.title == "Cobrança duplicada recorrente" and one.decision == "investigate"
+    two = esc.escalate_by_agent(second, agent, reason="repeated_contact", note="Mesma coisa")
+    esc.decide(two, supervisor, decision="investigate", investigation=opened)
+    db.session.commit()
+    assert link_of(second).investigation_id == opened.id
 
 
 def test_instruct_leaves_an_internal_note_and_change_priority_recomputes(

@@ -20,6 +20,7 @@ from . import (  # noqa: F401 - their routes join bp
     categories,
     departments,
     escalation_rules,
+    ishikawa,
     mail,
     policies,
     rules,

@@ -12,6 +12,7 @@ from . import (  # noqa: F401 - attach routes
     customers,
     errors,
     escalations,
+    investigations,
     openapi,
     tickets,
 )

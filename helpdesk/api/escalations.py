@@ -161,6 +161,7 @@ def decide_escalation(escalation_id: int):
     department_ref_ = f.ref("department")
     assignee_ref = f.ref("assignee")
     priority = f.text("priority")
+    number = f.text("investigation")
     f.check()
     if priority is not None and priority not in PRIORITY_VALUES:
         raise ValidationError(_l("Unknown priority."), field="priority")
@@ -172,9 +173,24 @@ def decide_escalation(escalation_id: int):
         department=department_by_ref(department_ref_) if department_ref_ is not None else None,
         assignee=user_by_ref(assignee_ref, "assignee") if assignee_ref is not None else None,
         priority=PRIORITY_VALUES[priority] if priority is not None else None,
+        investigation=_investigation(number),
     )
     commit()
     return jsonify(escalation_json(escalation, user))
+
+
+def _investigation(number: str | None):
+    """The investigation to link to ("investigate" decision), by its number."""
+    if not number:
+        return None
+    from ..investigations.services import get_by_number
+
+    try:
+        return get_by_number(number)
+    except NotFound:
+        raise ValidationError(
+            _l("No investigation has this number."), field="investigation"
+        ) from None
 
 
 @bp.post("/tickets/<protocol>/escalations")

@@ -14,6 +14,8 @@ from ..tickets.models import CHANNELS, KINDS, PRIORITY_VALUES, STATUSES
 from ..tickets.queries import SORTS
 from . import openapi_escalations
 from .blueprint import bp
+from .investigations_openapi import paths as investigation_paths
+from .investigations_openapi import schemas as investigation_schemas
 from .openapi_channels import channel_paths, channel_schemas, channel_tags
 
 JSON = "application/json"
@@ -604,6 +606,7 @@ def build_spec() -> dict:
                 },
             },
         },
+        **investigation_paths(),
         "/api/v1/openapi.json": {
             "get": {
                 "tags": ["documentation"],
@@ -648,6 +651,10 @@ def build_spec() -> dict:
             {"name": "customers", "description": _("Customer look-up.")},
             {"name": "escalations", "description": _("Escalations and their decisions.")},
             {"name": "administration", "description": _("Departments, categories, routing.")},
+            {
+                "name": "investigations",
+                "description": _("Root-cause investigations: linked tickets, actions, closing."),
+            },
             {"name": "documentation", "description": _("This description.")},
             *channel_tags(),
         ],
@@ -665,6 +672,7 @@ def build_spec() -> dict:
                 **_schemas(),
                 **openapi_escalations.schemas(_ref, _nullable),
                 **channel_schemas(),
+                **investigation_schemas(),
             },
         },
     }
@@ -676,7 +684,12 @@ def openapi():
 
 
 def _curl(method: str, path: str, operation: dict, base: str) -> str:
-    url = base + path.replace("{protocol}", "202501310000017").replace("{rule_id}", "1")
+    url = base + (
+        path.replace("{protocol}", "202501310000017")
+        .replace("{rule_id}", "1")
+        .replace("{number}", "INV-00001")
+        .replace("{action_id}", "1")
+    )
     parts = ["curl", "-X", method.upper(), shlex.quote(url)]
     if operation.get("security") != []:
         parts += ["-H", '"Authorization: Bearer $TOKEN"']  # double quotes: the shell expands it

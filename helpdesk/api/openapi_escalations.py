@@ -48,6 +48,13 @@ def schemas(ref, nullable) -> dict:
                 "department": {"type": ["integer", "string"], "description": _("Reassign.")},
                 "assignee": {"type": ["integer", "string"], "description": _("Reassign.")},
                 "priority": {"enum": ["low", "normal", "high", "urgent"]},
+                "investigation": {
+                    "type": "string",
+                    "description": _(
+                        "Investigate: link to this investigation (e.g. INV-00001); without it "
+                        "the ticket's own investigation is kept or a new one is opened."
+                    ),
+                },
             },
         },
         "EscalateInput": {

@@ -203,6 +203,16 @@ def describe_event(event: TicketEvent) -> str:
         if event.field == "ended":
             return _("The phone call ended (%(seconds)s s).", seconds=new or "0")
         return _("%(who)s linked a phone call from %(number)s.", who=who, number=new or "—")
+    if action == "investigation_linked":
+        return _("%(who)s linked it to investigation %(number)s.", who=who, number=new or "—")
+    if action == "investigation_unlinked":
+        return _("%(who)s unlinked it from investigation %(number)s.", who=who, number=old or "—")
+    if action == "investigation_notice":
+        return _(
+            "%(who)s told the customer what investigation %(number)s fixed.",
+            who=who,
+            number=new or "—",
+        )
     if action == "rated":
         return _("%(who)s rated the service %(n)s out of 5.", who=who, n=new or "—")
     sentence = _escalation_sentence(event, who)

@@ -40,6 +40,7 @@ from .forms import (
     opts,
 )
 from .history import describe_event, event_detail
+from .investigations import ticket_panel
 from .supervision_forms import EscalateForm
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ def ticket(protocol: str):
         emails=email_links(ticket.id)
         if ticket.channel == "email" or any(m.channel == "email" for m in ticket.messages)
         else {},
+        **ticket_panel(ticket),
     )
 
 

@@ -109,11 +109,15 @@ def load_demo(tickets: int = 300, seed: int = 2024) -> str:
     from .channels import load_channels
 
     load_channels(demo.demo_customer)  # calls, a WhatsApp conversation, an inactive webhook
+    from .investigations import load_investigations
+
+    investigations = load_investigations()
     return (
         f"demo loaded: {len(demo.depts)} departments, {len(demo.cats)} categories, "
         f"{demo.rule_count} routing rules, {len(demo.users)} staff, {len(demo.all_customers)} "
-        f"customers, {demo.ticket_count + email_tickets} tickets over {DAYS} days; logins: admin@demo.sac/admin123, "
-        "supervisora@demo.sac/super123, agente@demo.sac/agente123, cliente@demo.sac/cliente123"
+        f"customers, {demo.ticket_count + email_tickets} tickets over {DAYS} days; "
+        f"{investigations}; logins: admin@demo.sac/admin123, supervisora@demo.sac/super123, "
+        "agente@demo.sac/agente123, cliente@demo.sac/cliente123"
     )
 
 

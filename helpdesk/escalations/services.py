@@ -476,11 +476,18 @@ def acknowledge(escalation: Escalation, actor) -> None:
     db.session.flush()
 
 
-def _open_investigation(escalation: Escalation, actor, note: str) -> None:
-    """The hook for root-cause investigations (issue 4): not available yet."""
-    raise ValidationError(
-        _l("Investigations are not available yet; choose another decision."), field="decision"
-    )
+def _open_investigation(escalation: Escalation, actor, note: str, investigation=None) -> None:
+    """The "open an investigation" decision: link the ticket to `investigation` when given, else
+    keep the investigation it already belongs to, else open a new one from it (titled by the
+    note, or the ticket's subject)."""
+    from ..investigations.services import link_of, link_ticket, open_investigation
+
+    ticket = escalation.ticket
+    if investigation is not None:
+        link_ticket(investigation, ticket, by=actor)
+    elif link_of(ticket) is None:
+        title = (note or ticket.subject).strip().splitlines()[0][:200]
+        open_investigation(by=actor, title=title, from_ticket=ticket)
 
 
 def decide(
@@ -492,6 +499,7 @@ def decide(
     department: Department | None = None,
     assignee: User | None = None,
     priority: int | None = None,
+    investigation=None,
 ) -> None:
     """Close an escalation with a decision (acknowledging it if nobody had)."""
     from ..sla.services import refresh_schedule
@@ -537,7 +545,7 @@ def decide(
         )
         refresh_schedule(ticket)
     elif decision == "investigate":
-        _open_investigation(escalation, actor, note)
+        _open_investigation(escalation, actor, note, investigation)
     at = now()
     if escalation.acknowledged_at is None:
         escalation.acknowledged_at, escalation.acknowledged_by_id = at, actor.id

@@ -1,0 +1,273 @@
+"""Demo investigations, played through the services after the tickets' timeline is in place:
+
+- a closed one (delivery delays, root cause in the courier's routing) whose actions are done and
+  whose effectiveness check is effective, with two demands linked after closing (recurrences);
+- an open one in "acting" (double charges on the invoice) with an overdue action, an action on
+  time, an agent's proposal waiting, and a containment shown to agents;
+- one in "analysing" (a defective batch), so that the Pareto chart has several bars.
+
+As in loader.py, the timestamps are then moved into the past with direct UPDATEs (demo only).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from ..accounts.services import get_user_by_email
+from ..core.clock import as_utc, now
+from ..extensions import db
+from ..investigations import services as inv
+from ..investigations.models import (
+    CapaAction,
+    Investigation,
+    InvestigationEvent,
+    InvestigationTicket,
+)
+from ..tickets.models import Category, Ticket, TicketEvent
+
+SUBCATEGORIES = [
+    ("method", "Roteirização da transportadora"),
+    ("method", "Regras de faturamento"),
+    ("machine", "Sistema de faturamento"),
+    ("material", "Embalagem"),
+    ("material", "Lote de fornecedor"),
+    ("people", "Treinamento"),
+    ("measurement", "Leitura de medidor"),
+    ("environment", "Clima / chuvas"),
+]
+
+NOTICE = {
+    "pt_BR": (
+        "Olá {name}, sobre a sua demanda {protocol}: identificamos a causa dos atrasos nas "
+        "entregas da região Sul (a rota da transportadora) e a corrigimos. Desde então os prazos "
+        "voltaram ao normal. Obrigado pela paciência!"
+    ),
+    "es": (
+        "Hola {name}, sobre su demanda {protocol}: encontramos la causa de los retrasos en las "
+        "entregas de la región Sur (la ruta de la transportadora) y la corregimos. Gracias por "
+        "su paciencia."
+    ),
+    "en": (
+        "Hello {name}, about your demand {protocol}: we found the cause of the late deliveries "
+        "in the South region (the courier's routing) and fixed it. Thank you for your patience."
+    ),
+}
+
+
+def _tickets(category_key: str | None, names: tuple[str, ...], count: int, exclude: set[int]):
+    stmt = sa.select(Ticket).where(Ticket.kind == "complaint").order_by(Ticket.created_at)
+    if names:
+        stmt = stmt.join(Category, Category.id == Ticket.category_id).where(
+            Category.name.in_(names)
+        )
+    rows = [t for t in db.session.scalars(stmt) if t.id not in exclude]
+    return rows[:count]
+
+
+def load_investigations() -> str:
+    admin = get_user_by_email("admin@demo.sac")
+    supervisor = get_user_by_email("supervisora@demo.sac")
+    agent = get_user_by_email("agente@demo.sac")
+    if admin is None or supervisor is None or agent is None:
+        return ""
+    subs = {name: inv.create_subcategory(cat, name) for cat, name in SUBCATEGORIES}
+    used: set[int] = set()
+    today = inv.today()
+
+    # 1. closed, with recurrences ------------------------------------------------------------
+    delivery = _tickets(None, ("Delivery delay",), 8, used) or _tickets(None, (), 8, used)
+    if len(delivery) < 3:
+        delivery = _tickets(None, (), 8, used)
+    first, later = delivery[:-2], delivery[-2:]
+    used |= {t.id for t in delivery}
+    closed = inv.open_investigation(
+        by=supervisor,
+        title="Atrasos nas entregas da região Sul",
+        statement=(
+            "Pedidos para a região Sul chegam com 5 a 10 dias de atraso; as reclamações de "
+            "atraso triplicaram em um mês."
+        ),
+        location="Região Sul (RS, SC, PR)",
+        since=today - timedelta(days=60),
+        customers_affected=140,
+        estimated_cost=18000,
+        impact=3,
+        urgency=3,
+        keywords="atraso, entrega, transportadora, retraso",
+        category=first[0].category_id,
+        department=first[0].department_id,
+        containment=(
+            "Ofereça reenvio expresso sem custo e informe o novo prazo de 3 dias úteis. "
+            "Não prometa data antes de consultar o rastreio."
+        ),
+    )
+    for t in first:
+        inv.link_ticket(closed, t, by=admin)
+    for text in (
+        "Por que os pedidos atrasam? Ficam parados no centro de distribuição de Curitiba.",
+        "Por que ficam parados? A transportadora só coleta duas vezes por semana.",
+        "Por que só duas coletas? A rota foi alterada no novo contrato.",
+        "Por que a rota mudou? O contrato não previa volume mínimo de coletas.",
+        "Por que não previa? O contrato não passou pela área de logística.",
+    ):
+        inv.add_why(closed, supervisor, text)
+    inv.update_investigation(
+        closed,
+        supervisor,
+        ishikawa="method",
+        subcategory=subs["Roteirização da transportadora"],
+        root_cause="Contrato novo da transportadora sem frequência mínima de coletas na região Sul.",
+        evidence="Relatório de coletas de março: 8 coletas contra 22 em fevereiro.",
+    )
+    inv.change_status(closed, supervisor, "analysing")
+    inv.change_status(closed, supervisor, "acting")
+    fix = inv.add_action(
+        closed, supervisor, description="Aditivo ao contrato: coleta diária na região Sul",
+        kind="corrective", owner=supervisor, due_on=today - timedelta(days=30),
+    )  # fmt: skip
+    prevent = inv.add_action(
+        closed, supervisor, description="Contratos de logística passam por revisão da área",
+        kind="preventive", owner=admin, due_on=today - timedelta(days=25),
+    )  # fmt: skip
+    inv.complete_action(fix, supervisor, "Aditivo assinado; coletas diárias desde o dia 1.")
+    inv.complete_action(prevent, admin, "Fluxo de aprovação atualizado no jurídico.")
+    inv.update_investigation(
+        closed,
+        supervisor,
+        metric="Reclamações de atraso na região Sul por semana",
+        baseline="14 por semana",
+        target="3 por semana ou menos",
+        check_on=today - timedelta(days=12),
+        result="2 por semana na média das últimas 4 semanas",
+        verdict="effective",
+        notice_pt_br=NOTICE["pt_BR"],
+        notice_es=NOTICE["es"],
+        notice_en=NOTICE["en"],
+    )
+    inv.change_status(closed, supervisor, "verifying")
+    inv.change_status(closed, supervisor, "closed")
+    for t in later:  # came back after closing: recurrences
+        inv.link_ticket(closed, t, by=admin)
+
+    # 2. open, acting, with an overdue action ---------------------------------------------------
+    billing = _tickets(None, ("Billing error", "Contestation of a charge"), 5, used) or _tickets(
+        None, (), 5, used
+    )
+    used |= {t.id for t in billing}
+    acting = inv.open_investigation(
+        by=supervisor,
+        title="Cobrança em duplicidade na fatura",
+        statement="Clientes com débito automático recebem a mesma cobrança duas vezes.",
+        location="Faturamento — débito automático",
+        since=today - timedelta(days=20),
+        customers_affected=35,
+        estimated_cost=4200,
+        impact=3,
+        urgency=2,
+        keywords="cobrança, duplicidade, duplicada, fatura, cobro",
+        category=billing[0].category_id if billing else None,
+        department=billing[0].department_id if billing else None,
+        containment=(
+            "Confirme a duplicidade no extrato, abra o estorno no sistema de faturamento "
+            "(prazo: 5 dias úteis) e informe o número do estorno ao cliente."
+        ),
+    )
+    for t in billing:
+        inv.link_ticket(acting, t, by=admin)
+    inv.add_why(acting, supervisor, "Por que cobra duas vezes? O arquivo do banco é reenviado.")
+    inv.add_why(acting, agent, "Talvez o reenvio aconteça quando o banco demora a confirmar?")
+    inv.update_investigation(
+        acting,
+        supervisor,
+        ishikawa="machine",
+        subcategory=subs["Sistema de faturamento"],
+        root_cause="O job de remessa reenvia o arquivo quando o banco não confirma em 1 hora.",
+        evidence="Logs do job de remessa dos dias 3 e 4.",
+        metric="Estornos por duplicidade por semana",
+        baseline="9 por semana",
+        target="0",
+        check_on=today + timedelta(days=21),
+    )
+    inv.change_status(acting, supervisor, "analysing")
+    inv.change_status(acting, supervisor, "acting")
+    inv.add_action(
+        acting, supervisor, description="Corrigir o job de remessa (idempotência por arquivo)",
+        kind="corrective", owner=agent, due_on=today - timedelta(days=4),
+    )  # fmt: skip
+    inv.add_action(
+        acting, supervisor, description="Alerta quando um arquivo for reenviado",
+        kind="preventive", owner=supervisor, due_on=today + timedelta(days=10),
+    )  # fmt: skip
+    inv.add_action(acting, agent, description="Avisar os clientes afetados por SMS")
+
+    # 3. analysing, for a fuller Pareto ----------------------------------------------------------
+    defects = _tickets(None, ("Defective product",), 3, used) or _tickets(None, (), 3, used)
+    used |= {t.id for t in defects}
+    analysing = inv.open_investigation(
+        by=supervisor,
+        title="Produtos com defeito do lote 2231",
+        statement="Aparelhos do lote 2231 param de ligar após poucos dias de uso.",
+        keywords="defeito, lote 2231, não liga",
+        category=defects[0].category_id if defects else None,
+        ishikawa="material",
+        subcategory=subs["Lote de fornecedor"],
+    )
+    for t in defects:
+        inv.link_ticket(analysing, t, by=admin)
+    inv.change_status(analysing, supervisor, "analysing")
+    db.session.flush()
+    _backdate(closed, opened_days=50, closed_days=12, recurrence_days=(6, 2))
+    _backdate(acting, opened_days=18)
+    _backdate(analysing, opened_days=5)
+    return (
+        f"investigations: {closed.number} closed with {len(later)} recurrences, "
+        f"{acting.number} acting with an overdue action, {analysing.number} analysing"
+    )
+
+
+def _backdate(found: Investigation, *, opened_days: int, closed_days=None, recurrence_days=()):
+    """Demo only: the investigation started `opened_days` ago (links a day later)."""
+    at = now()
+    opened = at - timedelta(days=opened_days)
+    closed = at - timedelta(days=closed_days) if closed_days is not None else None
+    session = db.session
+    session.execute(
+        sa.update(Investigation)
+        .where(Investigation.id == found.id)
+        .values(created_at=opened, updated_at=closed or at, closed_at=closed)
+    )
+    links = session.scalars(
+        sa.select(InvestigationTicket)
+        .where(InvestigationTicket.investigation_id == found.id)
+        .order_by(InvestigationTicket.id)
+    ).all()
+    recurrences = [link for link in links if link.is_recurrence]
+    for link in links:
+        link.linked_at = max(opened + timedelta(days=1), as_utc(link.ticket.created_at))
+    for link, days in zip(recurrences, recurrence_days, strict=False):
+        link.linked_at = max(at - timedelta(days=days), as_utc(link.ticket.created_at))
+    for link in links:
+        session.execute(
+            sa.update(TicketEvent)
+            .where(
+                TicketEvent.ticket_id == link.ticket_id,
+                TicketEvent.action == "investigation_linked",
+            )
+            .values(created_at=link.linked_at + timedelta(minutes=1))
+        )
+    session.execute(
+        sa.update(InvestigationEvent)
+        .where(
+            InvestigationEvent.investigation_id == found.id,
+            InvestigationEvent.action != "recurrence",
+        )
+        .values(created_at=opened + timedelta(hours=2))
+    )
+    session.execute(
+        sa.update(CapaAction)
+        .where(CapaAction.investigation_id == found.id)
+        .values(created_at=opened + timedelta(days=2))
+    )
+    session.flush()

@@ -1,0 +1,1 @@
+"""Root-cause investigations (problem records): many complaints, one analysis, checked actions."""
