@@ -43,12 +43,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## bench: seed N tickets (default 100000) and measure under gunicorn; then inbound email
+## bench: seed N tickets (default 100000) and measure under gunicorn; one escalation sweep with
+## 1 % of the tickets due (same database); then inbound email
 ## throughput through `mail import` and one `mail fetch` pass (see docs/benchmarks.md)
 TICKETS ?= 100000
 MAIL_MESSAGES ?= 1000
 bench: install
 	$(BIN)/python -m bench.run --tickets $(TICKETS)
+	$(BIN)/python -m bench.sweep --due-share 0.01
 	$(BIN)/python -m bench.mail --fetch $(MAIL_MESSAGES)
 
 ## extract and update the translation catalogs (pt_BR, es) after adding strings
