@@ -50,7 +50,7 @@ TICKETS ?= 100000
 MAIL_MESSAGES ?= 1000
 bench: install
 	$(BIN)/python -m bench.run --tickets $(TICKETS)
-	$(BIN)/python -m bench.sweep --due-share 0.01
+	$(BIN)/python -m bench.sweep --due-share 0.01 --db $${TMPDIR:-/tmp}/helpdesk-bench/bench-$(TICKETS).db
 	$(BIN)/python -m bench.mail --fetch $(MAIL_MESSAGES)
 
 ## extract and update the translation catalogs (pt_BR, es) after adding strings
