@@ -104,3 +104,9 @@ def test_a_broken_page_link_is_a_translated_400(client, make_user, auth):
     response = client.get("/portal/demands?cursor=not-a-cursor", headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert "This page link is no longer valid" in response.get_data(as_text=True)
+
+
+def test_fields_without_errors_have_no_aria_invalid_attribute(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert 'name="email"' in html
+    assert "aria-invalid" not in html  # not even aria-invalid="None"
