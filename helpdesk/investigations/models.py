@@ -36,7 +36,7 @@ ISHIKAWA_LABELS = {
     "method": _l("Method"),
     "machine": _l("Machine"),
     "material": _l("Material"),
-    "people": _l("People"),
+    "people": _l("Manpower (people)"),
     "measurement": _l("Measurement"),
     "environment": _l("Environment"),
 }
