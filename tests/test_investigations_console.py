@@ -446,7 +446,10 @@ def test_open_from_a_ticket_and_edit_the_record(client, auth, world, db):
     )  # fmt: skip
     assert response.status_code == 302
     html = client.get(f"/console/investigations/{created.number}").get_data(as_text=True)
-    assert "Lost parcels (South)" in html and "changed “Ishikawa category” from — to Manpower (people)" in html
+    assert (
+        "Lost parcels (South)" in html
+        and "changed “Ishikawa category” from — to Manpower (people)" in html
+    )
     bad = _post(client, edit, {"title": "", "impact": "3", "urgency": "3"}, edit)
     assert bad.status_code == 200 and "This field is required" in bad.get_data(as_text=True)
 
