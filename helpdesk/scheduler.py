@@ -17,6 +17,18 @@ log = logging.getLogger(__name__)
 _app: Flask | None = None  # the application the jobs run in (set by build_scheduler)
 
 
+def _job_app() -> Flask:
+    """The application jobs run in: the one given to build_scheduler, else (a job store loaded by
+    another process, or `python -m helpdesk.scheduler`, where this module also exists as
+    `__main__`) one created here once."""
+    global _app
+    if _app is None:
+        from . import create_app
+
+        _app = create_app()
+    return _app
+
+
 def run_job(name: str):
     """Run one named job in an app context, commit, log; failures are logged and rolled back.
 
@@ -25,8 +37,7 @@ def run_job(name: str):
     from .extensions import db
 
     func = JOBS[name]
-    assert _app is not None, "build_scheduler() first"
-    with _app.app_context():
+    with _job_app().app_context():
         try:
             result = func()
             db.session.commit()
@@ -157,4 +168,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run the canonical module's main: the stored jobs call helpdesk.scheduler:run_job, which must
+    # find the application in that module, not in this `__main__` copy
+    from helpdesk.scheduler import main as canonical_main
+
+    canonical_main()
