@@ -181,3 +181,18 @@ def test_resolved_verdict_does_not_escalate(db, customer, answered):
     db.session.commit()
     assert escalations(db, answered) == []
     assert fresh(answered).escalation_level == 0
+
+
+def test_the_customer_sees_the_resolution_deadline_until_it_is_met(client, db, customer, demand):
+    from helpdesk.sla.services import ticket_slas
+
+    due = next(r.due_at for r in ticket_slas(demand) if r.target == "resolution")
+    url = f"/portal/demands/{demand.protocol}"
+    with time_machine.travel(BEFORE, tick=False):
+        login_as(client, customer)
+        html = page(client.get(url))
+        assert "Resolution due" in html and f'datetime="{due.isoformat()}"' in html
+        assert "First response due" not in html  # internal targets stay internal
+        tickets.change_status(demand, None, "resolved")
+        db.session.commit()
+        assert "Resolution due" not in page(client.get(url))

@@ -37,6 +37,7 @@ from ..core.unit import commit
 from ..escalations.models import OMBUDSMAN_LEVEL
 from ..escalations.services import customer_can_escalate, escalate_by_customer
 from ..extensions import db, login_manager
+from ..sla.services import visible_slas
 from ..tickets import services as tickets
 from ..tickets.attachments import path_of
 from ..tickets.models import KINDS, Attachment, Category, Ticket
@@ -248,9 +249,14 @@ def _render_demand(
     )
     with_ombudsman = (ticket.escalation_level or 0) >= OMBUDSMAN_LEVEL
     can_escalate = can_act and not with_ombudsman and customer_can_escalate(ticket)
+    # the promise made to the customer: the resolution deadline while it runs
+    deadline = next(
+        (row for row, state in visible_slas(ticket, staff=False) if state != "met"), None
+    )
     return render_template(
         "portal/demand.html",
         ticket=ticket,
+        deadline=deadline,
         with_ombudsman=with_ombudsman,
         can_escalate=can_escalate,
         escalate_form=escalate_form or EscalateForm(formdata=None),
