@@ -157,6 +157,9 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s"
     )
+    # APScheduler logs every run at INFO ("Running job …" every few seconds): keep its warnings and
+    # errors; each job logs what it did when it did something
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     app = create_app()
     scheduler = build_scheduler(app)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))

@@ -562,6 +562,7 @@ def test_scheduler_process_runs_its_stored_jobs(tmp_path):
     import os
     import subprocess
     import sys
+    import time
 
     db_url = f"sqlite:///{tmp_path / 'sched.db'}"
     env = {
@@ -574,6 +575,7 @@ def test_scheduler_process_runs_its_stored_jobs(tmp_path):
     flask = os.path.join(os.path.dirname(sys.executable), "flask")
     subprocess.run([flask, "--app", "wsgi", "db", "upgrade"], env=env, check=True,
                    capture_output=True)  # fmt: skip
+    started = time.time()
     try:
         out = subprocess.run(
             [sys.executable, "-m", "helpdesk.scheduler"],
@@ -585,5 +587,13 @@ def test_scheduler_process_runs_its_stored_jobs(tmp_path):
         log = out.stderr + out.stdout
     except subprocess.TimeoutExpired as exc:  # it runs until stopped: read what it logged
         log = (exc.stderr or b"").decode() + (exc.stdout or b"").decode()
-    assert 'Running job "deliver_outbox' in log
+    assert "scheduler started with jobs" in log
     assert "raised an exception" not in log and "Traceback" not in log
+    # the stored job ran several times: its next run moved on (it is rescheduled after each run)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "sched.db") as conn:
+        (next_run,) = conn.execute(
+            "SELECT next_run_time FROM apscheduler_jobs WHERE id = 'deliver_outbox'"
+        ).fetchone()
+    assert next_run > started + 3
