@@ -407,3 +407,41 @@ def test_pop_offers_continue_only_on_workable_demands_and_shrinks_once_linked(
     )
     html = pop_html(client)
     assert "Linked to demand" in html and "Register a new demand" not in html
+
+
+def test_calls_sit_in_the_thread_in_time_order(client, db, make_user, make_ticket, auth):
+    """A call made between two messages shows between them, not after the whole conversation."""
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from helpdesk.channels.calls import link_call, record_call_event
+    from helpdesk.tickets.services import add_message
+
+    agent = make_user("agent")
+    start = datetime(2026, 5, 4, 13, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        ticket = make_ticket()
+        add_message(ticket, agent, "Primeira resposta por escrito.")
+        db.session.commit()
+    with time_machine.travel(start + timedelta(hours=1), tick=False):
+        call, _created = record_call_event(
+            provider="pbx",
+            call_id="order-1",
+            event="answered",
+            caller="+5511987654321",
+            agent=agent,
+        )
+        link_call(call, ticket, agent)
+        db.session.commit()
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        add_message(ticket, agent, "Conforme conversamos por telefone.")
+        db.session.commit()
+    auth.login(agent)
+    html = client.get(f"/console/tickets/{ticket.protocol}").get_data(as_text=True)
+    first, phone, second = (
+        html.index("Primeira resposta por escrito."),
+        html.index(f'id="call-{call.id}"'),
+        html.index("Conforme conversamos por telefone."),
+    )
+    assert first < phone < second

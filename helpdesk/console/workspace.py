@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import Department, User
+from ..core.clock import as_utc
 from ..core.errors import DomainError
 from ..core.permissions import can_download_attachment, staff_department_ids
 from ..core.unit import commit
@@ -150,6 +151,7 @@ def ticket(protocol: str):
     return render_template(
         "console/ticket.html",
         ticket=ticket,
+        thread=_thread(ticket),
         customer=customer,
         phones=[format_phone(p.number) for p in customer.phones],
         document=format_document(customer.document) if customer.document else None,
@@ -292,3 +294,10 @@ def attachment(protocol: str, attachment_id: int):
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _thread(ticket) -> list[tuple[str, object]]:
+    """Messages and phone calls in the order they happened: ("message", m) / ("call", c)."""
+    items = [(as_utc(m.created_at), 0, "message", m) for m in ticket.messages]
+    items += [(as_utc(c.started_at), 1, "call", c) for c in ticket.calls]
+    return [(kind, item) for _at, _order, kind, item in sorted(items, key=lambda i: i[:2])]
