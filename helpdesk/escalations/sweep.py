@@ -147,8 +147,8 @@ def sweep(at: datetime | None = None, *, batch: int = BATCH, commit: bool = True
             break
     if digests:  # one email per recipient for the whole sweep
         send_digests(digests)
-        if commit:
-            db.session.commit()
+    if commit:  # also ends the last (empty) batch's transaction and its lock
+        db.session.commit()
     return dict(totals)
 
 
