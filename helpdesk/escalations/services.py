@@ -21,6 +21,7 @@ from ..accounts.models import Department, User, memberships
 from ..core.clock import as_utc, now
 from ..core.errors import Conflict, NotAllowed, ValidationError
 from ..core.permissions import can_work_ticket, is_admin, is_supervisor, staff_department_ids
+from ..core.text import clean_text
 from ..extensions import db
 from ..webhooks.services import emit_event
 from .engine import forget_rules
@@ -41,14 +42,13 @@ MAX_NOTE = 5000
 
 
 def _text(value, field: str, *, required: bool, limit: int = MAX_NOTE) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_l("Please write a few words."), field=field)
-    if len(value) > limit:
-        raise ValidationError(
-            _l("Please keep it under %(limit)s characters.", limit=limit), field=field
-        )
-    return value
+    return clean_text(
+        value,
+        field,
+        required=required,
+        limit=limit,
+        required_message=_l("Please write a few words."),
+    )
 
 
 # rules --------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from ..accounts.models import Department, User
 from ..core.clock import as_utc, now
 from ..core.errors import Conflict, NotAllowed, NotFound, ValidationError
 from ..core.permissions import can_work_ticket, is_staff, is_supervisor
+from ..core.text import clean_text
 from ..customers.models import Customer
 from ..extensions import db
 from ..tickets import services as tickets
@@ -193,14 +194,7 @@ def recurrence_count(inv: Investigation) -> int:
 
 
 def _text(value, field: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_l("This field is required."), field=field)
-    if len(value) > limit:
-        raise ValidationError(
-            _l("This text is too long (at most %(n)s characters)."), field=field, n=limit
-        )
-    return value
+    return clean_text(value, field, required=required, limit=limit)
 
 
 def _number(value, field: str):

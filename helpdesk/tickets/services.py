@@ -17,6 +17,7 @@ from ..accounts.services import default_department
 from ..core.clock import now
 from ..core.errors import NotAllowed, ProtocolNotFound, TicketClosed, ValidationError
 from ..core.permissions import can_assign_to
+from ..core.text import clean_text
 from ..customers.models import Customer
 from ..extensions import db
 from ..notifications import services as notify
@@ -77,17 +78,6 @@ def get_ticket_by_protocol(raw: str) -> Ticket:
     return ticket
 
 
-def _text(value: str | None, field: str, *, required: bool, limit: int) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_l("This field is required."), field=field)
-    if len(value) > limit:
-        raise ValidationError(
-            _l("This text is too long (at most %(n)s characters)."), field=field, n=limit
-        )
-    return value
-
-
 def _category(category_id: int | None, kind: str) -> Category | None:
     if not category_id:
         return None
@@ -141,9 +131,9 @@ def register_ticket(
         raise ValidationError(_l("Unknown channel."), field="channel")
     if priority is not None and priority not in PRIORITIES:
         raise ValidationError(_l("Unknown priority."), field="priority")
-    subject = _text(subject, "subject", required=True, limit=MAX_SUBJECT)
-    description = _text(description, "description", required=False, limit=MAX_TEXT)
-    remedy = _text(remedy, "remedy", required=False, limit=5000)
+    subject = clean_text(subject, "subject", required=True, limit=MAX_SUBJECT)
+    description = clean_text(description, "description", required=False, limit=MAX_TEXT)
+    remedy = clean_text(remedy, "remedy", required=False, limit=5000)
     category = _category(category_id, kind)
 
     at = now()
@@ -242,9 +232,9 @@ def update_details(
     _ensure_open(ticket)
     if kind not in KINDS:
         raise ValidationError(_l("Unknown kind of demand."), field="kind")
-    subject = _text(subject, "subject", required=True, limit=MAX_SUBJECT)
-    description = _text(description, "description", required=False, limit=MAX_TEXT)
-    remedy = _text(remedy, "remedy", required=False, limit=5000)
+    subject = clean_text(subject, "subject", required=True, limit=MAX_SUBJECT)
+    description = clean_text(description, "description", required=False, limit=MAX_TEXT)
+    remedy = clean_text(remedy, "remedy", required=False, limit=5000)
     category = _category(category_id, kind)
     before = (ticket.kind, ticket.category_id, ticket.department_id)
     changes = {
@@ -324,7 +314,7 @@ def add_message(
     """A public reply or an internal note, by staff or by the customer (actor None = customer
     without a login, e.g. a guest link or an email)."""
     _ensure_open(ticket)
-    body = _text(body, "body", required=True, limit=MAX_TEXT)
+    body = clean_text(body, "body", required=True, limit=MAX_TEXT)
     if channel not in CHANNELS:
         raise ValidationError(_l("Unknown channel."), field="channel")
     staff = actor is not None and actor.is_staff
@@ -413,7 +403,7 @@ def change_status(
     if status == "resolved":
         ticket.resolved_at = at
         if outcome:
-            ticket.outcome = _text(outcome, "outcome", required=False, limit=5000)
+            ticket.outcome = clean_text(outcome, "outcome", required=False, limit=5000)
     elif status == "closed":
         ticket.closed_at = at
         ticket.resolved_at = ticket.resolved_at or at
@@ -470,7 +460,7 @@ def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
 def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason: str) -> None:
     """Move to another department with a reason; the ticket waits there unassigned."""
     _ensure_open(ticket)
-    reason = _text(reason, "reason", required=True, limit=1000)
+    reason = clean_text(reason, "reason", required=True, limit=1000)
     if not department.active:
         raise ValidationError(_l("This department is not active."), field="department")
     if department.id == ticket.department_id:
@@ -506,7 +496,7 @@ def record_verdict(
         raise ValidationError(_l("You can give your verdict once the demand has been answered."))
     if rating is not None and rating not in (1, 2, 3, 4, 5):
         raise ValidationError(_l("The rating goes from 1 to 5."), field="rating")
-    comment = _text(comment, "comment", required=False, limit=2000)
+    comment = clean_text(comment, "comment", required=False, limit=2000)
     at = now()
     ticket.customer_verdict = "resolved" if resolved else "not_resolved"
     record_event(ticket, actor, "verdict", new=ticket.customer_verdict, detail=comment, public=True)
