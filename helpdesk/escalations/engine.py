@@ -63,17 +63,6 @@ def rule_applies(rule: EscalationRule, target: str, kind, department_id, priorit
     )
 
 
-def pending_rules(rules, target, *, kind, department_id, priority, level, fired):
-    """Matching rules whose level may still fire on this ticket (above its level, never fired)."""
-    return [
-        rule
-        for rule in rules
-        if rule.level > (level or 0)
-        and not (fired or 0) & level_bit(rule.level)
-        and rule_applies(rule, target, kind, department_id, priority)
-    ]
-
-
 def level_instant(
     rule: EscalationRule,
     calendar: WorkingCalendar,
@@ -94,38 +83,34 @@ def level_instant(
     return add_working_time(calendar, at, timedelta(seconds=threshold - used))
 
 
-def next_check_for(
-    rules,
-    calendar: WorkingCalendar,
-    *,
-    target: str,
-    due_at: datetime,
-    breached: bool,
-    total_seconds: int,
-    kind,
-    department_id,
-    priority,
-    level,
-    fired,
-    at: datetime,
-) -> tuple[datetime | None, list[tuple[datetime, EscalationRule]]]:
-    """(the next instant to look at this target, the pending levels with their instants)."""
-    pending = [
-        (level_instant(rule, calendar, due_at=due_at, total_seconds=total_seconds, at=at), rule)
-        for rule in pending_rules(
-            rules,
-            target,
-            kind=kind,
-            department_id=department_id,
-            priority=priority,
-            level=level,
-            fired=fired,
+def candidates(rules, calendar: WorkingCalendar, row, *, kind, department_id, priority, at):
+    """[(instant, rule)] for the rules watching a running target `row` (target, due_at,
+    total_seconds) of a ticket with these conditions; they do not depend on the ticket's level."""
+    return [
+        (
+            level_instant(
+                rule, calendar, due_at=row.due_at, total_seconds=row.total_seconds, at=at
+            ),
+            rule,
         )
+        for rule in rules
+        if rule_applies(rule, row.target, kind, department_id, priority)
     ]
-    instants = [instant for instant, _ in pending]
+
+
+def next_instant(found, *, level, fired, due_at, breached: bool, after=None):
+    """The soonest of the levels in `found` that may still fire (above `level`, never fired; later
+    than `after` when given) and of the breach, if not marked yet. None: nothing left to do."""
+    instants = [
+        instant
+        for instant, rule in found
+        if rule.level > (level or 0)
+        and not (fired or 0) & level_bit(rule.level)
+        and (after is None or instant > after)
+    ]
     if not breached:
         instants.append(as_utc(due_at))
-    return (min(instants) if instants else None), pending
+    return min(instants, default=None)
 
 
 def next_check(row, ticket, at: datetime) -> datetime | None:
@@ -135,18 +120,19 @@ def next_check(row, ticket, at: datetime) -> datetime | None:
     rules = active_rules()
     needs_calendar = any(r.trigger == "elapsed" and r.target == row.target for r in rules)
     calendar = row_calendar(row) if needs_calendar else WorkingCalendar.always("UTC")
-    instant, _ = next_check_for(
+    found = candidates(
         rules,
         calendar,
-        target=row.target,
-        due_at=row.due_at,
-        breached=row.breached_at is not None,
-        total_seconds=row.total_seconds,
+        row,
         kind=ticket.kind,
         department_id=ticket.department_id,
         priority=ticket.priority,
-        level=ticket.escalation_level,
-        fired=ticket.sla_levels_fired,
         at=at,
     )
-    return instant
+    return next_instant(
+        found,
+        level=ticket.escalation_level,
+        fired=ticket.sla_levels_fired,
+        due_at=row.due_at,
+        breached=row.breached_at is not None,
+    )

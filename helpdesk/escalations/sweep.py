@@ -34,7 +34,7 @@ from ..extensions import db
 from ..sla.calendars import WorkingCalendar
 from ..sla.models import BusinessCalendar, TicketSla
 from ..tickets.models import PRIORITIES, Ticket, TicketEvent
-from .engine import level_bit, level_instant, load_rules, rule_applies
+from .engine import candidates, level_bit, load_rules, next_instant
 from .models import Escalation
 from .services import send_digests
 
@@ -175,24 +175,23 @@ def _process(rows, at: datetime, rules, rules_by_id, calendars) -> tuple[Counter
 
     # 2. the level each ticket should now be on: each row's matching rules with their instants
     # (computed once; they do not depend on the ticket's level)
-    candidates: dict[int, list] = {}
+    found: dict[int, list] = {}
     for row in rows:
         calendar = calendars.get(row.calendar_id) or calendars[None]
-        candidates[row.id] = [
-            (
-                level_instant(
-                    rule, calendar, due_at=row.due_at, total_seconds=row.total_seconds, at=at
-                ),
-                rule,
-            )
-            for rule in rules
-            if rule_applies(rule, row.target, row.kind, row.department_id, row.priority)
-        ]
+        found[row.id] = candidates(
+            rules,
+            calendar,
+            row,
+            kind=row.kind,
+            department_id=row.department_id,
+            priority=row.priority,
+            at=at,
+        )
     firing: dict[int, tuple] = {}  # ticket id -> (rule, row)
     for row in rows:
         level, fired = row.escalation_level or 0, row.sla_levels_fired or 0
         best = firing.get(row.ticket_id)
-        for instant, rule in candidates[row.id]:
+        for instant, rule in found[row.id]:
             if (
                 instant <= at
                 and rule.level > level
@@ -215,15 +214,15 @@ def _process(rows, at: datetime, rules, rules_by_id, calendars) -> tuple[Counter
         new = fired_level.get(row.ticket_id, 0)
         level = max(row.escalation_level or 0, new)
         fired = (row.sla_levels_fired or 0) | (level_bit(new) if new else 0)
-        instants = [
-            instant
-            for instant, rule in candidates[row.id]
-            if instant > at and rule.level > level and not fired & level_bit(rule.level)
-        ]
-        due = as_utc(row.due_at)
-        if row.breached_at is None and row.id not in breached and due > at:
-            instants.append(due)
-        updates.append({"b_id": row.id, "b_next": min(instants) if instants else None})
+        following = next_instant(
+            found[row.id],
+            level=level,
+            fired=fired,
+            due_at=row.due_at,
+            breached=row.breached_at is not None or row.id in breached,
+            after=at,
+        )
+        updates.append({"b_id": row.id, "b_next": following})
     table = TicketSla.__table__
     db.session.execute(
         sa.update(table)
