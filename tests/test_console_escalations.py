@@ -116,6 +116,31 @@ def test_permission_matrix_for_acknowledge(
     assert acknowledged == (status == 302)
 
 
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("customer", 403),
+        ("agent", 403),
+        ("other_supervisor", 403),
+        ("supervisor", 302),
+        ("admin", 302),
+    ],
+)
+def test_permission_matrix_for_decide(
+    client, app, db, world, other_supervisor, escalation_x, who, status
+):
+    login_as(client, app, user_for(world, other_supervisor, who))
+    csrf_path = "/" if who == "customer" else "/console/"
+    response = post_form(
+        client,
+        f"/console/escalations/{escalation_x.id}/decide/instruct",
+        {"instruct-note": "Ligue para o cliente."},
+        csrf_path=csrf_path,
+    )
+    assert response.status_code == status
+    assert (fresh(db, Escalation, escalation_x.id).state == "closed") == (status == 302)
+
+
 def test_anonymous_post_goes_to_login(client, app, db, world, escalation_x):
     login_as(client, app, None)
     response = post_form(

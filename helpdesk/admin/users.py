@@ -18,6 +18,7 @@ from ..accounts.services import (
     update_user,
 )
 from ..core.errors import DomainError
+from ..core.text import ascii_digits
 from ..core.unit import commit
 from ..extensions import db
 from .blueprint import bp, load_or_404, show_error
@@ -75,7 +76,7 @@ def users():
         )
     after = request.args.get("after", "")
     if after:
-        if not after.isdigit() or len(after) > 12:
+        if not ascii_digits(after) or len(after) > 12:
             abort(400)
         stmt = stmt.where(User.id > int(after))
     rows = list(db.session.scalars(stmt))

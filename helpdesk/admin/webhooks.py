@@ -19,6 +19,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..core.errors import DomainError
+from ..core.text import ascii_digits
 from ..core.unit import commit
 from ..extensions import db
 from ..webhooks.models import (
@@ -113,7 +114,7 @@ def webhook_edit(subscription_id: int):
                 return redirect(url_for("admin.webhook_edit", subscription_id=sub.id))
         status = 400
     after = request.args.get("before", "")
-    if after and (not after.isdigit() or len(after) > 12):
+    if after and (not ascii_digits(after) or len(after) > 12):
         abort(400)
     stmt = (
         sa.select(WebhookDelivery)

@@ -6,21 +6,19 @@ any order; the answer is the call as it stands after the event.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import jsonify
 from flask_babel import gettext as _
 
 from ..channels.calls import record_call_event
 from ..channels.models import CALL_EVENTS
-from ..core.clock import as_utc
-from ..core.errors import NotAllowed
+from ..core.clock import now
+from ..core.errors import NotAllowed, ValidationError
 from ..core.permissions import can_integrate, is_staff
 from ..core.unit import commit
 from .auth import api_user
 from .blueprint import bp
 from .lookups import user_by_ref
-from .parsing import Fields, json_object
+from .parsing import Fields, json_object, parse_datetime
 from .serializers import iso
 
 
@@ -87,16 +85,17 @@ def call_event():
     raw_at = _limited(f, "at", 40)
     if raw_at:
         try:
-            at = as_utc(datetime.fromisoformat(raw_at.replace("Z", "+00:00")))
-        except ValueError:
-            f.errors["at"] = _("Give a date and time in ISO 8601, e.g. 2025-01-31T14:00:00Z.")
+            at = parse_datetime(raw_at, "at")
+        except ValidationError as exc:
+            f.errors["at"] = str(exc)
+        else:  # a PBX clock is never days off: anything else is a wrong value, not a call
+            if abs((at - now()).total_seconds()) > 2 * 86400:
+                f.errors["at"] = _("Give the instant of the event (within two days of now).")
     f.check()
     agent = None
     if agent_ref is not None:
         agent = user_by_ref(agent_ref, "agent")
         if not is_staff(agent) or not agent.active:
-            from ..core.errors import ValidationError
-
             raise ValidationError(_("This person is not an active staff member."), field="agent")
     call, created = record_call_event(
         provider=provider,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core.errors import NotAllowed, NotFound, ValidationError
 from ..core.permissions import is_staff, is_supervisor
+from ..core.text import ascii_digits, id_number
 from ..core.unit import commit
 from ..escalations import services as esc
 from ..escalations.models import ESCALATION_STATES, LEVELS, Escalation
@@ -92,7 +93,7 @@ def list_escalations():
         query = query.where(Escalation.ticket_id == get_ticket_by_protocol(protocol).id)
     level = request.args.get("level", "").strip()
     if level:
-        if not level.isdigit() or int(level) not in LEVELS:
+        if not ascii_digits(level) or int(level) not in LEVELS:
             raise ValidationError(_l("Unknown level. Use 1, 2 or 3."), field="level")
         query = query.where(Escalation.level == int(level))
     state = request.args.get("state", "").strip()
@@ -112,16 +113,16 @@ def list_escalations():
         query = query.where(conditions[state])
     department = request.args.get("department", "").strip()
     if department:
-        dept = department_by_ref(int(department) if department.isdigit() else department)
+        dept = department_by_ref(int(department) if ascii_digits(department) else department)
         query = query.where(
             (Escalation.department_id == dept.id)
             | Escalation.ticket_id.in_(sa.select(Ticket.id).where(Ticket.department_id == dept.id))
         )
     cursor = request.args.get("cursor", "").strip()
     if cursor:
-        if not cursor.isdigit():
+        if id_number(cursor) is None:
             raise ValidationError(_l("This cursor is not valid."), field="cursor")
-        query = query.where(Escalation.id < int(cursor))
+        query = query.where(Escalation.id < id_number(cursor))
     limit = query_int("limit", DEFAULT_PAGE, low=1, high=MAX_PAGE)
     rows = list(db.session.scalars(query.limit(limit + 1)).unique())
     more = len(rows) > limit

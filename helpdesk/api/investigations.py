@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core.errors import NotAllowed, ValidationError
 from ..core.permissions import can_view_ticket
+from ..core.text import id_number
 from ..core.unit import commit
 from ..extensions import db
 from ..investigations import services as inv
@@ -194,7 +195,7 @@ def list_investigations():
             statuses=", ".join((*STATUSES, "active")),
         )
     cursor = request.args.get("cursor", "")
-    if cursor and not cursor.isdigit():
+    if cursor and id_number(cursor) is None:
         raise ValidationError(_l("This cursor is not valid."), field="cursor")
     stmt = (
         sa.select(Investigation)
@@ -372,6 +373,8 @@ def notify_investigation_customers(number: str):
     ]
     if bad:
         f.errors["templates"] = str(_l("Give texts for pt_BR, es and en."))
+    if key is not None and len(key) > 64:  # the column holds 64
+        f.errors["key"] = str(_l("Please keep it under %(limit)s characters.", limit=64))
     f.check()
     counts = inv.notify_customers(found, user, resolve=resolve, templates=templates, key=key)
     commit()

@@ -7,13 +7,14 @@ from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import Department, User
 from ..core.errors import ValidationError
+from ..core.text import ascii_digits, id_number
 from ..extensions import db
 from ..tickets.models import Category
 
 
 def department_by_ref(ref: int | str, field: str = "department") -> Department:
-    if isinstance(ref, str) and ref.isdigit():
-        ref = int(ref)
+    if isinstance(ref, str) and ascii_digits(ref):
+        ref = id_number(ref) or 0  # 0: no such department
     if isinstance(ref, int):
         dept = db.session.get(Department, ref)
     else:

@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..core.clock import as_utc
 from ..core.errors import ValidationError
+from ..core.text import MAX_ID, ascii_digits, id_number
 from .errors import InvalidInput, MalformedJson, UnsupportedMediaType
 
 MAX_ATTACHMENTS = 10
@@ -74,7 +75,7 @@ class Fields:
         value = self.data.get(name)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_ID:
             self.errors[name] = _("This field must be a whole number.")
             return None
         return value
@@ -85,6 +86,9 @@ class Fields:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | str):
+            self.errors[name] = _("Give an id (number) or a name (string).")
+            return None
+        if isinstance(value, int) and id_number(value) is None:  # no id is that large or < 1
             self.errors[name] = _("Give an id (number) or a name (string).")
             return None
         if isinstance(value, str):
@@ -154,24 +158,29 @@ def as_files(attachments: list[tuple[str, bytes]]) -> list[FileStorage]:
     return [FileStorage(stream=io.BytesIO(data), filename=name) for name, data in attachments]
 
 
+def parse_datetime(raw: str, field: str) -> datetime:
+    """An ISO 8601 instant in UTC (no offset given: UTC); a 400 on `field` for anything else,
+    including instants that do not exist in UTC (year 1 at +14:00, year 9999 at -14:00)."""
+    try:
+        return as_utc(datetime.fromisoformat(raw.strip().replace(" ", "+").replace("Z", "+00:00")))
+    except (ValueError, OverflowError):
+        raise ValidationError(
+            _l("Give a date and time in ISO 8601, e.g. 2025-01-31T14:00:00Z."), field=field
+        ) from None
+
+
 def query_datetime(name: str) -> datetime | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        value = datetime.fromisoformat(raw.strip().replace(" ", "+"))
-    except ValueError:
-        raise ValidationError(
-            _l("Give a date and time in ISO 8601, e.g. 2025-01-31T14:00:00Z."), field=name
-        ) from None
-    return as_utc(value)  # no offset given: UTC
+    return parse_datetime(raw, name)
 
 
 def query_int(name: str, default: int, *, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not ascii_digits(raw) or not low <= int(raw) <= high:
         raise ValidationError(
             _l("Give a whole number from %(low)s to %(high)s."), field=name, low=low, high=high
         )

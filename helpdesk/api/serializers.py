@@ -6,21 +6,12 @@ internal notes, internal events, staff e-mail addresses or customer documents.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import url_for
 from flask_babel import get_locale
 
-from ..core.clock import as_utc
+from ..core.clock import iso  # noqa: F401 - the API modules import it from here
 from ..core.permissions import can_download_attachment, can_see_message, is_staff
 from ..tickets.models import PRIORITIES
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z suffix."""
-    if value is None:
-        return None
-    return as_utc(value).isoformat().replace("+00:00", "Z")
 
 
 def _locale() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request, url_for
 
+from ..core.text import ascii_digits
 from ..extensions import db, login_manager
 
 
@@ -12,7 +13,7 @@ def load_user(value: str):
     from ..accounts.models import User
 
     user_id, _, token = (value or "").partition(":")
-    if not user_id.isdigit() or not token:
+    if not ascii_digits(user_id) or not token:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_token != token:

@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..core.text import MAX_ID
 from ..investigations.models import (
     ACTION_KIND_LABELS,
     ISHIKAWA_LABELS,
@@ -37,10 +38,10 @@ class InvestigationForm(FlaskForm):
     location = StringField(_l("Where"), validators=[Optional(), Length(max=200)])
     since = DateField(_l("Since when"), validators=[Optional()])
     customers_affected = IntegerField(
-        _l("Customers affected (estimate)"), validators=[Optional(), NumberRange(min=0)]
+        _l("Customers affected (estimate)"), validators=[Optional(), NumberRange(min=0, max=MAX_ID)]
     )
     estimated_cost = IntegerField(
-        _l("Estimated cost"), validators=[Optional(), NumberRange(min=0, max=10**12)]
+        _l("Estimated cost"), validators=[Optional(), NumberRange(min=0, max=MAX_ID)]
     )
     impact = SelectField(_l("Impact"), coerce=int, choices=opts(LEVEL_LABELS.items()), default=2)
     urgency = SelectField(_l("Urgency"), coerce=int, choices=opts(LEVEL_LABELS.items()), default=2)

@@ -17,6 +17,7 @@ from ..accounts.models import Department, User
 from ..core.errors import DomainError
 from ..core.forms import show_domain_error
 from ..core.permissions import can_view_ticket, can_work_ticket
+from ..core.text import id_number
 from ..core.unit import commit
 from ..extensions import db
 from ..investigations import reports
@@ -187,7 +188,7 @@ def _ticket_ids(raw: str) -> list[int]:
     for part in (raw or "").split(","):
         part = part.strip()
         if part:
-            if not part.isdigit():
+            if id_number(part) is None:
                 abort(400)
             ids.append(int(part))
     if len(ids) > MAX_BULK:
@@ -223,7 +224,7 @@ def investigations():
         abort(400)
     mine = request.args.get("mine") == "1"
     cursor = request.args.get("cursor", "")
-    if cursor and not cursor.isdigit():
+    if cursor and id_number(cursor) is None:
         abort(400)
     stmt = (
         sa.select(Investigation)

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..core.clock import as_utc, now
+from ..core.text import ascii_digits
 from ..extensions import db
 from ..tickets.models import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, Category, Ticket
 from ..tickets.queries import TicketFilter, queue_filter, ticket_page
@@ -64,7 +65,7 @@ def _int_choice(name: str, allowed_ids) -> int | None:
     value = request.args.get(name, "").strip()
     if not value:
         return None
-    if not value.isdigit() or int(value) not in allowed_ids:
+    if not ascii_digits(value) or int(value) not in allowed_ids:
         abort(400)
     return int(value)
 

@@ -30,6 +30,7 @@ from flask_login import current_user
 
 from ..core.clock import as_utc, now
 from ..core.permissions import is_supervisor, staff_department_ids
+from ..core.text import ascii_digits, id_number
 from ..core.unit import commit
 from ..escalations.models import (
     DECISION_LABELS,
@@ -131,7 +132,7 @@ def _choice_int(name: str, allowed, default=None):
     value = request.args.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit() or int(value) not in allowed:
+    if not ascii_digits(value) or int(value) not in allowed:
         abort(400)
     return int(value)
 
@@ -165,6 +166,9 @@ def sla_board():
 # compliance ---------------------------------------------------------------------------------------
 
 
+MIN_YEAR, MAX_YEAR = 2000, 2100  # beyond these, day arithmetic and time zones overflow
+
+
 def _period(form: ComplianceForm, zone: ZoneInfo):
     """The chosen days in the user's zone (default: the last 30 days, today included), as UTC
     instants [start, end). Errors go next to their field; returns None then."""
@@ -172,6 +176,12 @@ def _period(form: ComplianceForm, zone: ZoneInfo):
     first = form.date_from.data or today - timedelta(days=29)
     last = form.date_to.data or today
     ok = not form.errors
+    if ok and not (first.year >= MIN_YEAR and last.year <= MAX_YEAR):
+        field = form.date_from if first.year < MIN_YEAR else form.date_to
+        field.errors = [
+            _("Please choose dates from %(low)s to %(high)s.", low=MIN_YEAR, high=MAX_YEAR)
+        ]
+        ok = False
     if ok and first > last:
         form.date_to.errors = [_("The end must be on or after the start.")]
         ok = False
@@ -305,7 +315,7 @@ def notifications_read():
     raw = request.form.getlist("id")
     ids = None
     if raw:
-        if not all(v.isdigit() and len(v) < 12 for v in raw):
+        if not all(id_number(v) for v in raw):
             abort(400)
         ids = [int(v) for v in raw]
     changed = mark_notifications_read(current_user, ids)

@@ -19,3 +19,25 @@ def clean_text(
             _l("This text is too long (at most %(n)s characters)."), field=field, n=limit
         )
     return value
+
+
+MAX_ID = 2**31 - 1  # the largest value of an INTEGER column on PostgreSQL
+
+
+def ascii_digits(value: str) -> bool:
+    """Only 0-9 (str.isdigit also accepts '²' or '٣', which int() then refuses or reads)."""
+    return value.isascii() and value.isdigit()
+
+
+def id_number(value) -> int | None:
+    """A database id or cursor given as text or int: 1..MAX_ID, else None (a 4xx for the caller)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not ascii_digits(value) or len(value) > 10:
+            return None
+        value = int(value)
+    if not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        return None
+    return value

@@ -31,7 +31,7 @@ from ..accounts.models import Department, User
 from ..core.clock import as_utc, now
 from ..core.errors import Conflict, NotAllowed, NotFound, ValidationError
 from ..core.permissions import can_work_ticket, is_staff, is_supervisor
-from ..core.text import clean_text
+from ..core.text import MAX_ID, ascii_digits, clean_text
 from ..customers.models import Customer
 from ..extensions import db
 from ..tickets import services as tickets
@@ -170,7 +170,7 @@ def record(
 
 def get_by_number(number: str) -> Investigation:
     value = (number or "").strip().upper()
-    if value.isdigit():
+    if ascii_digits(value):
         value = f"INV-{int(value):05d}"
     inv = db.session.scalar(sa.select(Investigation).where(Investigation.number == value))
     if inv is None:
@@ -200,7 +200,8 @@ def _text(value, field: str, *, required: bool = False, limit: int = MAX_TEXT) -
 def _number(value, field: str):
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**12:
+    # INTEGER columns: PostgreSQL refuses more than 2**31 - 1
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
         raise ValidationError(_l("Give a whole number, zero or more."), field=field)
     return value
 

@@ -21,6 +21,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..core.clock import now
+from ..core.text import ascii_digits
 from ..core.tokens import sign
 from ..extensions import db
 from .models import OutboxAttempt, OutboxMessage
@@ -51,7 +52,7 @@ def verify_message_id(message_id: str) -> int | None:
     if domain != current_app.config["MAIL_DOMAIN"] or not local.startswith("t"):
         return None
     parts = local[1:].split(".")
-    if len(parts) != 3 or not parts[0].isdigit():
+    if len(parts) != 3 or not ascii_digits(parts[0]):
         return None
     ticket_id, rand, mac = parts
     if not secrets.compare_digest(

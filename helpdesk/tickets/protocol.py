@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from ..core.errors import InvalidProtocol
+from ..core.text import ascii_digits
 from ..extensions import db
 from .models import ProtocolCounter
 
@@ -41,7 +42,7 @@ def check_digit(digits: str) -> str:
 
 
 def is_valid(protocol: str) -> bool:
-    return protocol.isdigit() and len(protocol) >= MIN_LENGTH and check_digit(protocol) == "0"
+    return ascii_digits(protocol) and len(protocol) >= MIN_LENGTH and check_digit(protocol) == "0"
 
 
 def format_protocol(day: str, sequence: int) -> str:
@@ -57,7 +58,7 @@ def normalize(raw: str) -> str:
 def parse(raw: str) -> str:
     """Return the clean protocol or raise InvalidProtocol when it cannot be one of ours."""
     value = normalize(raw)
-    if not value.isdigit() or len(value) < MIN_LENGTH or len(value) > 20:
+    if not ascii_digits(value) or len(value) < MIN_LENGTH or len(value) > 20:
         raise InvalidProtocol(field="protocol")
     if check_digit(value) != "0":
         raise InvalidProtocol(field="protocol")

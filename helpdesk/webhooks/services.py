@@ -24,8 +24,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
-from ..core.clock import as_utc, now
-from ..core.errors import ValidationError
+from ..core.clock import iso, now
+from ..core.errors import Conflict, ValidationError
 from ..extensions import db
 from . import transport
 from .guard import UnsafeUrl, parse_url, resolve
@@ -98,6 +98,8 @@ def retry_delivery(delivery: WebhookDelivery) -> None:
     """A dead (or waiting) delivery goes back to the queue with a fresh set of attempts."""
     if delivery.status == "delivered":
         raise ValidationError(_l("This delivery already succeeded."))
+    if delivery.status == "sending":  # a worker holds it now: queueing it again sends it twice
+        raise Conflict(_l("This delivery is being sent right now; try again in a moment."))
     delivery.status = "pending"
     delivery.attempts = 0
     delivery.next_attempt_at = now()
@@ -105,10 +107,6 @@ def retry_delivery(delivery: WebhookDelivery) -> None:
 
 
 # events ------------------------------------------------------------------------------------
-
-
-def _iso(value) -> str | None:
-    return None if value is None else as_utc(value).isoformat().replace("+00:00", "Z")
 
 
 def ticket_payload(ticket) -> dict:
@@ -124,8 +122,8 @@ def ticket_payload(ticket) -> dict:
         "priority": PRIORITIES.get(ticket.priority, "normal"),
         "department": ticket.department.name if ticket.department else None,
         "customer": {"id": ticket.customer.id, "name": ticket.customer.name},
-        "created_at": _iso(ticket.created_at),
-        "updated_at": _iso(ticket.updated_at),
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
         "links": {
             "api": f"{base}/api/v1/tickets/{ticket.protocol}",
             "console": f"{base}/console/tickets/{ticket.protocol}",
@@ -164,7 +162,7 @@ def emit_event(ticket, event: str, data: dict | None = None) -> list[WebhookDeli
     at = now()
     payload = {
         "event": event,
-        "created_at": _iso(at),
+        "created_at": iso(at),
         "ticket": ticket_payload(ticket),
         "data": data or {},
     }
