@@ -11,7 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from helpdesk.investigations import services as inv_services
-from helpdesk.investigations.models import CapaAction, Investigation, InvestigationTicket
+from helpdesk.investigations.models import (
+    CapaAction,
+    Investigation,
+    InvestigationTicket,
+    NoticeBroadcast,
+)
 from helpdesk.tickets.models import Message
 from tests.conftest import csrf_from
 
@@ -112,6 +117,11 @@ POSTS = {
     ),
     "link": ("/console/investigations/{number}/tickets", {"protocol": "{protocol_b}"}),
     "unlink": ("/console/investigations/{number}/tickets/{protocol_a}/unlink", {}),
+    "notify": (
+        "/console/investigations/{number}/notify",
+        {"notice_pt_br": "Corrigimos.", "notice_es": "Corregimos.", "notice_en": "We fixed it."},
+    ),
+    "from_ticket": ("/console/tickets/{protocol_b}/investigation", {"number": "{number}"}),
 }
 EXPECTED = {
     "status": {"supervisor", "admin"},
@@ -122,6 +132,8 @@ EXPECTED = {
     "effectiveness": {"supervisor", "admin"},
     "link": {"agent_x", "supervisor", "admin"},  # agent_y cannot work the ticket
     "unlink": {"agent_x", "supervisor", "admin"},
+    "notify": {"supervisor", "admin"},  # it writes to every linked customer
+    "from_ticket": {"agent_x", "supervisor", "admin"},  # staff who can work the ticket
 }
 
 
@@ -138,6 +150,8 @@ def _changed(name, world, db) -> bool:
         "effectiveness": inv.metric == "Complaints per week",
         "link": len(inv.links) == 2,
         "unlink": not inv.links,
+        "notify": db.session.scalar(sa.select(sa.func.count(NoticeBroadcast.id))) > 0,
+        "from_ticket": len(inv.links) == 2,
     }[name]
 
 
