@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort
+from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from ..accounts.models import Department
 from ..core.errors import ProtocolNotFound
 from ..core.permissions import can_work_ticket, is_admin, is_staff
+from ..core.text import ascii_digits
 from ..extensions import db, login_manager
 from ..tickets import protocol as protocols
 from ..tickets.models import Ticket
@@ -50,3 +51,23 @@ def visible_departments(user) -> list[Department]:
             )
         )
     return list(user.departments)
+
+
+def arg_choice(name: str, allowed) -> str | None:
+    """A query-string value from an allow-list; absent: None; anything else: 400."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    if value not in allowed:
+        abort(400)
+    return value
+
+
+def arg_int_choice(name: str, allowed, default=None) -> int | None:
+    """A query-string whole number from an allow-list (ids, hours); absent: `default`; else 400."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    if not ascii_digits(value) or int(value) not in allowed:
+        abort(400)
+    return int(value)

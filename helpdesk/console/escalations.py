@@ -40,7 +40,7 @@ from ..extensions import db
 from ..sla.services import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
 from ..tickets import protocol as protocols
 from ..tickets.models import PRIORITY_LABELS, TicketEvent
-from .blueprint import bp, load_workable_ticket, visible_departments
+from .blueprint import arg_choice, bp, load_workable_ticket, visible_departments
 from .forms import EmptyForm, opts
 from .history import describe_event, event_detail
 from .supervision import require_supervisor
@@ -68,23 +68,14 @@ ESCALATION_EVENTS = (
 # the queue ----------------------------------------------------------------------------------------
 
 
-def _arg(name: str, allowed) -> str | None:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return None
-    if value not in allowed:
-        abort(400)
-    return value
-
-
 @bp.get("/escalations")
 def escalations():
     require_supervisor()
     departments = visible_departments(current_user)
-    tab = _arg("tab", TABS) or "open"
-    level = _arg("level", {str(n) for n in LEVELS})
-    department = _arg("department", {str(d.id) for d in departments})
-    trigger = _arg("trigger", TRIGGERS)
+    tab = arg_choice("tab", TABS) or "open"
+    level = arg_choice("level", {str(n) for n in LEVELS})
+    department = arg_choice("department", {str(d.id) for d in departments})
+    trigger = arg_choice("trigger", TRIGGERS)
     raw_protocol = request.args.get("protocol", "").strip()[:40]
     protocol_error = None
     protocol = None

@@ -11,17 +11,16 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from babel.dates import format_timedelta
-from flask import abort, current_app, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..core.clock import as_utc, now
-from ..core.text import ascii_digits
 from ..extensions import db
 from ..tickets.models import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, Category, Ticket
 from ..tickets.queries import TicketFilter, queue_filter, ticket_page
-from .blueprint import bp, visible_departments
+from .blueprint import arg_choice, arg_int_choice, bp, visible_departments
 
 log = logging.getLogger(__name__)
 
@@ -50,24 +49,6 @@ def age(value) -> str:
         return ""
     delta = max(now() - as_utc(value), timedelta(0))
     return format_timedelta(delta, format="narrow", threshold=1.5, locale=get_locale())
-
-
-def _choice(name: str, allowed) -> str | None:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return None
-    if value not in allowed:
-        abort(400)
-    return value
-
-
-def _int_choice(name: str, allowed_ids) -> int | None:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return None
-    if not ascii_digits(value) or int(value) not in allowed_ids:
-        abort(400)
-    return int(value)
 
 
 def _bounded_count_query(flt: TicketFilter):
@@ -101,9 +82,9 @@ def _bounded_counts(user) -> dict[str, str]:
 @bp.get("/")
 def queue():
     user = current_user
-    queue_name = _choice("queue", QUEUE_LABELS) or "mine"
-    sort = _choice("sort", QUEUE_SORTS) or "due"
-    status = _choice("status", (*STATUSES, "any"))
+    queue_name = arg_choice("queue", QUEUE_LABELS) or "mine"
+    sort = arg_choice("sort", QUEUE_SORTS) or "due"
+    status = arg_choice("status", (*STATUSES, "any"))
     departments = visible_departments(user)
     categories = list(
         db.session.scalars(
@@ -112,13 +93,13 @@ def queue():
             .order_by(Category.position, Category.name)
         )
     )
-    department_id = _int_choice("department", {d.id for d in departments})
+    department_id = arg_int_choice("department", {d.id for d in departments})
     filters = {
         "statuses": OPEN_STATUSES if status is None else () if status == "any" else (status,),
-        "kind": _choice("kind", KINDS),
-        "channel": _choice("channel", CHANNELS),
-        "priority": _int_choice("priority", PRIORITIES),
-        "category_id": _int_choice("category", {c.id for c in categories}),
+        "kind": arg_choice("kind", KINDS),
+        "channel": arg_choice("channel", CHANNELS),
+        "priority": arg_int_choice("priority", PRIORITIES),
+        "category_id": arg_int_choice("category", {c.id for c in categories}),
     }
     if department_id is not None:
         filters["department_ids"] = [department_id]

@@ -30,7 +30,7 @@ from flask_login import current_user
 
 from ..core.clock import as_utc, now
 from ..core.permissions import is_supervisor, staff_department_ids
-from ..core.text import ascii_digits, id_number
+from ..core.text import id_number
 from ..core.unit import commit
 from ..escalations.models import (
     DECISION_LABELS,
@@ -43,7 +43,7 @@ from ..escalations.queries import notification_page
 from ..escalations.services import mark_notifications_read, unread_notifications
 from ..sla.reports import about_to_breach, compliance
 from ..sla.services import SLA_STATE_LABELS, SLA_TARGET_LABELS
-from .blueprint import bp, visible_departments
+from .blueprint import arg_int_choice, bp, visible_departments
 from .forms import EmptyForm
 from .supervision_forms import ComplianceForm
 
@@ -128,15 +128,6 @@ def require_supervisor() -> None:
         abort(403)
 
 
-def _choice_int(name: str, allowed, default=None):
-    value = request.args.get(name, "").strip()
-    if not value:
-        return default
-    if not ascii_digits(value) or int(value) not in allowed:
-        abort(400)
-    return int(value)
-
-
 # the about-to-breach board ------------------------------------------------------------------------
 
 
@@ -144,8 +135,8 @@ def _choice_int(name: str, allowed, default=None):
 def sla_board():
     require_supervisor()
     departments = visible_departments(current_user)
-    hours = _choice_int("hours", BOARD_HOURS, DEFAULT_BOARD_HOURS)
-    department_id = _choice_int("department", {d.id for d in departments})
+    hours = arg_int_choice("hours", BOARD_HOURS, DEFAULT_BOARD_HOURS)
+    department_id = arg_int_choice("department", {d.id for d in departments})
     scope = staff_department_ids(current_user)
     if department_id is not None:
         scope = [department_id]
