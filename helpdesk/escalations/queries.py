@@ -20,6 +20,7 @@ from ..core.clock import as_utc
 from ..core.errors import ValidationError
 from ..extensions import db
 from ..tickets.models import Ticket
+from ..tickets.queries import Page, encode_cursor
 from .models import Escalation, Notification
 from .services import visible_escalations_filter
 
@@ -37,22 +38,11 @@ class EscalationFilter:
     protocol: str | None = None
 
 
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
-
-
 def _bad_cursor() -> ValidationError:
     return ValidationError(
         _l("This page link is no longer valid. Please start from the first page."),
         field="cursor",
     )
-
-
-def encode_cursor(values: list) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, kinds: tuple[str, ...]) -> list:
