@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from ..accounts.models import Department, User
 from ..core.clock import as_utc, now
@@ -970,6 +970,27 @@ def suggestions_for(ticket: Ticket, limit: int = 5) -> list[tuple[Investigation,
             sa.or_(
                 Investigation.status.in_(ACTIVE_STATUSES),
                 sa.and_(Investigation.status == "closed", Investigation.closed_at >= since),
+            )
+        )
+        # only rows that could score: a keyword list, or the ticket's category
+        .where(
+            sa.or_(
+                Investigation.keywords != "",
+                Investigation.category_id == ticket.category_id
+                if ticket.category_id is not None
+                else sa.false(),
+            )
+        )
+        # the scoring reads few columns (the text fields of a few winners load when shown)
+        .options(
+            load_only(
+                Investigation.id,
+                Investigation.number,
+                Investigation.title,
+                Investigation.status,
+                Investigation.category_id,
+                Investigation.keywords,
+                Investigation.closed_at,
             )
         )
         .order_by(Investigation.id.desc())
