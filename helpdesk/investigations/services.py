@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from ..accounts.models import Department, User
-from ..core.clock import as_utc, now
+from ..core.clock import now
 from ..core.errors import Conflict, NotAllowed, NotFound, ValidationError
 from ..core.permissions import can_work_ticket, is_staff, is_supervisor
 from ..core.text import MAX_ID, ascii_digits, clean_text
@@ -347,7 +347,6 @@ LONG_TEXTS = {
     "notice_es",
     "notice_en",
 }
-EDITABLE = tuple(FIELDS)
 
 
 def _shown(name: str, value):
@@ -483,8 +482,6 @@ def blockers(inv: Investigation, status: str) -> dict:
                 "The effectiveness check must show the actions were effective; "
                 "if they were not, go back to acting."
             )
-    if status == "cancelled":
-        pass
     return errors
 
 
@@ -518,10 +515,6 @@ def change_status(inv: Investigation, by: User | None, status: str, *, reason: s
         inv.verdict = None  # a reopened investigation needs a new check
     record(inv, by, "status", field="status", old=old, new=status, detail=reason)
     db.session.flush()
-
-
-def close_investigation(inv: Investigation, by: User | None) -> None:
-    change_status(inv, by, "closed")
 
 
 def reopen_investigation(inv: Investigation, by: User | None, reason: str) -> None:
@@ -1074,7 +1067,3 @@ def load_full(inv_id: int) -> Investigation:
             selectinload(Investigation.events).joinedload(InvestigationEvent.actor),
         )
     ).one()
-
-
-def as_date(value) -> date | None:
-    return as_utc(value).astimezone(local_zone()).date() if value else None

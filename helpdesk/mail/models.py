@@ -12,8 +12,8 @@ from ..core.clock import now
 from ..extensions import db
 
 TLS_MODES = ("ssl", "starttls", "none")
-# received: stored, not processed yet (or being processed); the others are final
-INBOUND_STATES = ("received", "created", "appended", "ignored", "failed")
+# InboundMessage.state: received (stored, not processed yet), then one of created, appended,
+# ignored, failed (final)
 
 
 class Mailbox(db.Model):

@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from ..core.clock import now
-from ..core.errors import Conflict, NotFound, ValidationError
+from ..core.errors import Conflict, ValidationError
 from ..customers.models import CustomerEmail
 from ..customers.services import create_customer, find_customer_by_email, normalize_email
 from ..extensions import db
@@ -283,13 +283,6 @@ def inbound_counts(mailbox_id: int | None = None) -> dict[str, int]:
     counts = {state: 0 for state in ("created", "appended", "ignored", "failed", "received")}
     counts.update(dict(db.session.execute(query).all()))
     return counts
-
-
-def get_inbound(inbound_id: int) -> InboundMessage:
-    row = db.session.get(InboundMessage, inbound_id)
-    if row is None:
-        raise NotFound()
-    return row
 
 
 def mailbox_password(mailbox: Mailbox) -> str:

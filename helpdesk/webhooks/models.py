@@ -18,7 +18,6 @@ EVENT_LABELS = {
     "ticket.status_changed": _l("Status changed"),
     "ticket.escalated": _l("Ticket escalated"),
 }
-DELIVERY_STATUSES = ("pending", "sending", "delivered", "dead")
 DELIVERY_STATUS_LABELS = {
     "pending": _l("Pending"),
     "sending": _l("Sending"),
