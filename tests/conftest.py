@@ -72,18 +72,36 @@ def app(database_url, tmp_path_factory):
         _db.engine.dispose()
 
 
+def _reset_sequences_sql(app, conn) -> str:
+    sql = app.extensions.get("test_reset_sequences")
+    if sql is None:
+        sequences = conn.execute(
+            sa.text(
+                "SELECT pg_get_serial_sequence(format('%I.%I', table_schema, table_name),"
+                " column_name) FROM information_schema.columns"
+                " WHERE table_schema = current_schema()"
+                " AND (column_default LIKE 'nextval%' OR is_identity = 'YES')"
+            )
+        ).scalars()
+        names = sorted(s for s in sequences if s)
+        sql = "SELECT " + ", ".join(f"setval('{name}', 1, false)" for name in names)
+        app.extensions["test_reset_sequences"] = sql
+    return sql
+
+
 def _clean(app):
     with app.app_context():
         _db.session.remove()
         engine = _db.engine
         tables = list(reversed(_db.metadata.sorted_tables))
         with engine.begin() as conn:
+            # DELETE, children first: on these small tables it takes ~4 ms where one TRUNCATE of
+            # every table took ~160 ms on PostgreSQL (its cost is per table, not per row)
+            for table in tables:
+                conn.execute(table.delete())
             if engine.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(table.delete())
+                # ids start at 1 again in every test, as SQLite's do once its tables are empty
+                conn.execute(sa.text(_reset_sequences_sql(app, conn)))
     app.extensions["sent_mail"] = []
 
 
