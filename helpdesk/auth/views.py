@@ -23,6 +23,7 @@ from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts import services as accounts
+from ..accounts import sessions
 from ..core.errors import Conflict, DomainError, ValidationError
 from ..core.forms import show_domain_error
 from ..core.unit import commit
@@ -83,9 +84,25 @@ def reset_session() -> None:
 
 
 def start_session(user) -> None:
-    """A fresh session for a fresh login (no fixation)."""
+    """A fresh session for a fresh login (no fixation): a new server-side session row (committed
+    by the caller) whose random id is all the cookie carries."""
+    if current_user.is_authenticated:  # signing in again from a signed-in browser
+        sessions.revoke_session(current_user.session_key)
     reset_session()
+    sessions.open_session(
+        user,
+        user_agent=request.headers.get("User-Agent", ""),
+        ip=request.remote_addr or "",
+    )
     login_user(user)
+
+
+def end_session() -> None:
+    """Revoke this browser's server-side session, then forget the cookie's contents."""
+    if current_user.is_authenticated:
+        sessions.revoke_session(current_user.session_key)
+    logout_user()
+    reset_session()
 
 
 def _status(form) -> int:
@@ -116,8 +133,8 @@ def login():
             resend_form = ResendVerificationForm(formdata=None, email=user.email)
         else:
             accounts.record_login(user)
-            commit()
             start_session(user)
+            commit()
             target = form.next.data or request.args.get("next")
             return redirect(target if is_safe_next(target) else home_for(user))
     return render_template("auth/login.html", form=form, resend_form=resend_form), _status(form)
@@ -125,8 +142,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
-    reset_session()
+    end_session()
+    commit()
     flash(_("You signed out."), "success")
     return redirect(url_for("portal.home"))
 
@@ -172,6 +189,8 @@ def signup():
 def verify(token: str):
     try:
         user = accounts.verify_email(token)
+        if user.active:
+            start_session(user)
         commit()
     except ValidationError:
         db.session.rollback()
@@ -179,7 +198,6 @@ def verify(token: str):
     if not user.active:
         flash(_("Your email is confirmed, but this account is deactivated."), "warning")
         return redirect(url_for("auth.login"))
-    start_session(user)
     flash(_("Your email is confirmed. Welcome!"), "success")
     return redirect(url_for("portal.my_demands"))
 
@@ -235,6 +253,8 @@ def reset_password(token: str):
     if form.validate_on_submit():
         try:
             accounts.reset_password(token, form.password.data)
+            if current_user.is_authenticated:
+                end_session()
             commit()
         except ValidationError as exc:
             db.session.rollback()
@@ -242,8 +262,6 @@ def reset_password(token: str):
                 return _invalid_link("reset")
             show_domain_error(form, exc)
         else:
-            if current_user.is_authenticated:
-                logout_user()
             flash(_("Your password was changed. Sign in with the new one."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form, user=user), _status(form)
@@ -286,14 +304,16 @@ def account():
     elif action == "password" and password.validate_on_submit():
         try:
             accounts.change_password(
-                user, password.current_password.data, password.new_password.data
+                user,
+                password.current_password.data,
+                password.new_password.data,
+                keep_session=user.session_key,  # this session goes on, the others end
             )
             commit()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(password, exc)
         else:
-            login_user(user)  # the session token rotated: this session goes on, the others end
             flash(
                 _("Your password was changed. Other devices signed in with it were signed out."),
                 "success",
