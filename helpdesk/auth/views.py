@@ -39,6 +39,7 @@ from .forms import (
     ResetRequestForm,
     SignupForm,
 )
+from .throttle import login_per_account, password_change_per_user, per_account
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ def _status(form) -> int:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10/minute;60/hour", methods=["POST"])
+@login_per_account
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(home_for(current_user))
@@ -153,6 +155,7 @@ def logout():
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit("5/minute;30/hour", methods=["POST"])
+@per_account("SIGNUP_ACCOUNT_LIMITS")
 def signup():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -204,6 +207,7 @@ def verify(token: str):
 
 @bp.post("/resend-confirmation")
 @limiter.limit("3/minute;10/hour")
+@per_account("VERIFY_RESEND_ACCOUNT_LIMITS")
 def resend_verification():
     form = ResendVerificationForm()
     if form.validate_on_submit():
@@ -232,6 +236,7 @@ def _invalid_link(kind: str):
 
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit("5/minute;20/hour", methods=["POST"])
+@per_account("RESET_ACCOUNT_LIMITS")
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -271,6 +276,7 @@ def reset_password(token: str):
 
 
 @bp.route("/account", methods=["GET", "POST"])
+@password_change_per_user
 @login_required
 def account():
     user = current_user._get_current_object()
@@ -330,6 +336,7 @@ def account():
 
 @bp.route("/guest", methods=["GET", "POST"])
 @limiter.limit("5/minute;30/hour", methods=["POST"])
+@per_account("GUEST_ACCOUNT_LIMITS")
 def guest():
     form = GuestAccessForm(protocol=request.args.get("protocol", "")[:40])
     if form.validate_on_submit():
