@@ -211,3 +211,15 @@ def test_deleting_a_user_deletes_their_sessions(client, db, make_user):
     db.session.delete(db.session.get(User, user.id))
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == 0
+
+
+@pytest.mark.parametrize(
+    "value", [None, 42, ["x"], "", "short", "a" * 500, "\ud800" * 40, "ü" * 40, "1:abc", "%" * 43]
+)
+def test_a_malformed_cookie_id_is_anonymous_not_an_error(client, db, value):
+    with client.session_transaction() as s:
+        s["_user_id"] = value
+        s["_fresh"] = True
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert response.location.startswith("/login")

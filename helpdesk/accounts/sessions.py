@@ -9,6 +9,7 @@ key. Checking a request is one statement (the session row joined to its user, by
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -23,7 +24,11 @@ log = logging.getLogger(__name__)
 TOUCH_EVERY = timedelta(minutes=1)
 # rows of ended sessions are deleted at the user's next login (they only ever say "no")
 KEEP_ENDED = timedelta(days=30)
-MAX_KEY = 100
+_KEY = re.compile(r"[A-Za-z0-9_-]{32,100}")  # what new_token() makes, with room to spare
+
+
+def _well_formed(raw) -> bool:
+    return isinstance(raw, str) and _KEY.fullmatch(raw) is not None
 
 
 def open_session(user: User, *, user_agent: str = "", ip: str = "") -> str:
@@ -51,7 +56,7 @@ def open_session(user: User, *, user_agent: str = "", ip: str = "") -> str:
 
 def user_for_session(raw: str | None) -> User | None:
     """The active user of a live session, or None (unknown, revoked, or deactivated user)."""
-    if not raw or len(raw) > MAX_KEY or not raw.replace("-", "").replace("_", "").isalnum():
+    if not _well_formed(raw):
         return None
     key = hash_token(raw)
     row = db.session.execute(
@@ -98,7 +103,7 @@ def _request_is_writing() -> bool:
 
 def revoke_session(raw: str | None) -> None:
     """End one session (logout)."""
-    if not raw or len(raw) > MAX_KEY:
+    if not _well_formed(raw):
         return
     db.session.execute(
         sa.update(UserSession)
