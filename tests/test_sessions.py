@@ -223,3 +223,27 @@ def test_a_malformed_cookie_id_is_anonymous_not_an_error(client, db, value):
     response = client.get("/account")
     assert response.status_code == 302
     assert response.location.startswith("/login")
+
+
+def test_sign_out_everywhere_else_from_the_account_page(client, new_client, db, make_user):
+    user = make_user(role="customer")
+    laptop, phone = new_client(), new_client()
+    for browser in (laptop, phone, client):
+        login_as(browser, user)
+    html = page(client.get("/account"))
+    assert "signed in on 3 browsers or devices" in html
+    response = post(client, "/account", {"action": "sessions"}, csrf_path="/account")
+    assert response.status_code == 302
+    assert "2 other sessions were signed out." in page(client.get("/account"))
+    assert logged_in(client)
+    assert not logged_in(laptop) and not logged_in(phone)
+    assert "signed in on 1 browser or device: this one." in page(client.get("/account"))
+    assert "Sign out everywhere else" not in page(client.get("/account"))
+
+
+def test_the_sessions_card_is_translated(client, db, make_user):
+    user = make_user(role="customer", locale="pt_BR")
+    login_as(client, user)
+    html = page(client.get("/account"))
+    assert "Onde você está conectado" in html
+    assert "Sua conta está conectada em 1 navegador ou dispositivo: este." in html

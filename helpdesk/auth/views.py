@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import refresh
+from flask_babel import ngettext, refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts import services as accounts
@@ -30,6 +30,7 @@ from ..core.unit import commit
 from ..core.web import is_safe_next
 from ..extensions import db, limiter
 from .forms import (
+    EndOtherSessionsForm,
     GuestAccessForm,
     LoginForm,
     PasswordChangeForm,
@@ -281,7 +282,7 @@ def reset_password(token: str):
 def account():
     user = current_user._get_current_object()
     action = request.form.get("action") if request.method == "POST" else None
-    if action not in (None, "profile", "password"):
+    if action not in (None, "profile", "password", "sessions"):
         abort(400)
     profile = ProfileForm(
         formdata=None if action != "profile" else request.form,
@@ -290,6 +291,7 @@ def account():
         timezone=user.timezone or "",
     )
     password = PasswordChangeForm(formdata=None if action != "password" else request.form)
+    end_others = EndOtherSessionsForm(formdata=None if action != "sessions" else request.form)
     if action == "profile" and profile.validate_on_submit():
         try:
             accounts.update_user(
@@ -325,9 +327,25 @@ def account():
                 "success",
             )
             return redirect(url_for("auth.account"))
-    failed = action is not None and (profile.errors or password.errors)
+    elif action == "sessions" and end_others.validate_on_submit():
+        ended = sessions.revoke_user_sessions(user, keep=user.session_key)
+        commit()
+        flash(
+            ngettext(
+                "%(num)d other session was signed out.",
+                "%(num)d other sessions were signed out.",
+                ended,
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.account"))
+    failed = action is not None and (profile.errors or password.errors or end_others.errors)
     return render_template(
-        "auth/account.html", profile=profile, password=password
+        "auth/account.html",
+        profile=profile,
+        password=password,
+        end_others=end_others,
+        live_sessions=sessions.count_live_sessions(user),
     ), 400 if failed else 200
 
 
