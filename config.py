@@ -87,6 +87,14 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    # per account (the posted email, known or not), on top of the per-IP limits: a slow guess
+    # from many addresses stops too. Login counts failed attempts only.
+    LOGIN_ACCOUNT_LIMITS = _env("LOGIN_ACCOUNT_LIMITS", "10/minute;20/hour;50/day")
+    RESET_ACCOUNT_LIMITS = _env("RESET_ACCOUNT_LIMITS", "5/hour;10/day")
+    VERIFY_RESEND_ACCOUNT_LIMITS = _env("VERIFY_RESEND_ACCOUNT_LIMITS", "3/hour;10/day")
+    SIGNUP_ACCOUNT_LIMITS = _env("SIGNUP_ACCOUNT_LIMITS", "5/hour;10/day")
+    GUEST_ACCOUNT_LIMITS = _env("GUEST_ACCOUNT_LIMITS", "5/hour;20/day")
+    PASSWORD_CHANGE_LIMITS = _env("PASSWORD_CHANGE_LIMITS", "10/hour")  # wrong current password
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
     RESET_TOKEN_HOURS = _env_int("RESET_TOKEN_HOURS", 2)
     GUEST_LINK_HOURS = _env_int("GUEST_LINK_HOURS", 24)

@@ -9,7 +9,7 @@ from flask import Flask
 
 from config import CONFIGS, INSTANCE_DIR
 
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 
 BASE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,7 +39,9 @@ def create_app(config: str | type | None = None) -> Flask:
         include_object=_include_in_migrations,
     )
     csrf.init_app(app)
-    limiter.init_app(app)
+    from .core import ratelimit
+
+    ratelimit.init_limiter(app)  # in-memory counters without a background thread
     login_manager.init_app(app)
 
     from .auth import loader  # noqa: F401 - registers the user loader

@@ -240,6 +240,16 @@ class AuthActions:
         return self.client.post("/logout", data={"csrf_token": csrf_from(self.client, "/")})
 
 
+def session_cookie_id(user) -> str:
+    """Open a server-side session for `user` (committed) and return the id a signed-in browser's
+    cookie carries: `session["_user_id"] = session_cookie_id(user)` signs a test client in."""
+    from helpdesk.accounts.sessions import open_session
+
+    raw = open_session(_db.session.merge(user))
+    _db.session.commit()
+    return raw
+
+
 def csrf_from(client, path):
     """Read the CSRF token that a real browser would get from the page's form."""
     html = client.get(path).get_data(as_text=True)

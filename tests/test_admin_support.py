@@ -1,7 +1,7 @@
 """Fixtures shared by the admin tests (no tests here).
 
-- `admin_client(user)` gives a test client signed in as `user` (the Flask-Login session keys set
-  directly, so these tests do not depend on the sign-in pages).
+- `admin_client(user)` gives a test client signed in as `user` (a server-side session opened and its
+  id put in the cookie directly, so these tests do not depend on the sign-in pages).
 - Each request loads its user, CSRF token and language afresh (tests/conftest.py resets them),
   so several clients in one test behave as separate browsers.
 """
@@ -13,6 +13,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from .conftest import session_cookie_id
+
 
 @pytest.fixture
 def new_client(app, db):
@@ -22,7 +24,7 @@ def new_client(app, db):
         client = app.test_client()
         if user is not None:
             with client.session_transaction() as session:
-                session["_user_id"] = user.get_id()
+                session["_user_id"] = session_cookie_id(user)
                 session["_fresh"] = True
         return client
 

@@ -240,7 +240,10 @@ def test_login_honours_a_local_next(client, make_user):
     assert response.location == "/portal/new"
 
 
-def test_login_starts_a_fresh_session(client, make_user):
+def test_login_starts_a_fresh_session(client, db, make_user):
+    from helpdesk.accounts.models import UserSession
+    from helpdesk.core.tokens import hash_token
+
     user = make_user(role="customer")
     with client.session_transaction() as s:
         s["guest_tickets"] = [999]
@@ -250,7 +253,10 @@ def test_login_starts_a_fresh_session(client, make_user):
     with client.session_transaction() as s:
         assert "planted" not in s
         assert "guest_tickets" not in s
-        assert s["_user_id"].startswith(f"{user.id}:")
+        raw = s["_user_id"]
+    # the cookie carries only the random id of a server-side session row of this user
+    assert str(user.id) not in raw.split(":")
+    assert db.session.get(UserSession, hash_token(raw)).user_id == user.id
 
 
 def test_logout_is_post_only_and_ends_the_session(client, auth, make_user):

@@ -205,10 +205,11 @@ def test_integration_account_cannot_sign_in_or_open_the_console(client, app, db,
 
     user = make_user("integration", password=None)
     assert authenticate(user.email, "") is None
+    from .conftest import session_cookie_id
     from .test_console_support import login_as
 
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = session_cookie_id(user)
         session["_fresh"] = True
     assert client.get("/console/").status_code == 403
     assert client.get("/admin/").status_code == 403

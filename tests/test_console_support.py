@@ -17,7 +17,7 @@ from helpdesk.core.clock import now
 from helpdesk.core.unit import commit
 from helpdesk.extensions import db as _db
 
-from .conftest import AuthActions, csrf_from
+from .conftest import AuthActions, csrf_from, session_cookie_id
 
 __all__ = [
     "World",
@@ -44,7 +44,7 @@ def login_as(client, app, user):
         assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
     else:
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = session_cookie_id(user)
             session["_fresh"] = True
     g.pop("_login_user", None)
 

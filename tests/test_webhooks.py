@@ -581,3 +581,62 @@ def test_an_inactive_webhook_is_checked_when_switched_on(db, monkeypatch):
         ok, url="https://gone.example/h", events=ok.events, description="", active=False
     )
     assert ok.active is False
+
+
+# IPv4 carried inside IPv6, and IPv4 spelt as one number, octal or hex ----------------------------
+
+EMBEDDED_INTERNAL = [
+    "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+    "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+    "2002:c0a8:1::1",  # 6to4 of 192.168.0.1
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+    "64:ff9b:1::7f00:1",  # NAT64 local-use prefix
+    "::127.0.0.1",  # IPv4-compatible
+    "::10.0.0.1",
+    "::ffff:127.0.0.1",  # IPv4-mapped
+    "::ffff:7f00:1",  # the same, in hex
+    "::ffff:0:7f00:1",  # IPv4-translated
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    "2001::1",  # Teredo
+]
+
+
+@pytest.mark.parametrize("address", EMBEDDED_INTERNAL)
+def test_ipv4_embedded_in_ipv6_is_refused(db, address):
+    from helpdesk.core.errors import ValidationError
+    from helpdesk.webhooks.services import create_subscription
+
+    with pytest.raises(ValidationError) as exc:
+        create_subscription(None, url=f"http://[{address}]:8080/hook", events=["ticket.created"])
+    assert exc.value.field == "url"
+    assert address in str(exc.value) or "internal" in str(exc.value)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1", "2606:4700::1111"])
+def test_ipv6_reaching_a_public_address_is_accepted(db, address):
+    from helpdesk.webhooks import guard
+
+    assert guard.resolve(f"https://[{address}]/hook").address == address
+
+
+@pytest.mark.parametrize(
+    "host", ["2130706433", "0177.0.0.1", "0x7f.1", "0x7f000001", "017700000001", "127.1"]
+)
+def test_ipv4_spelt_as_a_number_is_refused(db, host):
+    from helpdesk.core.errors import ValidationError
+    from helpdesk.webhooks.services import create_subscription
+
+    with pytest.raises(ValidationError) as exc:
+        create_subscription(None, url=f"http://{host}:5432/", events=["ticket.created"])
+    assert exc.value.field == "url"
+
+
+def test_allow_list_matches_the_ipv4_an_ipv6_address_carries(app, db):
+    from helpdesk.webhooks import guard
+
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = ["10.1.0.0/16"]
+    try:
+        assert guard.resolve("http://[64:ff9b::a01:203]/x").address == "64:ff9b::a01:203"
+    finally:
+        app.config["WEBHOOK_ALLOWED_NETWORKS"] = []

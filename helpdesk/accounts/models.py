@@ -1,8 +1,7 @@
-"""Users, roles, departments, memberships, API tokens and one-time tokens (reset, guest links)."""
+"""Users, roles, departments, memberships, sign-in sessions, API tokens and one-time tokens."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -38,10 +37,6 @@ memberships = sa.Table(
 )
 
 
-def _session_token() -> str:
-    return secrets.token_hex(16)
-
-
 class Department(TimestampMixin, db.Model):
     __tablename__ = "departments"
 
@@ -71,8 +66,6 @@ class User(UserMixin, TimestampMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(sa.String(10))
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     active: Mapped[bool] = mapped_column(default=True)
-    # rotated on password change and deactivation: every existing session dies
-    session_token: Mapped[str] = mapped_column(sa.String(32), default=_session_token)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     email_verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
@@ -80,9 +73,13 @@ class User(UserMixin, TimestampMixin, db.Model):
         secondary=memberships, back_populates="members", order_by="Department.name"
     )
 
-    # Flask-Login: the id in the cookie includes the session token, so rotating it logs out
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+    # the raw id of the sign-in session this object was loaded through (never stored)
+    session_key = None
+
+    # Flask-Login keeps get_id() in the signed cookie: the random id of a UserSession row, so
+    # revoking the row (logout, deactivation, a new password) makes the cookie worthless
+    def get_id(self) -> str | None:
+        return self.session_key
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -107,13 +104,28 @@ class User(UserMixin, TimestampMixin, db.Model):
     def set_password(self, password: str) -> None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)
-        self.session_token = _session_token()
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class UserSession(db.Model):
+    """A signed-in browser. The cookie carries a random id (256 bits); the table keeps only its
+    SHA-256, as the primary key, so one indexed lookup per request finds it. Logout, deactivation
+    and a new password set revoked_at; a revoked or missing row signs the cookie's holder out."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # sha256 of the raw id
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+    ip: Mapped[str] = mapped_column(sa.String(45), default="")
 
 
 class ApiToken(TimestampMixin, db.Model):

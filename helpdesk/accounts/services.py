@@ -14,6 +14,7 @@ from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.tokens import hash_token, new_token
 from ..extensions import db
 from .models import ROLES, ApiToken, Department, OneTimeToken, User
+from .sessions import revoke_user_sessions
 
 log = logging.getLogger(__name__)
 
@@ -89,20 +90,21 @@ def record_login(user: User) -> None:
     user.last_login_at = now()
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, *, keep_session: str | None = None) -> None:
+    """A new password; every other session of the user ends (`keep_session`: the current one)."""
     if not user.check_password(current or ""):
         raise ValidationError(_l("The current password is not correct."), field="current_password")
     _check_password_policy(new)
-    user.set_password(new)  # rotates the session token: other sessions end
+    user.set_password(new)
+    revoke_user_sessions(user, keep=keep_session)
     db.session.flush()
 
 
 def set_user_active(user: User, active: bool) -> None:
+    """Deactivating ends every session at once (and API tokens stop working while inactive)."""
     user.active = active
     if not active:
-        from .models import _session_token
-
-        user.session_token = _session_token()
+        revoke_user_sessions(user)
     db.session.flush()
 
 
@@ -288,6 +290,7 @@ def reset_password(raw: str, new_password: str) -> User:
     _check_password_policy(new_password)
     user = db.session.get(User, token.user_id)
     user.set_password(new_password)
+    revoke_user_sessions(user)  # whoever knew the old password is signed out everywhere
     user.email_verified_at = user.email_verified_at or now()  # they proved they read the mailbox
     token.used_at = now()
     db.session.execute(

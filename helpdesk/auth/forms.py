@@ -161,6 +161,12 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+class EndOtherSessionsForm(FlaskForm):
+    """One button: sign this account out of every other browser and device."""
+
+    action = HiddenField(default="sessions", id="end-sessions-action")
+
+
 class ProtocolField(StringField):
     """A protocol as people type it; the check digit is verified on validation."""
 

@@ -1,24 +1,18 @@
-"""Flask-Login wiring: the session id carries the user's session token, so rotating it logs out."""
+"""Flask-Login wiring: the signed cookie carries the random id of a server-side session
+(accounts/sessions.py); every request checks that row, so logout and revocation end the cookie."""
 
 from __future__ import annotations
 
 from flask import request, url_for
 
-from ..core.text import ascii_digits
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 
 
 @login_manager.user_loader
 def load_user(value: str):
-    from ..accounts.models import User
+    from ..accounts.sessions import user_for_session
 
-    user_id, _, token = (value or "").partition(":")
-    if not ascii_digits(user_id) or not token:
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_token != token:
-        return None
-    return user
+    return user_for_session(value)
 
 
 @login_manager.unauthorized_handler

@@ -19,16 +19,18 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import refresh
+from flask_babel import ngettext, refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts import services as accounts
+from ..accounts import sessions
 from ..core.errors import Conflict, DomainError, ValidationError
 from ..core.forms import show_domain_error
 from ..core.unit import commit
 from ..core.web import is_safe_next
 from ..extensions import db, limiter
 from .forms import (
+    EndOtherSessionsForm,
     GuestAccessForm,
     LoginForm,
     PasswordChangeForm,
@@ -38,6 +40,7 @@ from .forms import (
     ResetRequestForm,
     SignupForm,
 )
+from .throttle import login_per_account, password_change_per_user, per_account
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +86,25 @@ def reset_session() -> None:
 
 
 def start_session(user) -> None:
-    """A fresh session for a fresh login (no fixation)."""
+    """A fresh session for a fresh login (no fixation): a new server-side session row (committed
+    by the caller) whose random id is all the cookie carries."""
+    if current_user.is_authenticated:  # signing in again from a signed-in browser
+        sessions.revoke_session(current_user.session_key)
     reset_session()
+    sessions.open_session(
+        user,
+        user_agent=request.headers.get("User-Agent", ""),
+        ip=request.remote_addr or "",
+    )
     login_user(user)
+
+
+def end_session() -> None:
+    """Revoke this browser's server-side session, then forget the cookie's contents."""
+    if current_user.is_authenticated:
+        sessions.revoke_session(current_user.session_key)
+    logout_user()
+    reset_session()
 
 
 def _status(form) -> int:
@@ -97,6 +116,7 @@ def _status(form) -> int:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10/minute;60/hour", methods=["POST"])
+@login_per_account
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(home_for(current_user))
@@ -116,8 +136,8 @@ def login():
             resend_form = ResendVerificationForm(formdata=None, email=user.email)
         else:
             accounts.record_login(user)
-            commit()
             start_session(user)
+            commit()
             target = form.next.data or request.args.get("next")
             return redirect(target if is_safe_next(target) else home_for(user))
     return render_template("auth/login.html", form=form, resend_form=resend_form), _status(form)
@@ -125,8 +145,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
-    reset_session()
+    end_session()
+    commit()
     flash(_("You signed out."), "success")
     return redirect(url_for("portal.home"))
 
@@ -136,6 +156,7 @@ def logout():
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit("5/minute;30/hour", methods=["POST"])
+@per_account("SIGNUP_ACCOUNT_LIMITS")
 def signup():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -172,6 +193,8 @@ def signup():
 def verify(token: str):
     try:
         user = accounts.verify_email(token)
+        if user.active:
+            start_session(user)
         commit()
     except ValidationError:
         db.session.rollback()
@@ -179,13 +202,13 @@ def verify(token: str):
     if not user.active:
         flash(_("Your email is confirmed, but this account is deactivated."), "warning")
         return redirect(url_for("auth.login"))
-    start_session(user)
     flash(_("Your email is confirmed. Welcome!"), "success")
     return redirect(url_for("portal.my_demands"))
 
 
 @bp.post("/resend-confirmation")
 @limiter.limit("3/minute;10/hour")
+@per_account("VERIFY_RESEND_ACCOUNT_LIMITS")
 def resend_verification():
     form = ResendVerificationForm()
     if form.validate_on_submit():
@@ -214,6 +237,7 @@ def _invalid_link(kind: str):
 
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit("5/minute;20/hour", methods=["POST"])
+@per_account("RESET_ACCOUNT_LIMITS")
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -235,6 +259,8 @@ def reset_password(token: str):
     if form.validate_on_submit():
         try:
             accounts.reset_password(token, form.password.data)
+            if current_user.is_authenticated:
+                end_session()
             commit()
         except ValidationError as exc:
             db.session.rollback()
@@ -242,8 +268,6 @@ def reset_password(token: str):
                 return _invalid_link("reset")
             show_domain_error(form, exc)
         else:
-            if current_user.is_authenticated:
-                logout_user()
             flash(_("Your password was changed. Sign in with the new one."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form, user=user), _status(form)
@@ -253,11 +277,12 @@ def reset_password(token: str):
 
 
 @bp.route("/account", methods=["GET", "POST"])
+@password_change_per_user
 @login_required
 def account():
     user = current_user._get_current_object()
     action = request.form.get("action") if request.method == "POST" else None
-    if action not in (None, "profile", "password"):
+    if action not in (None, "profile", "password", "sessions"):
         abort(400)
     profile = ProfileForm(
         formdata=None if action != "profile" else request.form,
@@ -266,6 +291,7 @@ def account():
         timezone=user.timezone or "",
     )
     password = PasswordChangeForm(formdata=None if action != "password" else request.form)
+    end_others = EndOtherSessionsForm(formdata=None if action != "sessions" else request.form)
     if action == "profile" and profile.validate_on_submit():
         try:
             accounts.update_user(
@@ -286,22 +312,40 @@ def account():
     elif action == "password" and password.validate_on_submit():
         try:
             accounts.change_password(
-                user, password.current_password.data, password.new_password.data
+                user,
+                password.current_password.data,
+                password.new_password.data,
+                keep_session=user.session_key,  # this session goes on, the others end
             )
             commit()
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(password, exc)
         else:
-            login_user(user)  # the session token rotated: this session goes on, the others end
             flash(
                 _("Your password was changed. Other devices signed in with it were signed out."),
                 "success",
             )
             return redirect(url_for("auth.account"))
-    failed = action is not None and (profile.errors or password.errors)
+    elif action == "sessions" and end_others.validate_on_submit():
+        ended = sessions.revoke_user_sessions(user, keep=user.session_key)
+        commit()
+        flash(
+            ngettext(
+                "%(num)d other session was signed out.",
+                "%(num)d other sessions were signed out.",
+                ended,
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.account"))
+    failed = action is not None and (profile.errors or password.errors or end_others.errors)
     return render_template(
-        "auth/account.html", profile=profile, password=password
+        "auth/account.html",
+        profile=profile,
+        password=password,
+        end_others=end_others,
+        live_sessions=sessions.count_live_sessions(user),
     ), 400 if failed else 200
 
 
@@ -310,6 +354,7 @@ def account():
 
 @bp.route("/guest", methods=["GET", "POST"])
 @limiter.limit("5/minute;30/hour", methods=["POST"])
+@per_account("GUEST_ACCOUNT_LIMITS")
 def guest():
     form = GuestAccessForm(protocol=request.args.get("protocol", "")[:40])
     if form.validate_on_submit():

@@ -113,6 +113,8 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         message = _http_message(status)
+        if status == 429 and getattr(getattr(exc, "limit", None), "error_message", None):
+            message = str(exc.description)  # a limit's own words (e.g. one account's lockout)
         response = exc.get_response()
         if wants_json():
             json_response = problem(status, _title(status), message)
