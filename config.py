@@ -90,6 +90,8 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
     RESET_TOKEN_HOURS = _env_int("RESET_TOKEN_HOURS", 2)
     GUEST_LINK_HOURS = _env_int("GUEST_LINK_HOURS", 24)
+    # how long a browser keeps a demand open after a guest link (checked on every request)
+    GUEST_ACCESS_HOURS = _env_int("GUEST_ACCESS_HOURS", 24)
 
     # defaults of the SAC
     DEFAULT_PHONE_REGION = _env("DEFAULT_PHONE_REGION", "BR")

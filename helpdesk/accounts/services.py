@@ -386,23 +386,78 @@ def request_guest_link(protocol: str, email: str) -> None:
 
 
 def redeem_guest_link(raw: str):
-    from ..tickets.models import Ticket
-
+    """Use a guest link once: it becomes this browser's grant to the ticket, valid for
+    GUEST_ACCESS_HOURS from now unless revoked. Returns the grant (its id goes in the session,
+    and every request checks it again with `valid_guest_grants`)."""
     token = _redeem("guest", raw)
-    token.used_at = now()
+    at = now()
+    token.used_at = at
+    token.expires_at = at + timedelta(hours=current_app.config["GUEST_ACCESS_HOURS"])
     db.session.flush()
-    return db.session.get(Ticket, token.ticket_id)
+    return token
+
+
+def grant_guest_access(ticket, email: str) -> OneTimeToken:
+    """A grant for the browser that just registered `ticket` (no link to click: it is already
+    used). Same row, same checks and same revocation as a redeemed guest link."""
+    at = now()
+    grant = OneTimeToken(
+        purpose="guest",
+        token_hash=hash_token(new_token()),  # never shown: nothing can redeem it
+        ticket_id=ticket.id,
+        email=email,
+        used_at=at,
+        expires_at=at + timedelta(hours=current_app.config["GUEST_ACCESS_HOURS"]),
+    )
+    db.session.add(grant)
+    db.session.flush()
+    return grant
+
+
+def valid_guest_grants(grant_ids) -> dict[int, int]:
+    """{grant id: ticket id} for the grants that still hold: redeemed, not revoked, not expired.
+
+    A session only carries grant ids; the database decides on every request, so revoking or
+    expiring a grant ends the access of a cookie that still names it."""
+    ids = [i for i in grant_ids if isinstance(i, int) and not isinstance(i, bool)]
+    ids = [i for i in ids if 1 <= i <= 2**31 - 1]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(OneTimeToken.id, OneTimeToken.ticket_id).where(
+            OneTimeToken.id.in_(ids),
+            OneTimeToken.purpose == "guest",
+            OneTimeToken.used_at.is_not(None),
+            OneTimeToken.revoked_at.is_(None),
+            OneTimeToken.expires_at > now(),
+            OneTimeToken.ticket_id.is_not(None),
+        )
+    )
+    return {grant_id: ticket_id for grant_id, ticket_id in rows}
 
 
 def revoke_guest_links(ticket_id: int) -> int:
+    """End every guest access to the ticket: links not yet opened and browsers that opened one."""
     result = db.session.execute(
         sa.update(OneTimeToken)
         .where(
             OneTimeToken.ticket_id == ticket_id,
             OneTimeToken.purpose == "guest",
-            OneTimeToken.used_at.is_(None),
             OneTimeToken.revoked_at.is_(None),
         )
         .values(revoked_at=now())
     )
     return result.rowcount
+
+
+def revoke_guest_grant(grant_id: int) -> None:
+    """End one browser's guest access (the guest closing it on a shared computer)."""
+    db.session.execute(
+        sa.update(OneTimeToken)
+        .where(
+            OneTimeToken.id == grant_id,
+            OneTimeToken.purpose == "guest",
+            OneTimeToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now())
+    )

@@ -101,3 +101,7 @@ class EscalateForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
         render_kw={"rows": 3},
     )
+
+
+class EndGuestAccessForm(FlaskForm):
+    """A button: a guest closes the demand on this device; the owner ends every guest link."""
