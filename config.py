@@ -25,6 +25,16 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.lower() in {"1", "true", "yes", "on"}
 
 
+def served_port() -> int:
+    """The port the development server listens on: `make run` passes PORT as HELPDESK_PORT;
+    `flask run --port` sets FLASK_RUN_PORT."""
+    for name in ("HELPDESK_PORT", "FLASK_RUN_PORT", "PORT"):
+        value = (os.environ.get(name) or "").strip()
+        if value.isascii() and value.isdigit() and 0 < int(value) < 65536:
+            return int(value)
+    return 5000
+
+
 def _dev_secret() -> str:
     """A development secret generated once into instance/ (never used in production)."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -74,8 +84,9 @@ class Config:
     # False: the scheduler sends queued mail in batches (every SCHEDULER_OUTBOX_SECONDS)
     OUTBOX_DELIVER_IN_REQUEST = _env_bool("OUTBOX_DELIVER_IN_REQUEST", False)
 
-    # public address used in emails
-    BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
+    # public address used in every link we email; in development it follows the served port
+    # (`PORT=8080 make run`), in production HELPDESK_BASE_URL is required
+    BASE_URL = _env("BASE_URL") or f"http://127.0.0.1:{served_port()}"
 
     # security
     SESSION_COOKIE_HTTPONLY = True
@@ -144,10 +155,11 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    BASE_URL = _env("BASE_URL")  # no default: links to 127.0.0.1 would reach no customer
 
     @classmethod
     def check(cls) -> None:
-        missing = [name for name in ("SECRET_KEY",) if not getattr(cls, name)]
+        missing = [name for name in ("SECRET_KEY", "BASE_URL") if not getattr(cls, name)]
         if missing:
             raise RuntimeError(f"Missing required settings: HELPDESK_{', HELPDESK_'.join(missing)}")
 
