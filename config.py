@@ -103,6 +103,8 @@ class Config:
     GUEST_LINK_HOURS = _env_int("GUEST_LINK_HOURS", 24)
     # how long a browser keeps a demand open after a guest link (checked on every request)
     GUEST_ACCESS_HOURS = _env_int("GUEST_ACCESS_HOURS", 24)
+    # a visitor's demand form posted sooner than this after it was shown is a bot's
+    GUEST_FORM_MIN_SECONDS = _env_int("GUEST_FORM_MIN_SECONDS", 3)
 
     # defaults of the SAC
     DEFAULT_PHONE_REGION = _env("DEFAULT_PHONE_REGION", "BR")
@@ -146,6 +148,7 @@ class TestingConfig(Config):
     SECRET_KEY = "test-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("HELPDESK_TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_ENABLED = False
+    GUEST_FORM_MIN_SECONDS = 0  # the tests that check it set it
     BABEL_DEFAULT_LOCALE = "en"  # tests read English unless they test a language
     MAIL_TRANSPORT = "memory"
     OUTBOX_DELIVER_IN_REQUEST = True  # tests read the mail a request sent right after it

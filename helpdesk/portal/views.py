@@ -27,16 +27,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..accounts.services import customer_record_for, revoke_guest_grant, revoke_guest_links
+from ..accounts.services import (
+    customer_record_for,
+    guest_grant_email,
+    open_guest_demand,
+    revoke_guest_grant,
+    revoke_guest_links,
+)
 from ..auth.forms import GuestAccessForm
-from ..auth.guest import guest_grant_for, guest_ticket_ids
+from ..auth.guest import guest_grant_for, guest_ticket_ids, remember_guest_grant
 from ..core.errors import DomainError, NotAllowed, ProtocolNotFound
 from ..core.forms import show_domain_error
 from ..core.permissions import can_download_attachment, can_view_ticket, is_staff
 from ..core.unit import commit
 from ..escalations.models import OMBUDSMAN_LEVEL
 from ..escalations.services import customer_can_escalate, escalate_by_customer
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from ..sla.services import visible_slas
 from ..tickets import services as tickets
 from ..tickets.attachments import path_of
@@ -47,6 +53,7 @@ from .forms import (
     DemandForm,
     EndGuestAccessForm,
     EscalateForm,
+    GuestDemandForm,
     ReplyForm,
     VerdictForm,
 )
@@ -158,8 +165,16 @@ def home():
 
 
 @bp.route("/portal/new", methods=["GET", "POST"])
-@login_required
+@limiter.limit(
+    "5/minute;30/hour",
+    methods=["POST"],
+    exempt_when=lambda: current_user.is_authenticated,
+)
 def new_demand():
+    """Open a demand: a signed-in customer in their name; a visitor without an account says who
+    they are (name and email; phone and CPF optional) and gets the protocol at once."""
+    if not current_user.is_authenticated:
+        return _new_guest_demand()
     user = _customer_user()
     customer = _customer_record(user)
     categories = _active_categories()
@@ -198,11 +213,64 @@ def new_demand():
     ), status
 
 
+def _new_guest_demand():
+    categories = _active_categories()
+    kind = request.args.get("kind")
+    form = GuestDemandForm(kind=kind if kind in KINDS else None)
+    form.set_categories(categories, str(get_locale()))
+    status = 200
+    if form.validate_on_submit():
+        before = _known_files()
+        try:
+            ticket, grant = open_guest_demand(
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data or "",
+                document=form.document.data or "",
+                locale=str(get_locale()),
+                kind=form.kind.data,
+                subject=form.subject.data,
+                description=form.description.data,
+                remedy=form.remedy.data or "",
+                category_id=form.category.data,
+                attachments=request.files.getlist(form.attachments.name),
+            )
+            protocol = ticket.protocol  # read before the commit expires it
+            commit()
+        except DomainError as exc:
+            _discard_new_files(before)
+            db.session.rollback()
+            show_domain_error(form, exc)
+            status = exc.status
+        else:
+            remember_guest_grant(grant)
+            log.info("web demand %s registered by a visitor without an account", protocol)
+            return redirect(url_for("portal.registered", protocol=protocol))
+    elif request.method == "POST":
+        status = 400
+    form.stamp()  # shown (again): the fill time starts now
+    return render_template(
+        "portal/new_demand.html",
+        form=form,
+        categories=categories,
+        kind_hints=KIND_HINTS,
+        guest=True,
+    ), status
+
+
 @bp.get("/portal/demands/<protocol>/registered")
 def registered(protocol: str):
     ticket = load_ticket(protocol)
-    email = ticket.customer.primary_email if ticket.customer else None
-    return render_template("portal/registered.html", ticket=ticket, email=email)
+    if _is_owner(ticket) or is_staff(current_user):
+        email = ticket.customer.primary_email if ticket.customer else None
+    else:  # a visitor: the address they gave (the record may have others, not theirs to see)
+        email = guest_grant_email(guest_grant_for(ticket.id))
+    return render_template(
+        "portal/registered.html",
+        ticket=ticket,
+        email=email,
+        guest=not current_user.is_authenticated,
+    )
 
 
 # my demands -----------------------------------------------------------------------------------
