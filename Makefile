@@ -26,8 +26,8 @@ run: install
 	$(FLASK) demo load
 	@echo "Serving on http://127.0.0.1:$(PORT) (web app + scheduler). Ctrl-C stops both."
 	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python -m helpdesk.scheduler & \
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	HELPDESK_PORT=$(PORT) $(BIN)/python -m helpdesk.scheduler & \
+	HELPDESK_PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole suite on SQLite, and on PostgreSQL when HELPDESK_TEST_PG_URL is set
 test: install

@@ -25,6 +25,16 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.lower() in {"1", "true", "yes", "on"}
 
 
+def served_port() -> int:
+    """The port the development server listens on: `make run` passes PORT as HELPDESK_PORT;
+    `flask run --port` sets FLASK_RUN_PORT."""
+    for name in ("HELPDESK_PORT", "FLASK_RUN_PORT", "PORT"):
+        value = (os.environ.get(name) or "").strip()
+        if value.isascii() and value.isdigit() and 0 < int(value) < 65536:
+            return int(value)
+    return 5000
+
+
 def _dev_secret() -> str:
     """A development secret generated once into instance/ (never used in production)."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -74,8 +84,9 @@ class Config:
     # False: the scheduler sends queued mail in batches (every SCHEDULER_OUTBOX_SECONDS)
     OUTBOX_DELIVER_IN_REQUEST = _env_bool("OUTBOX_DELIVER_IN_REQUEST", False)
 
-    # public address used in emails
-    BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
+    # public address used in every link we email; in development it follows the served port
+    # (`PORT=8080 make run`), in production HELPDESK_BASE_URL is required
+    BASE_URL = _env("BASE_URL") or f"http://127.0.0.1:{served_port()}"
 
     # security
     SESSION_COOKIE_HTTPONLY = True
@@ -98,6 +109,10 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
     RESET_TOKEN_HOURS = _env_int("RESET_TOKEN_HOURS", 2)
     GUEST_LINK_HOURS = _env_int("GUEST_LINK_HOURS", 24)
+    # how long a browser keeps a demand open after a guest link (checked on every request)
+    GUEST_ACCESS_HOURS = _env_int("GUEST_ACCESS_HOURS", 24)
+    # a visitor's demand form posted sooner than this after it was shown is a bot's
+    GUEST_FORM_MIN_SECONDS = _env_int("GUEST_FORM_MIN_SECONDS", 3)
 
     # defaults of the SAC
     DEFAULT_PHONE_REGION = _env("DEFAULT_PHONE_REGION", "BR")
@@ -141,6 +156,7 @@ class TestingConfig(Config):
     SECRET_KEY = "test-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("HELPDESK_TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_ENABLED = False
+    GUEST_FORM_MIN_SECONDS = 0  # the tests that check it set it
     BABEL_DEFAULT_LOCALE = "en"  # tests read English unless they test a language
     MAIL_TRANSPORT = "memory"
     OUTBOX_DELIVER_IN_REQUEST = True  # tests read the mail a request sent right after it
@@ -150,10 +166,11 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    BASE_URL = _env("BASE_URL")  # no default: links to 127.0.0.1 would reach no customer
 
     @classmethod
     def check(cls) -> None:
-        missing = [name for name in ("SECRET_KEY",) if not getattr(cls, name)]
+        missing = [name for name in ("SECRET_KEY", "BASE_URL") if not getattr(cls, name)]
         if missing:
             raise RuntimeError(f"Missing required settings: HELPDESK_{', HELPDESK_'.join(missing)}")
 

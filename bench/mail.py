@@ -81,6 +81,7 @@ def fresh_env(workdir: Path, name: str) -> dict:
     env = dict(os.environ)
     env.update(
         HELPDESK_ENV="production",
+        HELPDESK_BASE_URL=env.get("HELPDESK_BASE_URL", "http://127.0.0.1:8000"),
         HELPDESK_SECRET_KEY=secrets.token_hex(32),
         HELPDESK_DATABASE_URL=f"sqlite:///{db_path}",
         HELPDESK_INSTANCE_PATH=str(workdir / "instance"),

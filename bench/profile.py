@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         con.close()
     os.environ.update(
         HELPDESK_ENV="production",
+        HELPDESK_BASE_URL=os.environ.get("HELPDESK_BASE_URL", "http://127.0.0.1:8000"),
         HELPDESK_SECRET_KEY=secrets.token_hex(16),
         HELPDESK_DATABASE_URL=f"sqlite:///{db_path}",
         HELPDESK_INSTANCE_PATH=str(work / "instance"),

@@ -56,6 +56,7 @@ def server_env(db_path: Path, workdir: Path) -> dict:
     env = dict(os.environ)
     env.update(
         HELPDESK_ENV="production",
+        HELPDESK_BASE_URL=env.get("HELPDESK_BASE_URL", "http://127.0.0.1:8000"),
         HELPDESK_SECRET_KEY=secrets.token_hex(32),
         HELPDESK_SESSION_COOKIE_SECURE="0",  # plain http on loopback
         HELPDESK_DATABASE_URL=f"sqlite:///{db_path}",

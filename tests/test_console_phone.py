@@ -128,9 +128,13 @@ def test_resolved_during_the_call(client, app, world, sent_mail):
     assert ticket.status == "resolved" and ticket.first_response_at is not None
     assert not any(e.action == "routed" for e in ticket.events)
     assert ticket.messages[-1].channel == "phone"
-    # the acknowledgement with the protocol, then the answer given on the phone
-    assert len(sent_mail) == 2
-    assert "Enviamos a segunda via" in sent_mail[1].get_body(("plain",)).get_content()
+    # one acknowledgement with the protocol that says it was resolved and carries the answer
+    # given on the phone (issue 9: not "we answer within 7 days", nor a second email)
+    assert len(sent_mail) == 1
+    text = sent_mail[0].get_body(("plain",)).get_content()
+    assert "Enviamos a segunda via" in text
+    assert "resolved during your contact" in text
+    assert "7 days" not in text
 
 
 def test_resolution_text_required_when_resolved(client, app, world):

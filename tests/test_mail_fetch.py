@@ -185,6 +185,7 @@ def test_cli_import_exits_75_when_the_database_is_unreachable(tmp_path):
         **os.environ,
         "HELPDESK_ENV": "production",
         "HELPDESK_SECRET_KEY": "x" * 32,
+        "HELPDESK_BASE_URL": "https://sac.example.com",  # required in production
         "HELPDESK_DATABASE_URL": f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none",
         "HELPDESK_INSTANCE_PATH": str(tmp_path),
     }

@@ -388,24 +388,144 @@ def request_guest_link(protocol: str, email: str) -> None:
     notify_guest_link(ticket, email, raw)
 
 
-def redeem_guest_link(raw: str):
-    from ..tickets.models import Ticket
+def _guest_customer(*, name: str, email: str, phone: str, document: str, locale: str | None):
+    """The customer record of a visitor's email, or a new one. Nothing a visitor types changes
+    an existing record (the email is not proven yet); a new record gets the phone and CPF unless
+    they already belong to someone else."""
+    from ..customers.services import (
+        add_contacts,
+        create_customer,
+        find_customer_by_email,
+        normalize_document,
+        normalize_email,
+        normalize_phone,
+    )
 
+    email_n = normalize_email(email)
+    phone_n = normalize_phone(phone) if (phone or "").strip() else None
+    doc_n = normalize_document(document) if (document or "").strip() else None
+    customer = find_customer_by_email(email_n)
+    if customer is not None:
+        return customer, email_n
+    try:
+        with db.session.begin_nested():
+            customer = create_customer(name=name, email=email_n, locale=locale)
+    except Conflict:  # the same visitor a moment ago, in another tab
+        customer = find_customer_by_email(email_n)
+        if customer is None:
+            raise
+        return customer, email_n
+    add_contacts(customer, phone=phone_n, document=doc_n)
+    return customer, email_n
+
+
+def open_guest_demand(
+    *,
+    name: str,
+    email: str,
+    phone: str = "",
+    document: str = "",
+    locale: str | None = None,
+    **demand,
+):
+    """A visitor without an account opens a demand: registered like every channel's, the
+    protocol emailed at once with a guest link that opens it, and this browser given access.
+
+    Returns (ticket, grant): the caller keeps the grant's id in the visitor's session."""
+    from ..notifications.services import notify_acknowledgement
+    from ..tickets.services import register_ticket
+
+    customer, email_n = _guest_customer(
+        name=name, email=email, phone=phone, document=document, locale=locale
+    )
+    ticket = register_ticket(
+        actor=None, customer=customer, channel="web", notify_customer=False, **demand
+    )
+    raw = _issue_one_time(
+        "guest", current_app.config["GUEST_LINK_HOURS"], ticket_id=ticket.id, email=email_n
+    )
+    notify_acknowledgement(ticket, to=email_n, guest_token=raw)
+    return ticket, grant_guest_access(ticket, email_n)
+
+
+def guest_grant_email(grant_id: int | None) -> str | None:
+    grant = db.session.get(OneTimeToken, grant_id) if grant_id else None
+    return grant.email if grant is not None and grant.purpose == "guest" else None
+
+
+def redeem_guest_link(raw: str):
+    """Use a guest link once: it becomes this browser's grant to the ticket, valid for
+    GUEST_ACCESS_HOURS from now unless revoked. Returns the grant (its id goes in the session,
+    and every request checks it again with `valid_guest_grants`)."""
     token = _redeem("guest", raw)
-    token.used_at = now()
+    at = now()
+    token.used_at = at
+    token.expires_at = at + timedelta(hours=current_app.config["GUEST_ACCESS_HOURS"])
     db.session.flush()
-    return db.session.get(Ticket, token.ticket_id)
+    return token
+
+
+def grant_guest_access(ticket, email: str) -> OneTimeToken:
+    """A grant for the browser that just registered `ticket` (no link to click: it is already
+    used). Same row, same checks and same revocation as a redeemed guest link."""
+    at = now()
+    grant = OneTimeToken(
+        purpose="guest",
+        token_hash=hash_token(new_token()),  # never shown: nothing can redeem it
+        ticket_id=ticket.id,
+        email=email,
+        used_at=at,
+        expires_at=at + timedelta(hours=current_app.config["GUEST_ACCESS_HOURS"]),
+    )
+    db.session.add(grant)
+    db.session.flush()
+    return grant
+
+
+def valid_guest_grants(grant_ids) -> dict[int, int]:
+    """{grant id: ticket id} for the grants that still hold: redeemed, not revoked, not expired.
+
+    A session only carries grant ids; the database decides on every request, so revoking or
+    expiring a grant ends the access of a cookie that still names it."""
+    ids = [i for i in grant_ids if isinstance(i, int) and not isinstance(i, bool)]
+    ids = [i for i in ids if 1 <= i <= 2**31 - 1]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(OneTimeToken.id, OneTimeToken.ticket_id).where(
+            OneTimeToken.id.in_(ids),
+            OneTimeToken.purpose == "guest",
+            OneTimeToken.used_at.is_not(None),
+            OneTimeToken.revoked_at.is_(None),
+            OneTimeToken.expires_at > now(),
+            OneTimeToken.ticket_id.is_not(None),
+        )
+    )
+    return {grant_id: ticket_id for grant_id, ticket_id in rows}
 
 
 def revoke_guest_links(ticket_id: int) -> int:
+    """End every guest access to the ticket: links not yet opened and browsers that opened one."""
     result = db.session.execute(
         sa.update(OneTimeToken)
         .where(
             OneTimeToken.ticket_id == ticket_id,
             OneTimeToken.purpose == "guest",
-            OneTimeToken.used_at.is_(None),
             OneTimeToken.revoked_at.is_(None),
         )
         .values(revoked_at=now())
     )
     return result.rowcount
+
+
+def revoke_guest_grant(grant_id: int) -> None:
+    """End one browser's guest access (the guest closing it on a shared computer)."""
+    db.session.execute(
+        sa.update(OneTimeToken)
+        .where(
+            OneTimeToken.id == grant_id,
+            OneTimeToken.purpose == "guest",
+            OneTimeToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now())
+    )

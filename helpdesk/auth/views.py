@@ -29,6 +29,7 @@ from ..core.forms import show_domain_error
 from ..core.unit import commit
 from ..core.web import is_safe_next
 from ..extensions import db, limiter
+from ..tickets.models import Ticket
 from .forms import (
     EndOtherSessionsForm,
     GuestAccessForm,
@@ -40,14 +41,12 @@ from .forms import (
     ResetRequestForm,
     SignupForm,
 )
+from .guest import remember_guest_grant
 from .throttle import login_per_account, password_change_per_user, per_account
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
-
-GUEST_SESSION_KEY = "guest_tickets"
-MAX_GUEST_TICKETS = 20
 
 CHECK_EMAIL_REASONS = {
     "signup": _l(
@@ -367,11 +366,11 @@ def guest():
 @bp.get("/guest/<token>")
 def guest_redeem(token: str):
     try:
-        ticket = accounts.redeem_guest_link(token)
+        grant = accounts.redeem_guest_link(token)
+        protocol = db.session.get(Ticket, grant.ticket_id).protocol
         commit()
     except ValidationError:
         db.session.rollback()
         return _invalid_link("guest")
-    ids = [i for i in session.get(GUEST_SESSION_KEY, []) if isinstance(i, int) and i != ticket.id]
-    session[GUEST_SESSION_KEY] = [*ids[-(MAX_GUEST_TICKETS - 1) :], ticket.id]
-    return redirect(url_for("portal.demand", protocol=ticket.protocol))
+    remember_guest_grant(grant)
+    return redirect(url_for("portal.demand", protocol=protocol))

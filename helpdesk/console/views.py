@@ -8,6 +8,7 @@ from . import (  # noqa: F401 - registers the routes
     customers,
     emails,
     escalations,
+    guest_access,
     investigations,
     phone,
     queue,

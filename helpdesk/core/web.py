@@ -151,6 +151,10 @@ def register(app: Flask) -> None:
         }
 
     app.jinja_env.filters["dt"] = fmt_dt
+    from ..tickets.protocol import display as display_protocol
+
+    # `{{ ticket.protocol|protocol }}`: grouped for reading aloud (URLs keep the plain digits)
+    app.jinja_env.filters["protocol"] = display_protocol
 
 
 def _resolved(labels: dict) -> dict:

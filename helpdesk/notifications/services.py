@@ -273,15 +273,27 @@ def _customer_target(ticket):
     return email, locale, customer.name
 
 
-def notify_acknowledgement(ticket) -> None:
+def notify_acknowledgement(
+    ticket, *, to: str | None = None, guest_token: str | None = None
+) -> None:
+    """The protocol at the first contact. A demand already resolved (e.g. during the call) says
+    so and quotes the answer; `guest_token`: a guest link that opens the demand without an account
+    (sent to `to`, the address the visitor gave)."""
     email, locale, name = _customer_target(ticket)
+    resolution = None
+    if ticket.status in ("resolved", "closed"):
+        answers = [m for m in ticket.messages if m.author_kind == "agent" and not m.is_internal]
+        resolution = answers[-1] if answers else None
     queue_email(
         kind="acknowledgement",
-        to=email,
+        to=to or email,
         to_name=name,
         template="acknowledgement",
         locale=locale,
         ticket=ticket,
+        resolution=resolution,
+        guest_token=guest_token,
+        link_hours=current_app.config["GUEST_LINK_HOURS"],
     )
 
 
@@ -339,4 +351,5 @@ def notify_guest_link(ticket, email: str, raw_token: str) -> None:
         locale=locale,
         ticket=ticket,
         token=raw_token,
+        link_hours=current_app.config["GUEST_LINK_HOURS"],
     )

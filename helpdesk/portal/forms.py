@@ -6,9 +6,15 @@ customer_id...) never reaches a service.
 
 from __future__ import annotations
 
+import time
+
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import (
+    EmailField,
+    HiddenField,
     MultipleFileField,
     RadioField,
     SelectChoice,
@@ -16,7 +22,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from ..tickets.models import KIND_LABELS, KINDS
 
@@ -63,6 +77,69 @@ class DemandForm(FlaskForm):
         ]
 
 
+def _started_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="guest-demand-started")
+
+
+class GuestDemandForm(DemandForm):
+    """A demand from a visitor without an account: who they are, then the demand.
+
+    Two guards instead of a captcha: `website` is a field people never see (bots fill it in), and
+    `started` is a signed instant of when the form was shown (a bot posts within a second, a
+    person takes longer than GUEST_FORM_MIN_SECONDS; a form older than a day is shown again)."""
+
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(message=_l("Please tell us your name.")), Length(max=200)],
+        render_kw={"autocomplete": "name", "maxlength": 200},
+    )
+    email = EmailField(
+        _l("Your email"),
+        validators=[
+            DataRequired(message=_l("Please give an email: we send the protocol there.")),
+            Length(max=254),
+            Email(message=_l("This email address is not valid.")),
+        ],
+        render_kw={"autocomplete": "email", "maxlength": 254},
+    )
+    phone = StringField(
+        _l("Phone (optional)"),
+        validators=[Optional(), Length(max=40)],
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 40},
+    )
+    document = StringField(
+        _l("CPF or CNPJ (optional)"),
+        validators=[Optional(), Length(max=40)],
+        render_kw={"inputmode": "numeric", "maxlength": 40},
+    )
+    website = StringField(
+        _l("Leave this field empty"),
+        validators=[Optional(), Length(max=200)],
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
+    )
+    started = HiddenField()
+
+    def stamp(self) -> None:
+        """Sign the instant the form is shown (on GET, and again when shown with errors)."""
+        self.started.data = _started_serializer().dumps(int(time.time()))
+
+    def validate_website(self, field) -> None:
+        if (field.data or "").strip():
+            raise ValidationError(_l("We could not accept this form. Please try again."))
+
+    def validate_started(self, field) -> None:
+        try:
+            shown_at = _started_serializer().loads(field.data or "", max_age=86400)
+        except BadSignature:
+            raise ValidationError(
+                _l("This form had expired. Please check your data and send it again.")
+            ) from None
+        if time.time() - shown_at < current_app.config["GUEST_FORM_MIN_SECONDS"]:
+            raise ValidationError(
+                _l("That was very fast. Please check your data and send it again.")
+            )
+
+
 class ReplyForm(FlaskForm):
     body = TextAreaField(
         _l("Your message"), validators=[DataRequired(), Length(max=20000)], render_kw={"rows": 5}
@@ -101,3 +178,7 @@ class EscalateForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
         render_kw={"rows": 3},
     )
+
+
+class EndGuestAccessForm(FlaskForm):
+    """A button: a guest closes the demand on this device; the owner ends every guest link."""

@@ -20,7 +20,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -28,21 +27,36 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..accounts.services import customer_record_for
+from ..accounts.services import (
+    customer_record_for,
+    guest_grant_email,
+    open_guest_demand,
+    revoke_guest_grant,
+    revoke_guest_links,
+)
 from ..auth.forms import GuestAccessForm
+from ..auth.guest import guest_grant_for, guest_ticket_ids, remember_guest_grant
 from ..core.errors import DomainError, NotAllowed, ProtocolNotFound
 from ..core.forms import show_domain_error
 from ..core.permissions import can_download_attachment, can_view_ticket, is_staff
 from ..core.unit import commit
 from ..escalations.models import OMBUDSMAN_LEVEL
 from ..escalations.services import customer_can_escalate, escalate_by_customer
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from ..sla.services import visible_slas
 from ..tickets import services as tickets
 from ..tickets.attachments import path_of
 from ..tickets.models import KINDS, Attachment, Category, Ticket
 from ..tickets.queries import TicketFilter, ticket_page, ticket_with_thread
-from .forms import KIND_HINTS, DemandForm, EscalateForm, ReplyForm, VerdictForm
+from .forms import (
+    KIND_HINTS,
+    DemandForm,
+    EndGuestAccessForm,
+    EscalateForm,
+    GuestDemandForm,
+    ReplyForm,
+    VerdictForm,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +66,6 @@ PAGE_SIZE = 20
 
 
 # helpers --------------------------------------------------------------------------------------
-
-
-def guest_ticket_ids() -> set[int]:
-    """Tickets this browser opened through a guest link."""
-    return {i for i in session.get("guest_tickets", []) if isinstance(i, int)}
 
 
 def _customer_user():
@@ -156,8 +165,16 @@ def home():
 
 
 @bp.route("/portal/new", methods=["GET", "POST"])
-@login_required
+@limiter.limit(
+    "5/minute;30/hour",
+    methods=["POST"],
+    exempt_when=lambda: current_user.is_authenticated,
+)
 def new_demand():
+    """Open a demand: a signed-in customer in their name; a visitor without an account says who
+    they are (name and email; phone and CPF optional) and gets the protocol at once."""
+    if not current_user.is_authenticated:
+        return _new_guest_demand()
     user = _customer_user()
     customer = _customer_record(user)
     categories = _active_categories()
@@ -196,11 +213,64 @@ def new_demand():
     ), status
 
 
+def _new_guest_demand():
+    categories = _active_categories()
+    kind = request.args.get("kind")
+    form = GuestDemandForm(kind=kind if kind in KINDS else None)
+    form.set_categories(categories, str(get_locale()))
+    status = 200
+    if form.validate_on_submit():
+        before = _known_files()
+        try:
+            ticket, grant = open_guest_demand(
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data or "",
+                document=form.document.data or "",
+                locale=str(get_locale()),
+                kind=form.kind.data,
+                subject=form.subject.data,
+                description=form.description.data,
+                remedy=form.remedy.data or "",
+                category_id=form.category.data,
+                attachments=request.files.getlist(form.attachments.name),
+            )
+            protocol = ticket.protocol  # read before the commit expires it
+            commit()
+        except DomainError as exc:
+            _discard_new_files(before)
+            db.session.rollback()
+            show_domain_error(form, exc)
+            status = exc.status
+        else:
+            remember_guest_grant(grant)
+            log.info("web demand %s registered by a visitor without an account", protocol)
+            return redirect(url_for("portal.registered", protocol=protocol))
+    elif request.method == "POST":
+        status = 400
+    form.stamp()  # shown (again): the fill time starts now
+    return render_template(
+        "portal/new_demand.html",
+        form=form,
+        categories=categories,
+        kind_hints=KIND_HINTS,
+        guest=True,
+    ), status
+
+
 @bp.get("/portal/demands/<protocol>/registered")
 def registered(protocol: str):
     ticket = load_ticket(protocol)
-    email = ticket.customer.primary_email if ticket.customer else None
-    return render_template("portal/registered.html", ticket=ticket, email=email)
+    if _is_owner(ticket) or is_staff(current_user):
+        email = ticket.customer.primary_email if ticket.customer else None
+    else:  # a visitor: the address they gave (the record may have others, not theirs to see)
+        email = guest_grant_email(guest_grant_for(ticket.id))
+    return render_template(
+        "portal/registered.html",
+        ticket=ticket,
+        email=email,
+        guest=not current_user.is_authenticated,
+    )
 
 
 # my demands -----------------------------------------------------------------------------------
@@ -232,6 +302,15 @@ def my_demands():
 # one demand -----------------------------------------------------------------------------------
 
 
+def _verdict_awaits_answer(ticket: Ticket, messages, events) -> bool:
+    """The customer said "not resolved" and we have not answered since: nothing to judge yet."""
+    if ticket.customer_verdict != "not_resolved":
+        return False
+    said = max((e.created_at for e in events if e.action == "verdict"), default=None)
+    answered = max((m.created_at for m in messages if m.author_kind == "agent"), default=None)
+    return said is not None and (answered is None or answered <= said)
+
+
 def _render_demand(
     ticket: Ticket, *, reply_form=None, verdict_form=None, escalate_form=None, status: int = 200
 ):
@@ -246,6 +325,7 @@ def _render_demand(
         can_act
         and ticket.first_response_at is not None
         and not (ticket.status == "resolved" and ticket.customer_verdict == "resolved")
+        and not _verdict_awaits_answer(ticket, messages, events)
     )
     with_ombudsman = (ticket.escalation_level or 0) >= OMBUDSMAN_LEVEL
     can_escalate = can_act and not with_ombudsman and customer_can_escalate(ticket)
@@ -268,6 +348,8 @@ def _render_demand(
         can_verdict=can_verdict,
         reply_form=reply_form or ReplyForm(formdata=None),
         verdict_form=verdict_form or VerdictForm(formdata=None),
+        guest_grant=guest_grant_for(ticket.id),
+        end_guest_form=EndGuestAccessForm(formdata=None),
         category_label=ticket.category.label(str(get_locale())) if ticket.category else None,
     ), status
 
@@ -328,6 +410,15 @@ def verdict(protocol: str):
         else:
             if resolved:
                 flash(_("Thank you! We are glad your demand is resolved."), "success")
+            elif (ticket.escalation_level or 0) >= OMBUDSMAN_LEVEL:
+                # what the page says too (the ombudsman box): one account of what happens next
+                flash(
+                    _(
+                        "We are sorry it is not resolved. Your demand is now with the ombudsman, "
+                        "who will answer you here and by email."
+                    ),
+                    "warning",
+                )
             else:
                 flash(
                     _("We reopened your demand and will look at it again as a priority."),
@@ -360,6 +451,30 @@ def escalate(protocol: str):
             )
             return redirect(url_for("portal.demand", protocol=ticket.protocol))
     return _render_demand(ticket, escalate_form=form, status=status)
+
+
+@bp.post("/portal/demands/<protocol>/guest-access/end")
+def end_guest_access(protocol: str):
+    """A guest closes the demand on this device; the signed-in owner ends every guest access
+    to it (links not opened yet and browsers that opened one)."""
+    ticket = load_ticket(protocol)
+    form = EndGuestAccessForm()
+    if not form.validate_on_submit():
+        abort(400)
+    grant_id = guest_grant_for(ticket.id)
+    if _is_owner(ticket):
+        revoke_guest_links(ticket.id)
+        commit()
+        flash(_("Guest links to this demand no longer open it."), "success")
+        return redirect(url_for("portal.demand", protocol=ticket.protocol))
+    if grant_id is None:
+        abort(403)
+    revoke_guest_grant(grant_id)
+    commit()
+    flash(
+        _("This demand is closed on this device. Your protocol number still finds it."), "success"
+    )
+    return redirect(url_for("portal.home"))
 
 
 @bp.get("/portal/demands/<protocol>/attachments/<int:attachment_id>")

@@ -7,11 +7,12 @@ mistyped protocol is told apart from an unknown one.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ..core.errors import InvalidProtocol
 from ..core.text import ascii_digits
@@ -50,19 +51,60 @@ def format_protocol(day: str, sequence: int) -> str:
     return body + check_digit(body)
 
 
+MAX_LENGTH = 20
+_MAX_TYPED = 200  # characters a person may type around a protocol (spaces, dots, a label)
+
+
 def normalize(raw: str) -> str:
-    """Strip what people type around a protocol (spaces, dots, dashes, a leading #)."""
-    return re.sub(r"[\s.\-/#]", "", raw or "")
+    """Strip what people type around a protocol: any spacing, punctuation or invisible character
+    (`2026-12-02/000301.6`, `# 20261202 000301 6`, a zero-width space); full-width digits count."""
+    text = unicodedata.normalize("NFKC", (raw or "")[:_MAX_TYPED])
+    return "".join(
+        ch for ch in text if not (ch.isspace() or unicodedata.category(ch)[0] in "PZC" or ch == "№")
+    )
 
 
 def parse(raw: str) -> str:
-    """Return the clean protocol or raise InvalidProtocol when it cannot be one of ours."""
+    """Return the clean protocol or raise InvalidProtocol saying what is wrong with it: empty,
+    not only digits, too short, too long, or a wrong check digit (a typo)."""
+    if len(raw or "") > _MAX_TYPED:
+        raise InvalidProtocol(_l("This protocol number is too long."), field="protocol")
     value = normalize(raw)
-    if not ascii_digits(value) or len(value) < MIN_LENGTH or len(value) > 20:
-        raise InvalidProtocol(field="protocol")
+    if not value:
+        raise InvalidProtocol(_l("Please type the protocol number."), field="protocol")
+    if not ascii_digits(value):
+        raise InvalidProtocol(
+            _l("A protocol number has only digits (spaces and dots are fine)."), field="protocol"
+        )
+    if len(value) < MIN_LENGTH:
+        raise InvalidProtocol(
+            _l(
+                "This protocol number is too short: it has %(count)s digits and ours have "
+                "at least %(min)s. Please check that no digit is missing."
+            ),
+            field="protocol",
+            count=len(value),
+            min=MIN_LENGTH,
+        )
+    if len(value) > MAX_LENGTH:
+        raise InvalidProtocol(
+            _l("This protocol number is too long: ours have at most %(max)s digits."),
+            field="protocol",
+            max=MAX_LENGTH,
+        )
     if check_digit(value) != "0":
-        raise InvalidProtocol(field="protocol")
+        raise InvalidProtocol(field="protocol")  # the default message: a wrong check digit
     return value
+
+
+def display(protocol: str | None) -> str:
+    """A protocol grouped for reading aloud: date, sequence, check digit (`20261202 000301 6`).
+
+    Only for people: URLs, the API, subject tags and copy buttons keep the plain digits."""
+    value = protocol or ""
+    if not (ascii_digits(value) and MIN_LENGTH <= len(value) <= MAX_LENGTH):
+        return value
+    return f"{value[:8]} {value[8:-1]} {value[-1]}"
 
 
 def next_protocol(at: datetime, timezone: str) -> str:

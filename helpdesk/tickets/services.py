@@ -277,7 +277,8 @@ def complete_phone_registration(
 ) -> Ticket:
     """Finish a call registered with a provisional subject: record what the caller said, then
     either resolve it on the spot (the resolution is the public answer) or route it; the
-    acknowledgement with the protocol is sent now that the demand has its real subject."""
+    acknowledgement with the protocol is sent now that the demand has its real subject (one email:
+    resolved on the spot, it says so and carries the answer given on the phone)."""
     update_details(
         ticket,
         actor,
@@ -288,9 +289,16 @@ def complete_phone_registration(
         category_id=category_id,
         reroute=not resolution,
     )
-    notify.notify_acknowledgement(ticket)
     if resolution:
-        add_message(ticket, actor, resolution, channel="phone", new_status="resolved")
+        add_message(
+            ticket,
+            actor,
+            resolution,
+            channel="phone",
+            new_status="resolved",
+            notify_customer=False,
+        )
+    notify.notify_acknowledgement(ticket)
     return ticket
 
 
@@ -310,6 +318,7 @@ def add_message(
     new_status: str | None = None,
     author_name: str | None = None,
     keep_status: bool = False,
+    notify_customer: bool = True,
 ) -> Message:
     """A public reply or an internal note, by staff or by the customer (actor None = customer
     without a login, e.g. a guest link or an email)."""
@@ -343,7 +352,8 @@ def add_message(
         target = new_status or ("pending_customer" if ticket.status in OPEN_STATUSES else None)
         if target and target != ticket.status:
             change_status(ticket, actor, target, notify_customer=False)
-        notify.notify_answer(ticket, message)
+        if notify_customer:
+            notify.notify_answer(ticket, message)
         emit_event(ticket, "ticket.public_reply", _reply_data(message))
     else:
         record_event(ticket, actor, "customer_replied", new=channel, public=True)
