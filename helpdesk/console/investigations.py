@@ -37,7 +37,7 @@ from ..investigations.models import (
 )
 from ..tickets.models import Category, Ticket
 from ..tickets.services import get_ticket_by_protocol
-from .blueprint import bp, load_workable_ticket
+from .blueprint import back_to_ticket, bp, load_workable_ticket
 from .forms import opts
 from .investigation_forms import (
     ActionAcceptForm,
@@ -744,7 +744,7 @@ def ticket_link_investigation(protocol: str):
         return back
     commit()
     flash(_("Demand linked to %(number)s.", number=found.number), "success")
-    return back
+    return back_to_ticket(ticket, "investigation")
 
 
 def ticket_panel(ticket: Ticket) -> dict:
