@@ -67,7 +67,8 @@ def investigation_labels():
         "ishikawa_labels": ISHIKAWA_LABELS,
         "action_status_labels": ACTION_STATUS_LABELS,
         "action_kind_labels": ACTION_KIND_LABELS,
-        "level_labels": LEVEL_LABELS,
+        # not "level_labels": that name is the escalation levels' (supervision's processor)
+        "impact_labels": LEVEL_LABELS,
         "verdict_labels": VERDICT_LABELS,
         "can_manage_investigations": inv.can_manage(current_user),
     }
