@@ -55,6 +55,7 @@ class Config:
     LANGUAGES = ["pt_BR", "es", "en"]
     BABEL_DEFAULT_LOCALE = _env("DEFAULT_LOCALE", "pt_BR")
     BABEL_DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "America/Sao_Paulo")
+    CURRENCY = _env("CURRENCY", "BRL")  # ISO 4217 code of money amounts (investigation costs)
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "helpdesk" / "translations")
 
     # uploads

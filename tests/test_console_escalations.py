@@ -231,7 +231,7 @@ def test_to_acknowledge_is_oldest_deadline_first_with_overdue_highlighted(
     assert response.status_code == 200, page[:3000]
     assert rows_in(page) == [str(e.id) for e in escalations]
     assert page.count('class="row-overdue"') == 1
-    assert ">30m overdue<" in page and ">in 30m<" in page and ">in 1h 30m<" in page
+    assert ">30 min overdue<" in page and ">in 30 min<" in page and ">in 1 h 30 min<" in page
     assert 'class="due due-overdue"' in page
     assert 'class="due due-soon"' in page  # 30 min and 1 h 30 left
     assert "Complex case" in page and "Supervision" in page

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Department
 from ..core.errors import DomainError
+from ..core.formatting import duration
 from ..core.unit import commit
 from ..extensions import db
 from ..sla.models import BusinessCalendar, SlaPolicy
@@ -25,19 +26,10 @@ from .sla_forms import POLICY_TARGETS, TARGET_TITLES, PolicyForm
 
 
 def duration_text(minutes: int | None) -> str:
-    """1440 -> "1 d", 540 -> "9 h", 90 -> "1 h 30 min"."""
+    """1440 -> "1 d", 540 -> "9 h", 90 -> "1 h 30 min" (every unit: an exact setting)."""
     if not minutes:
         return ""
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(_("%(count)s d", count=days))
-    if hours:
-        parts.append(_("%(count)s h", count=hours))
-    if mins:
-        parts.append(_("%(count)s min", count=mins))
-    return " ".join(parts)
+    return duration(minutes, max_units=3)
 
 
 def _targets(policy: SlaPolicy) -> list[tuple[str, str, str | None]]:

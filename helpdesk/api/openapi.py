@@ -309,6 +309,18 @@ def _schemas() -> dict:
                 "detail": string,
                 "public": boolean,
                 "actor": _nullable(_ref("Person")),
+                "actor_type": {
+                    "type": "string",
+                    "enum": ["user", "customer", "system", "routing_rule", "escalation_rule"],
+                },
+                "rule": {
+                    "type": ["object", "null"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["routing_rule", "escalation_rule"]},
+                        "id": {"type": ["integer", "null"]},
+                        "name": string,
+                    },
+                },
                 "created_at": when,
             },
         },

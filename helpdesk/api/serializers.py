@@ -11,6 +11,7 @@ from flask_babel import get_locale
 
 from ..core.clock import iso  # noqa: F401 - the API modules import it from here
 from ..core.permissions import can_download_attachment, can_see_message, is_staff
+from ..tickets.authors import event_author
 from ..tickets.models import PRIORITIES
 
 
@@ -131,6 +132,14 @@ def visible_messages(ticket, viewer) -> list:
 
 
 def event_json(event, viewer) -> dict:
+    """`actor` is the person who acted (null for the system's work: routing, automatic
+    assignment, deadlines, sweeps); `actor_type` says who it was, `rule` the rule that decided."""
+    author = event_author(event)
+    rule = (
+        {"type": author.kind, "id": author.rule_id, "name": author.rule_name}
+        if author.kind in ("routing_rule", "escalation_rule")
+        else None
+    )
     return {
         "id": event.id,
         "action": event.action,
@@ -139,7 +148,9 @@ def event_json(event, viewer) -> dict:
         "new_value": event.new_value,
         "detail": event.detail,
         "public": event.is_public,
-        "actor": person(event.actor, viewer),
+        "actor": person(author.user, viewer),
+        "actor_type": author.kind,
+        "rule": rule,
         "created_at": iso(event.created_at),
     }
 

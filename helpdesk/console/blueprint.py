@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import Department
@@ -40,6 +41,24 @@ def load_workable_ticket(protocol: str, *, full: bool = False) -> Ticket:
     if not can_work_ticket(current_user, ticket):
         abort(403)
     return ticket
+
+
+def back_to_ticket(ticket: Ticket, anchor: str | None = None, *, endpoint: str = "console.ticket"):
+    """Where to go after an action on a ticket (call it after the commit): back to the ticket if
+    the actor can still work it, else to the queue with a flash naming the protocol (a transfer,
+    a reroute or a reassignment can move the demand out of the actor's departments)."""
+    if can_work_ticket(current_user, ticket):
+        return redirect(url_for(endpoint, protocol=ticket.protocol, _anchor=anchor))
+    flash(
+        _(
+            "Demand %(protocol)s is now with %(department)s, outside your departments; it has "
+            "left your queue.",
+            protocol=ticket.protocol,
+            department=ticket.department.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("console.queue"))
 
 
 def visible_departments(user) -> list[Department]:

@@ -23,7 +23,7 @@ from ..core.permissions import can_take_call, can_work_ticket
 from ..core.unit import commit
 from ..customers.services import create_customer, format_phone
 from ..extensions import db
-from .blueprint import bp, load_workable_ticket
+from .blueprint import back_to_ticket, bp, load_workable_ticket
 from .phone import _start
 
 
@@ -85,7 +85,7 @@ def call_register(call_id: int):
         flash(str(exc), "error")
         return redirect(url_for("console.queue"))
     commit()
-    return redirect(url_for("console.phone_call", protocol=ticket.protocol))
+    return back_to_ticket(ticket, endpoint="console.phone_call")
 
 
 @bp.post("/calls/<int:call_id>/attach")
@@ -103,4 +103,4 @@ def call_attach(call_id: int):
         return redirect(url_for("console.queue"))
     commit()
     flash(_("The call was added to demand %(protocol)s.", protocol=ticket.protocol), "success")
-    return redirect(url_for("console.ticket", protocol=ticket.protocol))
+    return back_to_ticket(ticket)

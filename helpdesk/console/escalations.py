@@ -40,7 +40,7 @@ from ..extensions import db
 from ..sla.services import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
 from ..tickets import protocol as protocols
 from ..tickets.models import PRIORITY_LABELS, TicketEvent
-from .blueprint import arg_choice, bp, load_workable_ticket, visible_departments
+from .blueprint import arg_choice, back_to_ticket, bp, load_workable_ticket, visible_departments
 from .forms import EmptyForm, opts
 from .history import describe_event, event_detail
 from .supervision import require_supervisor
@@ -300,7 +300,9 @@ def decide_escalation(escalation_id: int, decision: str):
         _("Decision recorded: %(decision)s.", decision=DECISION_LABELS[decision]),
         "success",
     )
-    return _back(escalation)
+    if services.can_supervise(current_user, escalation):
+        return _back(escalation)
+    return back_to_ticket(escalation.ticket)  # reassigned out of the supervisor's departments
 
 
 # the agent's "Escalate" on the ticket workspace ---------------------------------------------------

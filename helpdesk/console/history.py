@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..escalations.models import DECISION_LABELS, LEVEL_LABELS, REASON_LABELS
+from ..tickets.authors import event_author, parse_rule
 from ..tickets.models import (
     CHANNEL_LABELS,
     KIND_LABELS,
@@ -23,7 +24,6 @@ UPDATED_SENTENCES = {
     "category_id": _l("%(who)s changed the category."),
     None: _l("%(who)s changed the demand's details."),
 }
-CUSTOMER_ACTIONS = ("created", "customer_replied", "verdict", "rated")
 
 
 def _label(mapping, value) -> str:
@@ -37,9 +37,16 @@ def _priority(value) -> str:
 
 
 def actor_name(event: TicketEvent) -> str:
-    if event.actor is not None:
-        return event.actor.name
-    return _("The customer") if event.action in CUSTOMER_ACTIONS else _("The system")
+    """Who acted, as the subject of a sentence: a person's name, "The customer", "The system",
+    or the rule that decided (routing, assignment, SLA and sweep events are never a person's)."""
+    author = event_author(event)
+    if author.kind == "routing_rule":
+        return _("Routing rule “%(name)s”", name=author.rule_name)
+    if author.kind == "escalation_rule":
+        return _("Escalation rule “%(name)s”", name=author.rule_name)
+    if author.user is not None:
+        return author.user.name
+    return _("The customer") if author.kind == "customer" else _("The system")
 
 
 REASONS = {
@@ -73,7 +80,6 @@ SLA_SENTENCES = {
     "sla_started": _l("Deadline started: %(target)s."),
     "sla_reopened": _l("Deadline running again: %(target)s."),
 }
-CUSTOMER_REASONS = ("not_resolved", "deadline_passed")
 
 
 def _level(value) -> str:
@@ -86,8 +92,6 @@ def _level(value) -> str:
 def _escalation_sentence(event: TicketEvent, who: str) -> str | None:
     action = event.action
     if action == "escalated":
-        if event.actor is None and event.detail in CUSTOMER_REASONS:
-            who = _("The customer")
         return _(
             "%(who)s escalated it from %(old)s to %(new)s.",
             who=who,
@@ -129,6 +133,9 @@ def event_detail(event: TicketEvent) -> str:
         return _("Why: %(reason)s", reason=reason) if reason else event.detail or ""
     if event.action == "created":
         return _label(KIND_LABELS, event.detail) if event.detail else ""
+    rule = parse_rule(event.detail)
+    if rule is not None and (rule[0] == "escalation_rule" or event.action != "routed"):
+        return ""  # the sentence already names the rule as the one who acted
     if (
         event.action in ("routed", "assigned", "priority")
         and event.detail

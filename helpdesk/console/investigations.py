@@ -37,7 +37,7 @@ from ..investigations.models import (
 )
 from ..tickets.models import Category, Ticket
 from ..tickets.services import get_ticket_by_protocol
-from .blueprint import bp, load_workable_ticket
+from .blueprint import back_to_ticket, bp, load_workable_ticket
 from .forms import opts
 from .investigation_forms import (
     ActionAcceptForm,
@@ -67,7 +67,8 @@ def investigation_labels():
         "ishikawa_labels": ISHIKAWA_LABELS,
         "action_status_labels": ACTION_STATUS_LABELS,
         "action_kind_labels": ACTION_KIND_LABELS,
-        "level_labels": LEVEL_LABELS,
+        # not "level_labels": that name is the escalation levels' (supervision's processor)
+        "impact_labels": LEVEL_LABELS,
         "verdict_labels": VERDICT_LABELS,
         "can_manage_investigations": inv.can_manage(current_user),
     }
@@ -744,7 +745,7 @@ def ticket_link_investigation(protocol: str):
         return back
     commit()
     flash(_("Demand linked to %(number)s.", number=found.number), "success")
-    return back
+    return back_to_ticket(ticket, "investigation")
 
 
 def ticket_panel(ticket: Ticket) -> dict:

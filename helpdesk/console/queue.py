@@ -10,13 +10,12 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
-from babel.dates import format_timedelta
 from flask import current_app, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..core.clock import as_utc, now
+from ..core.formatting import duration, number
 from ..extensions import db
 from ..tickets.models import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, Category, Ticket
 from ..tickets.queries import TicketFilter, queue_filter, ticket_page
@@ -44,11 +43,10 @@ def console_helpers():
 
 
 def age(value) -> str:
-    """How long ago, short and localised ("3 d", "5 h")."""
+    """How long ago, short and localised, in its biggest unit ("56 d", "5 h", "12 min")."""
     if value is None:
         return ""
-    delta = max(now() - as_utc(value), timedelta(0))
-    return format_timedelta(delta, format="narrow", threshold=1.5, locale=get_locale())
+    return duration(max(now() - as_utc(value), timedelta(0)), max_units=1)
 
 
 def _bounded_count_query(flt: TicketFilter):
@@ -74,7 +72,7 @@ def _bounded_counts(user) -> dict[str, str]:
         sa.select(*(_bounded_count_query(queue_filter(user, name)).label(name) for name in names))
     ).one()
     return {
-        name: f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+        name: f"{number(COUNT_CAP)}+" if n > COUNT_CAP else number(n)
         for name, n in zip(names, row, strict=True)
     }
 

@@ -12,7 +12,6 @@ import io
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_timedelta
 from flask import (
     Response,
     abort,
@@ -23,12 +22,13 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, get_locale, get_timezone
+from flask_babel import format_date, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..core.clock import as_utc, now
+from ..core.formatting import duration
 from ..core.permissions import is_supervisor, staff_department_ids
 from ..core.text import id_number
 from ..core.unit import commit
@@ -82,21 +82,8 @@ def time_left(value) -> tuple[str, str]:
 
 
 def span(delta: timedelta) -> str:
-    """A short duration with two units at most: "45 min", "1 h 30 min", "2 d 3 h"."""
-    locale = get_locale()
-
-    def unit(seconds: int) -> str:
-        return format_timedelta(
-            timedelta(seconds=seconds), format="narrow", threshold=1, locale=locale
-        )
-
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    if minutes < 60:
-        return unit(max(minutes, 1) * 60)
-    big, small = (60, 1) if minutes < 24 * 60 else (24 * 60, 60)
-    head, rest = divmod(minutes, big)
-    rest //= small
-    return unit(head * big * 60) + (" " + unit(rest * small * 60) if rest else "")
+    """A short duration with two units at most: "45 min", "1 h 30 min", "56 d 3 h"."""
+    return duration(delta, max_units=2)
 
 
 def unread_count() -> int:

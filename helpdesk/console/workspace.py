@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -28,7 +28,7 @@ from ..tickets.attachments import path_of
 from ..tickets.models import STATUS_LABELS, Attachment, Category, Ticket
 from ..tickets.queries import TicketFilter, ticket_page
 from ..tickets.services import ALLOWED_TRANSITIONS
-from .blueprint import bp, load_workable_ticket
+from .blueprint import back_to_ticket, bp, load_workable_ticket
 from .emails import email_links
 from .forms import (
     AssignForm,
@@ -102,7 +102,7 @@ def fill_status(form: StatusForm, ticket: Ticket) -> StatusForm:
 
 
 def _back(ticket: Ticket, anchor: str | None = None):
-    return redirect(url_for("console.ticket", protocol=ticket.protocol, _anchor=anchor))
+    return back_to_ticket(ticket, anchor)
 
 
 def _flash_form_errors(form) -> None:

@@ -67,6 +67,24 @@ def fmt_dt(value, format: str = "short") -> str:
     ).replace("{1}", date_pattern.apply(day, locale))
 
 
+_NUMERIC_DATES: dict[str, str] = {}
+
+
+def numeric_date_pattern(locale) -> str:
+    """The locale's short date with a two-digit day and month and a four-digit year:
+    pt_BR and es "dd/MM/yyyy" (02/12/2026), en "MM/dd/yyyy" (the short "2/12/26" reads badly)."""
+    key = str(locale)
+    pattern = _NUMERIC_DATES.get(key)
+    if pattern is None:
+        import re
+
+        short = dates.get_date_format("short", locale=locale).pattern
+        pattern = re.sub(r"d+", "dd", short)
+        pattern = re.sub(r"M+", "MM", pattern)
+        pattern = _NUMERIC_DATES[key] = re.sub(r"y+", "yyyy", pattern)
+    return pattern
+
+
 _NAMED_FORMATS = frozenset(("full", "long", "medium", "short"))
 _PATTERNS: dict[tuple[str, str], tuple] = {}
 
@@ -76,7 +94,11 @@ def _named_patterns(format: str, locale) -> tuple:
     patterns = _PATTERNS.get(key)
     if patterns is None:
         time_pattern = dates.parse_pattern(dates.get_time_format(format, locale=locale))
-        date_pattern = dates.parse_pattern(dates.get_date_format(format, locale=locale))
+        date_pattern = dates.parse_pattern(
+            numeric_date_pattern(locale)
+            if format == "short"
+            else dates.get_date_format(format, locale=locale)
+        )
         fields = {
             value[0]
             for pattern in (time_pattern, date_pattern)

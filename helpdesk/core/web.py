@@ -15,7 +15,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..extensions import db
 from .errors import DomainError
-from .i18n import LANGUAGE_NAMES, fmt_dt
+from .formatting import register_filters
+from .i18n import LANGUAGE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def register(app: Flask) -> None:
             **_resolved_labels(),
         }
 
-    app.jinja_env.filters["dt"] = fmt_dt
+    register_filters(app)
     from ..tickets.protocol import display as display_protocol
 
     # `{{ ticket.protocol|protocol }}`: grouped for reading aloud (URLs keep the plain digits)

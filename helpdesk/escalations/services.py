@@ -351,9 +351,9 @@ def _move_to_ombudsman(ticket, actor) -> None:
     old = ticket.department.name
     ticket.department_id, ticket.department = target.id, target
     ticket.assignee_id, ticket.assignee = None, None
-    record_event(
+    record_event(  # the move is the system's consequence of the level, not the escalator's act
         ticket,
-        actor,
+        None,
         "transferred",
         field="department",
         old=old,

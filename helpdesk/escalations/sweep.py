@@ -33,6 +33,7 @@ from ..core.clock import as_utc, now
 from ..extensions import db
 from ..sla.calendars import WorkingCalendar
 from ..sla.models import BusinessCalendar, TicketSla
+from ..tickets.authors import escalation_rule_reason
 from ..tickets.models import PRIORITIES, Ticket, TicketEvent
 from .engine import candidates, level_bit, load_rules, next_instant
 from .models import Escalation
@@ -250,7 +251,7 @@ def _event(ticket_id, action, at, *, field=None, old=None, new=None, detail=""):
 
 def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, dict]:
     """Insert the escalation records (duplicates ignored) and run the actions of the new ones."""
-    from ..accounts.models import Department
+    from ..accounts.models import Department, User
     from .services import Raised, notify_escalations, ombudsman_department
 
     values = []
@@ -301,6 +302,15 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
             )
         )
     }
+    people = dict(  # names of the people rules assign to, for the history ("assigned it to Ana")
+        db.session.execute(
+            sa.select(User.id, User.name).where(
+                User.id.in_({firing[t][0].reassign_user_id for t in tickets} - {None})
+            )
+        ).all()
+        if any(firing[t][0].reassign_user_id for t in tickets)
+        else ()
+    )
     ticket_updates, events = [], []
     for ticket_id in tickets:
         rule, row = firing[ticket_id]
@@ -333,6 +343,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
                     field="priority",
                     old=PRIORITIES[row.priority],
                     new=PRIORITIES[rule.set_priority],
+                    detail=escalation_rule_reason(rule.id, rule.name),
                 )
             )
         to_department = None
@@ -356,7 +367,16 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
             )
         if rule.reassign_user_id and rule.reassign_user_id != change["b_assignee"]:
             change["b_assignee"] = rule.reassign_user_id
-            events.append(_event(ticket_id, "assigned", at, field="assignee", detail=rule.name))
+            events.append(
+                _event(
+                    ticket_id,
+                    "assigned",
+                    at,
+                    field="assignee",
+                    new=people.get(rule.reassign_user_id),
+                    detail=escalation_rule_reason(rule.id, rule.name),
+                )
+            )
         ticket_updates.append(change)
     # one UPDATE per set of changed columns: an index is rewritten only for what really changed
     table = Ticket.__table__

@@ -137,9 +137,11 @@ def route_ticket(
     ticket.department_id = department.id
     ticket.department = department
     reason = rule_reason(rule) if rule else "default"
+    # routing and automatic assignment are the system's (or the rule's) decisions, whoever's
+    # request they ran in: their events carry no actor, the rule is named in the detail
     record_event(
         ticket,
-        actor,
+        None,
         "routed",
         field="department",
         old=old_department,
@@ -149,7 +151,7 @@ def route_ticket(
     if rule and rule.priority and rule.priority != ticket.priority:
         record_event(
             ticket,
-            actor,
+            None,
             "priority",
             field="priority",
             old=PRIORITIES.get(ticket.priority),
@@ -173,7 +175,7 @@ def route_ticket(
         ticket.assignee_id = agent.id
         ticket.assignee = agent
         record_event(
-            ticket, actor, "assigned", field="assignee", old=None, new=agent.name, detail=why
+            ticket, None, "assigned", field="assignee", old=None, new=agent.name, detail=why
         )
 
 

@@ -626,7 +626,8 @@ def _met_at(ticket, target: str):
 def _sla_event(ticket, actor, target: str, state: str, detail: str = "") -> None:
     from ..tickets.services import record_event
 
-    record_event(ticket, actor, "sla_" + state, field=target, detail=detail)
+    # deadlines are the system's: the event has no actor, whoever's action started or met it
+    record_event(ticket, None, "sla_" + state, field=target, detail=detail)
 
 
 def _apply(ticket, policy: SlaPolicy | None, rows: dict[str, TicketSla], actor=None) -> bool:
@@ -710,7 +711,7 @@ def apply_sla(ticket, actor=None) -> SlaPolicy | None:
     _apply(ticket, policy, rows, actor)
     refresh_schedule(ticket, rows)
     if policy is not None:
-        record_event(ticket, actor, "sla", new=policy.name)
+        record_event(ticket, None, "sla", new=policy.name)
     return policy
 
 
@@ -722,7 +723,7 @@ def recompute_sla(ticket, actor=None) -> SlaPolicy | None:
     policy = match_policy(ticket)
     rows = {row.target: row for row in ticket_slas(ticket)}
     if _apply(ticket, policy, rows, actor) and policy is not None:
-        record_event(ticket, actor, "sla", new=policy.name, detail="recomputed")
+        record_event(ticket, None, "sla", new=policy.name, detail="recomputed")
     refresh_schedule(ticket, rows)
     return policy
 
