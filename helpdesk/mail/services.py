@@ -146,7 +146,7 @@ def _process(row: InboundMessage) -> None:
         return
     if not mail.from_addr:
         raise ValueError("no sender address")
-    sender = normalize_email(mail.from_addr)
+    sender = normalize_email(mail.from_addr, received=True)
     body = strip_reply(mail.text)[:MAX_TEXT] or _("(no text)")
     ticket, how = find_ticket(mail, sender)
     if ticket is not None and ticket.status == "closed":
@@ -169,7 +169,9 @@ def _process(row: InboundMessage) -> None:
     customer = find_customer_by_email(sender)
     if customer is None:
         name = mail.from_name or sender.split("@")[0]
-        customer = create_customer(name=name[:200], email=sender, locale=mail.language)
+        customer = create_customer(
+            name=name[:200], email=sender, locale=mail.language, received_email=True
+        )
     ticket = register_ticket(
         actor=None,
         customer=customer,
