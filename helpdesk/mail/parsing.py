@@ -49,6 +49,65 @@ class ParsedAttachment:
 
 
 @dataclass
+class AuthResults:
+    """SPF, DKIM and DMARC verdicts from the Authentication-Results header (RFC 8601) that our
+    own receiving server added; "" when it did not report a method."""
+
+    spf: str = ""
+    dkim: str = ""
+    dmarc: str = ""
+    header: str = ""  # the header the verdicts were read from, as received
+
+    @property
+    def authenticated(self) -> bool:
+        """DMARC passed, or (no DMARC verdict) DKIM or SPF passed."""
+        if self.dmarc:
+            return self.dmarc == "pass"
+        return "pass" in (self.dkim, self.spf)
+
+
+_AUTH_METHOD = re.compile(r"(?:^|;)\s*(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.I)
+
+
+def authentication_results(msg: EmailMessage, authserv_id: str = "") -> AuthResults:
+    """The verdicts of our receiving server. A sender can write any Authentication-Results
+    header, so only one is trusted: the one whose authserv-id is ours (`authserv_id`, see
+    MAIL_AUTHSERV_ID), or, when none is configured, the top-most one (servers prepend theirs,
+    so the first is the one our server added last)."""
+    headers = [
+        " ".join(fix_8bit(str(value)).split())
+        for key, value in msg.raw_items()
+        if key.lower() == "authentication-results"
+    ]
+    chosen = ""
+    for value in headers:
+        server = _COMMENT.sub("", value).split(";", 1)[0].split()
+        if not authserv_id or (server and server[0].lower() == authserv_id.strip().lower()):
+            chosen = value
+            break
+    if not chosen:
+        return AuthResults()
+    results = AuthResults(header=storable_text(chosen)[:2000])
+    for method, verdict in _AUTH_METHOD.findall(_COMMENT.sub("", chosen)):
+        method, verdict = method.lower(), verdict.lower()[:20]
+        current = getattr(results, method)
+        if not current or (method == "dkim" and verdict == "pass"):  # any good signature
+            setattr(results, method, verdict)
+    return results
+
+
+def read_authentication_results(raw: bytes, authserv_id: str | None = None) -> AuthResults:
+    """authentication_results() from the raw message's headers."""
+    from email.parser import BytesHeaderParser
+
+    try:
+        headers = BytesHeaderParser(policy=email_policy.default).parsebytes(repair(raw))
+    except Exception:  # unreadable headers: nothing reported
+        return AuthResults()
+    return authentication_results(headers, authserv_id or "")
+
+
+@dataclass
 class ParsedMail:
     message_id: str = ""
     in_reply_to: list[str] = field(default_factory=list)
@@ -61,6 +120,8 @@ class ParsedMail:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     auto_reason: str = ""  # why it is an automatic message ("" = a person wrote it)
     language: str | None = None  # pt_BR, es or en when the client said so (Content-Language)
+    list_unsubscribe_only: bool = False  # auto_reason "list" from List-Unsubscribe alone
+    auth: AuthResults = field(default_factory=lambda: AuthResults())  # read_authentication_results
 
 
 def _raw_value(msg: EmailMessage, name: str) -> str:
@@ -337,6 +398,8 @@ def _auto_reason(msg: EmailMessage, from_addr: str, subject: str) -> str:
         return "bounce"
     if _OOO_SUBJECT.match(subject):
         return "out-of-office"
+    if _header(msg, "List-Id") or _header(msg, "List-Unsubscribe"):  # newsletters, lists
+        return "list"
     return ""
 
 
@@ -484,6 +547,7 @@ def parse(raw: bytes) -> ParsedMail:
     mail.subject = _header(msg, "Subject")[:500]
     mail.auto_reason = _auto_reason(msg, mail.from_addr, mail.subject)
     mail.language = _language(msg)
+    mail.list_unsubscribe_only = mail.auto_reason == "list" and not _header(msg, "List-Id")
 
     text_parts, html_part = [], None
     for part in _leaves(msg):
