@@ -348,7 +348,18 @@ def mailbox_password(mailbox: Mailbox) -> str:
     return value
 
 
-def _mailbox_values(*, name, host, port, tls_mode, folder, username, department_id, active) -> dict:
+def _mailbox_values(
+    *,
+    name,
+    host,
+    port,
+    tls_mode,
+    folder,
+    username,
+    department_id,
+    active,
+    hold_unauthenticated=False,
+) -> dict:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError(_l("This field is required."), field="name")
@@ -371,6 +382,7 @@ def _mailbox_values(*, name, host, port, tls_mode, folder, username, department_
         "username": username[:255],
         "department_id": department_id or None,
         "active": bool(active),
+        "hold_unauthenticated": bool(hold_unauthenticated),
     }
 
 
