@@ -146,6 +146,12 @@ class Config:
     SCHEDULER_MAIL_SECONDS = _env_int("SCHEDULER_MAIL_SECONDS", 60)  # poll active mailboxes
     MAIL_FETCH_BATCH = _env_int("MAIL_FETCH_BATCH", 500)  # messages per mailbox per pass
     IMAP_TIMEOUT = _env_int("IMAP_TIMEOUT", 30)
+    # The authserv-id our receiving server writes in Authentication-Results (e.g. "mx.example.com");
+    # only that header is trusted. Empty: only the top-most header (the one our server added last).
+    MAIL_AUTHSERV_ID = _env("MAIL_AUTHSERV_ID", "")
+    # Hold replies to existing tickets that fail SPF/DKIM/DMARC for review, for messages that
+    # arrive without a mailbox (the MTA pipe without --mailbox); mailboxes have their own setting.
+    MAIL_HOLD_UNAUTHENTICATED = _env_bool("MAIL_HOLD_UNAUTHENTICATED", False)
 
 
 class DevelopmentConfig(Config):

@@ -102,9 +102,13 @@ def test_row5_spoofed_agent_from_never_posts_as_the_agent(
     )
     row = mail.ingest(raw).row
     db.session.commit()
-    message = db.session.get(Message, row.ticket_message_id)
-    assert message.author_id is None and message.author_kind == "customer"
-    assert not message.is_internal  # unknown control headers are ignored
+    # issue 9: the agent's address is no participant of the ticket (staff never reply by email),
+    # so the genuine reference opens a new ticket for that sender, as a customer's demand
+    assert row.state == "created" and row.reason == "sender_not_participant"
+    new = db.session.get(Ticket, row.ticket_id)
+    assert new.id != ticket.id and new.customer.primary_email == agent.email
+    assert new.status != "closed"  # unknown control headers are ignored
+    assert not db.session.scalars(sa.select(Message).where(Message.author_id.is_not(None))).all()
     assert db.session.get(Ticket, ticket.id).status != "closed"
 
 

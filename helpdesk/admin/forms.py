@@ -248,3 +248,7 @@ class MailboxForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=500)])
     department_id = SelectField(_l("Department fed"), coerce=int, default=0)
     active = BooleanField(_l("Active (polled by the scheduler)"), default=True)
+    hold_unauthenticated = BooleanField(
+        _l("Hold replies to existing demands that fail SPF, DKIM or DMARC for review"),
+        default=False,
+    )

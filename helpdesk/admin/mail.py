@@ -19,11 +19,13 @@ from ..mail.services import (
     create_mailbox,
     delete_mailbox,
     inbound_counts,
+    release_held,
     reprocess,
     update_mailbox,
 )
 from ..notifications.models import OutboxAttempt, OutboxMessage
 from ..notifications.services import retry_dead_letter
+from ..tickets.models import Ticket
 from .blueprint import bp, load_or_404, show_error
 from .forms import ActionForm, MailboxForm
 
@@ -66,6 +68,7 @@ def _values(form: MailboxForm) -> dict:
         "username": form.username.data,
         "department_id": form.department_id.data or None,
         "active": form.active.data,
+        "hold_unauthenticated": form.hold_unauthenticated.data,
     }
 
 
@@ -142,10 +145,26 @@ def mail_problems():
         .order_by(InboundMessage.id.desc())
         .limit(LIST_LIMIT)
     ).all()
+    held = db.session.scalars(
+        sa.select(InboundMessage)
+        .options(selectinload(InboundMessage.mailbox))
+        .where(InboundMessage.state == "held")
+        .order_by(InboundMessage.id.desc())
+        .limit(LIST_LIMIT)
+    ).all()
+    protocols = dict(
+        db.session.execute(
+            sa.select(Ticket.id, Ticket.protocol).where(
+                Ticket.id.in_({row.ticket_id for row in held if row.ticket_id})
+            )
+        ).all()
+    )
     return render_template(
         "admin/mail.html",
         dead=dead,
         failed=failed,
+        held=held,
+        protocols=protocols,
         counts=inbound_counts(),
         action_form=ActionForm(),
     )
@@ -210,4 +229,25 @@ def inbound_reprocess(inbound_id: int):
             flash(_("The message failed again: %(error)s", error=row.error), "error")
         else:
             flash(_("The message was processed again."), "success")
+    return redirect(url_for("admin.mail_problems"))
+
+
+@bp.post("/mail/inbound/<int:inbound_id>/release")
+def inbound_release(inbound_id: int):
+    """An admin checked a held (unauthenticated) reply: it lands on its demand now."""
+    row = load_or_404(InboundMessage, inbound_id)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(url_for("admin.mail_problems"))
+    try:
+        release_held(row)
+        commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        if row.state == "failed":
+            flash(_("The message failed again: %(error)s", error=row.error), "error")
+        else:
+            flash(_("The message was released."), "success")
     return redirect(url_for("admin.mail_problems"))

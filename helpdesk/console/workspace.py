@@ -29,7 +29,7 @@ from ..tickets.models import STATUS_LABELS, Attachment, Category, Ticket
 from ..tickets.queries import TicketFilter, ticket_page
 from ..tickets.services import ALLOWED_TRANSITIONS
 from .blueprint import back_to_ticket, bp, load_workable_ticket
-from .emails import email_links
+from .emails import email_links, refused_attachments
 from .forms import (
     AssignForm,
     DetailsForm,
@@ -169,11 +169,14 @@ def ticket(protocol: str):
         details_form=fill_details(DetailsForm(), ticket),
         escalations=ticket_escalations(ticket),
         escalate_form=EscalateForm(),
-        emails=email_links(ticket.id)
-        if ticket.channel == "email" or any(m.channel == "email" for m in ticket.messages)
-        else {},
+        emails=email_links(ticket.id) if _has_email(ticket) else {},
+        refused=refused_attachments(ticket.id) if _has_email(ticket) else {},
         **ticket_panel(ticket),
     )
+
+
+def _has_email(ticket) -> bool:
+    return ticket.channel == "email" or any(m.channel == "email" for m in ticket.messages)
 
 
 @bp.post("/tickets/<protocol>/reply")

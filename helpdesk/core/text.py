@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 
 from .errors import ValidationError
@@ -41,3 +43,17 @@ def id_number(value) -> int | None:
     if not isinstance(value, int) or not 1 <= value <= MAX_ID:
         return None
     return value
+
+
+def storable_text(value: str | None) -> str:
+    """Text that every database stores: NUL removed (PostgreSQL refuses it in text columns) and
+    lone surrogates (left by undecodable bytes; neither database can encode them) replaced by
+    U+FFFD. Use it on any text that comes from outside before it is stored."""
+    if not value:
+        return ""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return _SURROGATE.sub("\ufffd", value)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")

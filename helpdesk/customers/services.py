@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import phonenumbers
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -16,13 +19,22 @@ from .models import SEGMENTS, Customer, CustomerEmail, CustomerPhone
 MAX_NAME = 200
 
 
-def normalize_email(value: str) -> str:
+_RECEIVED_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"\\]{1,64}@[^\s@<>()\[\],;:\"\\]{1,253}")
+
+
+def normalize_email(value: str, *, received: bool = False) -> str:
+    """The address lower-cased and validated. `received=True` is for an address a mail server
+    already delivered from (inbound email): what a mailbox accepted is accepted too
+    (`.test`/`.local` or dotless domains, a dot before the @), as long as it is one address."""
     value = (value or "").strip()
     if len(value) > 254:
         raise ValidationError(_l("This email address is not valid."), field="email")
     try:
         result = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
+        value = unicodedata.normalize("NFC", value).rstrip(".")
+        if received and _RECEIVED_ADDRESS.fullmatch(value) and value.isprintable():
+            return value.lower()
         raise ValidationError(_l("This email address is not valid."), field="email") from None
     return result.normalized.lower()
 
@@ -106,9 +118,11 @@ def create_customer(
     key_account_agent_id: int | None = None,
     user_id: int | None = None,
     locale: str | None = None,
+    received_email: bool = False,
 ) -> Customer:
+    """`received_email`: the address comes from an email we received (see normalize_email)."""
     name = _clean_name(name)
-    email_n = normalize_email(email) if email else None
+    email_n = normalize_email(email, received=received_email) if email else None
     phone_n = normalize_phone(phone) if phone else None
     doc_n = normalize_document(document) if document else None
     if segment not in SEGMENTS:

@@ -1,15 +1,21 @@
 """`flask --app wsgi mail fetch` (one pass over the active mailboxes) and `flask --app wsgi mail
-import` (one RFC 822 message on stdin, for an MTA pipe such as Postfix's `pipe` transport).
+import` (one RFC 822 message on stdin, for an MTA pipe such as Postfix's `pipe` transport; or, given
+paths, every message of those files, Maildirs and mboxes in one process: a backlog or a migration).
 
 Exit codes of `mail import` follow sysexits.h, as MTAs expect: 0 stored (including duplicates and
 ignored auto-replies), 65 EX_DATAERR the message is unusable (it is stored as failed for an admin
 to see and reprocess), 75 EX_TEMPFAIL the database (or the configuration) is not reachable right
-now: the MTA keeps the message and retries.
+now: the MTA keeps the message and retries. With paths: 75 when any message could not be stored
+(run it again: imports are idempotent), else 65 (or --failed-exit) when any was unusable, else 0.
 """
 
 from __future__ import annotations
 
+import mailbox as mailboxes
 import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -48,26 +54,98 @@ def fetch_command():
     help="Exit code when the message is unusable (it is stored as failed either way); "
     "0 tells the MTA it was delivered, so it never bounces.",
 )
-def import_command(mailbox_name, failed_exit):
-    """Read one RFC 822 message on stdin and ingest it (exit 0, 65 or 75)."""
-    from .services import ingest, mailbox_by_name
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path))
+def import_command(mailbox_name, failed_exit, paths):
+    """Ingest one RFC 822 message from stdin (exit 0, 65 or 75), or every message in PATHS:
+    .eml files, Maildirs (cur/ and new/), mbox files, or folders of them."""
+    from .services import mailbox_by_name
 
-    raw = sys.stdin.buffer.read()  # the MTA's message_size_limit bounds it
+    raw = b"" if paths else sys.stdin.buffer.read()  # the MTA's message_size_limit bounds it
+    mailbox = None
     try:
-        mailbox = None
         if mailbox_name:
             mailbox = mailbox_by_name(mailbox_name)
             if mailbox is None:  # a configuration error: keep the mail queued at the MTA
                 click.echo(f"unknown mailbox: {mailbox_name}", err=True)
                 sys.exit(EX_TEMPFAIL)
-        result = ingest(raw, mailbox)
-        row = result.row
-        db.session.commit()
     except DBAPIError as exc:
         db.session.rollback()
         click.echo(f"database unavailable, try again later: {exc.__class__.__name__}", err=True)
         sys.exit(EX_TEMPFAIL)
-    state = "duplicate" if result.duplicate else row.state
+    if paths:
+        sys.exit(_import_paths(paths, mailbox, failed_exit))
+    state, row = _import_one(raw, mailbox)
+    if state == "tempfail":
+        click.echo(f"database unavailable, try again later: {row}", err=True)
+        sys.exit(EX_TEMPFAIL)
     click.echo(f"{state} {row.id} {row.reason or row.error}".rstrip())
     if state == "failed" and failed_exit:
         sys.exit(failed_exit)
+
+
+def _import_one(raw: bytes, mailbox):
+    """(state, row) after one committed ingest; ("tempfail", error name) when the database
+    refused or is unreachable (nothing is stored; the message can be imported again)."""
+    from .services import ingest
+
+    try:
+        result = ingest(raw, mailbox)
+        db.session.commit()
+    except DBAPIError as exc:
+        db.session.rollback()
+        return "tempfail", exc.__class__.__name__
+    return ("duplicate" if result.duplicate else result.row.state), result.row
+
+
+def _messages(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(source, raw bytes) of every message under `path`, in a stable order."""
+    if path.is_dir():
+        if (path / "cur").is_dir() or (path / "new").is_dir():
+            box = mailboxes.Maildir(str(path), factory=None, create=False)
+            for key in sorted(box.iterkeys()):
+                yield f"{path}:{key}", box.get_bytes(key)
+            return
+        for child in sorted(path.iterdir()):
+            if child.name.startswith(".") or not (child.is_file() or child.is_dir()):
+                continue
+            yield from _messages(child)
+        return
+    with path.open("rb") as handle:
+        is_mbox = handle.read(5) == b"From "
+    if is_mbox:
+        box = mailboxes.mbox(str(path), factory=None, create=False)
+        try:
+            for number, key in enumerate(box.iterkeys(), start=1):
+                yield f"{path}#{number}", box.get_bytes(key)
+        finally:
+            box.close()
+        return
+    yield str(path), path.read_bytes()
+
+
+def _import_paths(paths, mailbox, failed_exit: int) -> int:
+    """Import every message, one commit each; one line per message and a summary. The exit
+    code: 75 if any could not be stored, else failed_exit if any was unusable, else 0."""
+    from ..tickets.models import Ticket
+
+    counts: Counter[str] = Counter()
+    for path in paths:
+        for source, raw in _messages(path):
+            state, row = _import_one(raw, mailbox)
+            counts[state] += 1
+            if state == "tempfail":
+                click.echo(f"{source}\ttempfail\t-\t{row}")
+                continue
+            ticket = db.session.get(Ticket, row.ticket_id) if row.ticket_id else None
+            detail = row.reason or " ".join(row.error.split())[:200]
+            protocol = ticket.protocol if ticket is not None else "-"
+            click.echo(f"{source}\t{state}\t{protocol}\t{detail}".rstrip())
+            db.session.expunge_all()  # a migration may hold many messages: keep memory flat
+    keys = ("created", "appended", "ignored", "held", "failed", "duplicate", "tempfail")
+    total = sum(counts.values())
+    click.echo(f"messages={total} " + " ".join(f"{k}={counts.get(k, 0)}" for k in keys))
+    if counts["tempfail"]:
+        return EX_TEMPFAIL
+    if counts["failed"] and failed_exit:
+        return failed_exit
+    return 0

@@ -13,7 +13,7 @@ from ..extensions import db
 
 TLS_MODES = ("ssl", "starttls", "none")
 # InboundMessage.state: received (stored, not processed yet), then one of created, appended,
-# ignored, failed (final)
+# ignored, failed (final), or held (an unauthenticated reply waiting for an admin's release)
 
 
 class Mailbox(db.Model):
@@ -36,6 +36,8 @@ class Mailbox(db.Model):
         sa.ForeignKey("departments.id", ondelete="SET NULL")
     )
     active: Mapped[bool] = mapped_column(default=True)
+    # replies to existing tickets that fail SPF/DKIM/DMARC wait in the inbound list for review
+    hold_unauthenticated: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     last_fetch_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
@@ -78,6 +80,16 @@ class InboundMessage(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="SET NULL"))
     ticket_message_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("messages.id", ondelete="SET NULL"), index=True
+    )
+    # the sender's Authentication-Results as our receiving server wrote them (see parsing.py):
+    # pass, fail, softfail, neutral, none, temperror, permerror... or "" when not reported
+    auth_spf: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
+    auth_dkim: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
+    auth_dmarc: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
+    auth_header: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # attachments not kept: [{"name": ..., "reason": ...}], shown to agents on the ticket
+    refused_attachments: Mapped[list[dict]] = mapped_column(
+        sa.JSON, default=list, server_default="[]"
     )
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)

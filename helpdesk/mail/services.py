@@ -30,16 +30,18 @@ from werkzeug.datastructures import FileStorage
 
 from ..core.clock import now
 from ..core.errors import Conflict, ValidationError
+from ..core.text import storable_text
 from ..customers.models import CustomerEmail
 from ..customers.services import create_customer, find_customer_by_email, normalize_email
 from ..extensions import db
 from ..notifications import services as notify
+from ..notifications.models import OutboxMessage
 from ..tickets import protocol as protocols
 from ..tickets.attachments import store_upload
 from ..tickets.models import Ticket
 from ..tickets.services import MAX_ATTACHMENTS, MAX_SUBJECT, MAX_TEXT, add_message, register_ticket
 from .models import TLS_MODES, InboundMessage, Mailbox
-from .parsing import ParsedMail, clean_subject, message_ids, parse
+from .parsing import ParsedMail, clean_subject, message_ids, parse, read_authentication_results
 from .quotes import strip_reply
 
 log = logging.getLogger(__name__)
@@ -102,23 +104,33 @@ def ingest(raw: bytes, mailbox: Mailbox | None = None) -> IngestResult:
     return IngestResult(row, False)
 
 
-def process(row: InboundMessage) -> InboundMessage:
-    """Create, append or ignore; on any error that is not the database's, mark it failed."""
+def process(row: InboundMessage, *, release: bool = False) -> InboundMessage:
+    """Create, append, ignore or hold; on any error that is not the database's, mark it failed.
+    `release`: an admin let a held message through (it is not held again)."""
     row.attempts += 1
     row.error = ""
     try:
         with db.session.begin_nested():
-            _process(row)
+            _process(row, release=release)
     except DBAPIError:
         raise  # the database is unreachable or broken: nothing is recorded, retry later
     except Exception as exc:  # unusable input: kept raw, listed for admins, reprocessable
         log.warning("inbound message %s failed: %s", row.id, exc)
         row.state = "failed"
-        row.error = f"{type(exc).__name__}: {exc}"[:2000]
+        row.error = storable_text(f"{type(exc).__name__}: {exc}")[:2000]
         row.ticket_id = row.ticket_message_id = None
     row.processed_at = now()
     db.session.flush()
     return row
+
+
+def release_held(row: InboundMessage) -> InboundMessage:
+    """An admin checked a held reply and lets it land on its ticket (or, when that ticket was
+    closed meanwhile, on a new one)."""
+    if row.state != "held":
+        raise Conflict(_l("Only a held message can be released."))
+    row.state = "received"
+    return process(row, release=True)
 
 
 def reprocess(row: InboundMessage) -> InboundMessage:
@@ -132,13 +144,19 @@ def reprocess(row: InboundMessage) -> InboundMessage:
 # processing -------------------------------------------------------------------------------------
 
 
-def _process(row: InboundMessage) -> None:
+def _process(row: InboundMessage, *, release: bool = False) -> None:
     mail = parse(row.raw)
+    mail.auth = read_authentication_results(row.raw, current_app.config.get("MAIL_AUTHSERV_ID"))
     row.from_addr = mail.from_addr[:320]
     row.subject = mail.subject[:500]
     row.body_full = mail.text
     row.body_html = mail.html
-    if mail.auto_reason:  # auto-replies, bounces, list mail: never a ticket, never an answer
+    row.auth_spf, row.auth_dkim, row.auth_dmarc = mail.auth.spf, mail.auth.dkim, mail.auth.dmarc
+    row.auth_header = mail.auth.header
+    row.refused_attachments = []
+    if mail.auto_reason and not (mail.list_unsubscribe_only and _answers_us(mail)):
+        # auto-replies, bounces, list mail: never a ticket, never an answer (a person's reply
+        # to our own mail that merely carries List-Unsubscribe, as some gateways add, is kept)
         row.state, row.reason = "ignored", mail.auto_reason
         return
     if _is_our_own(mail):
@@ -146,11 +164,15 @@ def _process(row: InboundMessage) -> None:
         return
     if not mail.from_addr:
         raise ValueError("no sender address")
-    sender = normalize_email(mail.from_addr)
+    sender = normalize_email(mail.from_addr, received=True)
     body = strip_reply(mail.text)[:MAX_TEXT] or _("(no text)")
     ticket, how = find_ticket(mail, sender)
     if ticket is not None and ticket.status == "closed":
         ticket, how = None, "closed_ticket"
+    if ticket is not None and not release and not mail.auth.authenticated and _holds(row):
+        row.state, row.reason = "held", "unauthenticated"
+        row.ticket_id = ticket.id  # where it would land; nothing is added until released
+        return
     mailbox = row.mailbox
     if ticket is not None:
         message = add_message(
@@ -160,7 +182,7 @@ def _process(row: InboundMessage) -> None:
             channel="email",
             author_name=mail.from_name or sender,
         )
-        refused = _attach(mail, ticket, message.id)
+        refused = _attach(mail, ticket, message.id, row)
         if refused:
             message.body = (message.body + "\n\n" + "\n".join(refused))[:MAX_TEXT]
         row.state, row.reason = "appended", how
@@ -169,7 +191,9 @@ def _process(row: InboundMessage) -> None:
     customer = find_customer_by_email(sender)
     if customer is None:
         name = mail.from_name or sender.split("@")[0]
-        customer = create_customer(name=name[:200], email=sender, locale=mail.language)
+        customer = create_customer(
+            name=name[:200], email=sender, locale=mail.language, received_email=True
+        )
     ticket = register_ticket(
         actor=None,
         customer=customer,
@@ -180,13 +204,29 @@ def _process(row: InboundMessage) -> None:
         notify_customer=False,
         fallback_department=mailbox.department if mailbox is not None else None,
     )
-    refused = _attach(mail, ticket, None)
+    refused = _attach(mail, ticket, None, row)
     if refused:
         ticket.description = (ticket.description + "\n\n" + "\n".join(refused))[:MAX_TEXT]
     row.state, row.reason = "created", how or "new"
     row.ticket_id = ticket.id
     db.session.flush()
     notify.notify_acknowledgement(ticket)  # threads under the customer's message (row above)
+
+
+def _holds(row: InboundMessage) -> bool:
+    """Whether unauthenticated replies to existing tickets wait for review: the mailbox's
+    setting, or MAIL_HOLD_UNAUTHENTICATED for mail that came through no mailbox."""
+    if row.mailbox is not None:
+        return bool(row.mailbox.hold_unauthenticated)
+    return bool(current_app.config.get("MAIL_HOLD_UNAUTHENTICATED"))
+
+
+def _answers_us(mail: ParsedMail) -> bool:
+    """The message replies to mail we sent (a verified Message-ID of ours)."""
+    return any(
+        notify.verify_message_id(value) is not None
+        for value in (*mail.in_reply_to, *mail.references)
+    )
 
 
 def _is_our_own(mail: ParsedMail) -> bool:
@@ -200,25 +240,37 @@ def _is_our_own(mail: ParsedMail) -> bool:
 
 
 def _sender_belongs(ticket: Ticket, sender: str) -> bool:
-    return (
+    """A participant of the ticket: one of its customer's addresses, or an address we wrote to
+    about this ticket. (Staff never reply by email: inbound mail is always the customer's.)"""
+    if (
         db.session.scalar(
             sa.select(CustomerEmail.id).where(
                 CustomerEmail.customer_id == ticket.customer_id, CustomerEmail.email == sender
             )
         )
         is not None
-    )
+    ):
+        return True
+    from email.utils import getaddresses
+
+    written = db.session.scalars(
+        sa.select(OutboxMessage.to_addr).where(OutboxMessage.ticket_id == ticket.id).distinct()
+    ).all()
+    return any(addr.lower() == sender for _, addr in getaddresses(written))
 
 
 def find_ticket(mail: ParsedMail, sender: str) -> tuple[Ticket | None, str]:
     """The ticket this message answers and how we know it, or (None, reason it is new)."""
     referenced = [*reversed(mail.in_reply_to), *reversed(mail.references)]
+    reason = "new"
     for value in referenced:
         ticket_id = notify.verify_message_id(value)
         if ticket_id is not None:
             ticket = db.session.get(Ticket, ticket_id)
-            if ticket is not None:
+            if ticket is not None and _sender_belongs(ticket, sender):
                 return ticket, "our_message_id"
+            if ticket is not None:  # a genuine reference from someone else (a forward, a leak)
+                reason = "sender_not_participant"
     if referenced:
         earlier = db.session.scalars(
             sa.select(InboundMessage.ticket_id).where(
@@ -230,7 +282,6 @@ def find_ticket(mail: ParsedMail, sender: str) -> tuple[Ticket | None, str]:
             ticket = db.session.get(Ticket, ticket_id)
             if ticket is not None and _sender_belongs(ticket, sender):
                 return ticket, "their_message_id"
-    reason = "new"
     for candidate in _PROTOCOL_IN_SUBJECT.findall(mail.subject):
         if not protocols.is_valid(candidate):
             continue
@@ -239,35 +290,36 @@ def find_ticket(mail: ParsedMail, sender: str) -> tuple[Ticket | None, str]:
             continue
         if _sender_belongs(ticket, sender):
             return ticket, "protocol_and_sender"
-        reason = "protocol_of_another_customer"  # a stolen or mistyped protocol: a new ticket
+        if reason == "new":  # a stolen or mistyped protocol: a new ticket
+            reason = "protocol_of_another_customer"
     return None, reason
 
 
-def _attach(mail: ParsedMail, ticket: Ticket, message_id: int | None) -> list[str]:
-    """Keep the attachments through the upload rules (types, size, count); return a note for
-    each one that was refused."""
+def _attach(
+    mail: ParsedMail, ticket: Ticket, message_id: int | None, row: InboundMessage
+) -> list[str]:
+    """Keep the attachments through the upload rules (types, size, count); each one refused is
+    recorded on the inbound row (name and reason, shown to agents on the ticket) and a note
+    for it is returned."""
     refused: list[str] = []
+    listed: list[dict] = []
     for index, item in enumerate(mail.attachments):
         if index >= MAX_ATTACHMENTS:
-            refused.append(
-                _(
-                    "(Attachment not kept: %(name)s — at most %(n)s files.)",
-                    name=item.filename,
-                    n=MAX_ATTACHMENTS,
-                )
+            why = _("At most %(n)s files per message.", n=MAX_ATTACHMENTS)
+        else:
+            upload = FileStorage(
+                stream=io.BytesIO(item.data), filename=item.filename, content_type=item.content_type
             )
-            continue
-        upload = FileStorage(
-            stream=io.BytesIO(item.data), filename=item.filename, content_type=item.content_type
-        )
-        try:
-            attachment = store_upload(upload, ticket_id=ticket.id, message_id=message_id)
-        except ValidationError as exc:
-            refused.append(
-                _("(Attachment not kept: %(name)s — %(why)s)", name=item.filename, why=str(exc))
-            )
-            continue
-        db.session.add(attachment)
+            try:
+                attachment = store_upload(upload, ticket_id=ticket.id, message_id=message_id)
+            except ValidationError as exc:
+                why = str(exc)
+            else:
+                db.session.add(attachment)
+                continue
+        listed.append({"name": item.filename, "reason": why})
+        refused.append(_("(Attachment not kept: %(name)s — %(why)s)", name=item.filename, why=why))
+    row.refused_attachments = listed
     db.session.flush()
     return refused
 
@@ -276,11 +328,12 @@ def _attach(mail: ParsedMail, ticket: Ticket, message_id: int | None) -> list[st
 
 
 def inbound_counts(mailbox_id: int | None = None) -> dict[str, int]:
-    """How many messages in each state: received = created + appended + ignored + failed."""
+    """How many messages in each state: received = created + appended + ignored + failed + held."""
     query = sa.select(InboundMessage.state, sa.func.count()).group_by(InboundMessage.state)
     if mailbox_id is not None:
         query = query.where(InboundMessage.mailbox_id == mailbox_id)
-    counts = {state: 0 for state in ("created", "appended", "ignored", "failed", "received")}
+    states = ("created", "appended", "ignored", "failed", "held", "received")
+    counts = {state: 0 for state in states}
     counts.update(dict(db.session.execute(query).all()))
     return counts
 
@@ -295,7 +348,18 @@ def mailbox_password(mailbox: Mailbox) -> str:
     return value
 
 
-def _mailbox_values(*, name, host, port, tls_mode, folder, username, department_id, active) -> dict:
+def _mailbox_values(
+    *,
+    name,
+    host,
+    port,
+    tls_mode,
+    folder,
+    username,
+    department_id,
+    active,
+    hold_unauthenticated=False,
+) -> dict:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError(_l("This field is required."), field="name")
@@ -318,6 +382,7 @@ def _mailbox_values(*, name, host, port, tls_mode, folder, username, department_
         "username": username[:255],
         "department_id": department_id or None,
         "active": bool(active),
+        "hold_unauthenticated": bool(hold_unauthenticated),
     }
 
 

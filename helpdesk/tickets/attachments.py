@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import re
 import secrets
 import unicodedata
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from werkzeug.utils import secure_filename
 
 from ..core.errors import ValidationError
 from .models import Attachment
@@ -29,13 +29,31 @@ SAFE_TYPES = {
 }
 
 
+_UNSAFE_IN_NAMES = re.compile(r'[<>:"/\\|?*;&$`\'!%#{}\[\]^~=+,]')
+_RESERVED_NAMES = {
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(10)),
+    *(f"lpt{i}" for i in range(10)),
+}
+
+
 def clean_filename(name: str) -> str:
-    """Drop paths, control and invisible characters; keep something readable."""
+    """Drop paths, control and invisible characters and shell or path punctuation; keep the
+    letters of every script (`日本語.pdf`, `사진.JPG`, `fatura_março.pdf` keep their names)."""
     name = unicodedata.normalize("NFKC", name or "")
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ")
     name = os.path.basename(name.replace("\\", "/"))
-    name = secure_filename(name)
-    return name[:200]
+    name = _UNSAFE_IN_NAMES.sub("", name)
+    name = "_".join(name.split()).strip("._-")
+    if name.split(".")[0].lower() in _RESERVED_NAMES:  # Windows device names
+        name = "_" + name
+    if len(name) > 200:  # keep the extension when a long name is cut
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 199 - len(ext)] + dot + ext) if dot and len(ext) <= 10 else name[:200]
+    return name
 
 
 def extension_of(name: str) -> str:
