@@ -307,7 +307,9 @@ def _verdict_awaits_answer(ticket: Ticket, messages, events) -> bool:
     if ticket.customer_verdict != "not_resolved":
         return False
     said = max((e.created_at for e in events if e.action == "verdict"), default=None)
-    answered = max((m.created_at for m in messages if m.author_kind == "agent"), default=None)
+    since = [m.created_at for m in messages if m.author_kind == "agent"]
+    since += [e.created_at for e in events if e.action == "status" and e.new_value == "resolved"]
+    answered = max(since, default=None)
     return said is not None and (answered is None or answered <= said)
 
 
