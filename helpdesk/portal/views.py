@@ -27,10 +27,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..accounts.guests import open_guest_demand
 from ..accounts.services import (
     customer_record_for,
     guest_grant_email,
-    open_guest_demand,
     revoke_guest_grant,
     revoke_guest_links,
 )
