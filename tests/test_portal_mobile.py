@@ -87,3 +87,13 @@ def test_visitor_form_fits_a_phone(live_server, browser, default_department):  #
     _shot(page, "guest_demand_390")
     assert _overflow(page) <= 0
     ctx.close()
+
+
+def test_every_page_a_visitor_reaches_fits_a_phone(live_server, browser, default_department):  # noqa: F811
+    ctx = browser.new_context(locale="es-ES", viewport=PHONE, device_scale_factor=1)
+    page = ctx.new_page()
+    for path in ("/", "/portal/new", "/guest", "/signup", "/login", "/reset"):
+        page.goto(f"{live_server}{path}")
+        _shot(page, "visitor" + path.replace("/", "_"))
+        assert _overflow(page) <= 0, path
+    ctx.close()
