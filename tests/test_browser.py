@@ -72,8 +72,9 @@ def test_customer_files_agent_answers_customer_resolves(live_server, browser, ma
     page.locator("textarea[name=description]").fill("The connection drops every hour.")
     page.get_by_role("button", name=re.compile("Send my demand")).click()
     page.wait_for_load_state()
-    protocol = page.locator(".protocol-number").first.inner_text().strip()
-    assert re.fullmatch(r"\d{15}", protocol)
+    shown = page.locator(".protocol-number").first.inner_text().strip()
+    assert re.fullmatch(r"\d{8} \d{6} \d", shown)  # grouped for reading aloud (issue 9)
+    protocol = shown.replace(" ", "")
 
     # the agent of the department finds it in the queue and answers it
     ctx_a = browser.new_context(locale="en-US")

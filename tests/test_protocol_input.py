@@ -148,3 +148,18 @@ def test_protocol_is_grouped_where_people_read_it(client, db, make_user, make_ti
         assert f'href="/portal/demands/{ticket.protocol}"' in html or url != "/portal/demands"
     html = page(client.get(f"/portal/demands/{ticket.protocol}"))
     assert f'data-copy="{ticket.protocol}"' in html  # a copy pastes the digits
+
+
+def test_an_email_quoting_the_grouped_protocol_lands_in_that_demand(db, make_ticket, make_customer):
+    from helpdesk.mail import services as mail
+
+    ticket = make_ticket(customer=make_customer(email="carla@example.com"))
+    commit()
+    raw = (
+        f"From: Carla <carla@example.com>\r\nTo: sac@example.com\r\n"
+        f"Subject: Sobre o protocolo {display(ticket.protocol)} (2 itens)\r\n"
+        "Message-ID: <grouped@x>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nE agora?\r\n"
+    ).encode()
+    row = mail.ingest(raw).row
+    commit()
+    assert row.ticket_id == ticket.id

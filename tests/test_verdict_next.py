@@ -50,3 +50,16 @@ def test_not_resolved_says_one_thing_and_the_form_does_not_come_back(
     tickets.add_message(ticket, agent, "A ouvidoria revisou e estornou o valor.")
     settle_mail(client.application)
     assert VERDICT_FORM in page(client.get(url))
+
+
+def test_resolving_again_without_a_message_offers_the_verdict_again(client, db, customer, answered):
+    ticket, agent = answered
+    login_as(client, customer)
+    url = f"/portal/demands/{ticket.protocol}"
+    post(client, f"{url}/verdict", {"resolved": "no"}, csrf_path=url)
+    assert VERDICT_FORM not in page(client.get(url))
+    ticket = db.session.merge(ticket)
+    db.session.refresh(ticket)
+    tickets.change_status(ticket, agent, "resolved")
+    settle_mail(client.application)
+    assert VERDICT_FORM in page(client.get(url))

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 
 from ..accounts.services import revoke_guest_links
 from ..core.unit import commit
+from ..tickets.protocol import display
 from .blueprint import bp, load_workable_ticket
 
 
@@ -21,7 +22,11 @@ def revoke_guest_access(protocol: str):
     protocol = ticket.protocol
     commit()
     flash(
-        _("Guest links to %(protocol)s ended (%(count)s).", protocol=protocol, count=count),
+        _(
+            "Guest links to %(protocol)s ended (%(count)s).",
+            protocol=display(protocol),
+            count=count,
+        ),
         "success",
     )
     return redirect(url_for("console.ticket", protocol=protocol))

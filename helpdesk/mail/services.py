@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import re
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 
@@ -47,7 +46,6 @@ from .quotes import strip_reply
 log = logging.getLogger(__name__)
 
 DEFAULT_KIND = "request"  # agents reclassify; an email does not say what kind of demand it is
-_PROTOCOL_IN_SUBJECT = re.compile(r"(?<!\d)(\d{15,20})(?!\d)")
 
 
 @dataclass
@@ -282,9 +280,7 @@ def find_ticket(mail: ParsedMail, sender: str) -> tuple[Ticket | None, str]:
             ticket = db.session.get(Ticket, ticket_id)
             if ticket is not None and _sender_belongs(ticket, sender):
                 return ticket, "their_message_id"
-    for candidate in _PROTOCOL_IN_SUBJECT.findall(mail.subject):
-        if not protocols.is_valid(candidate):
-            continue
+    for candidate in protocols.find_in_text(mail.subject):  # plain or grouped as we show it
         ticket = db.session.scalar(sa.select(Ticket).where(Ticket.protocol == candidate))
         if ticket is None:
             continue

@@ -6,8 +6,6 @@ customer_id...) never reaches a service.
 
 from __future__ import annotations
 
-import time
-
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -32,6 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..core.clock import now
 from ..tickets.models import KIND_LABELS, KINDS
 
 KIND_HINTS = {
@@ -121,7 +120,7 @@ class GuestDemandForm(DemandForm):
 
     def stamp(self) -> None:
         """Sign the instant the form is shown (on GET, and again when shown with errors)."""
-        self.started.data = _started_serializer().dumps(int(time.time()))
+        self.started.data = _started_serializer().dumps(int(now().timestamp()))
 
     def validate_website(self, field) -> None:
         if (field.data or "").strip():
@@ -130,11 +129,12 @@ class GuestDemandForm(DemandForm):
     def validate_started(self, field) -> None:
         try:
             shown_at = _started_serializer().loads(field.data or "", max_age=86400)
-        except BadSignature:
+            shown_at = float(shown_at)
+        except (BadSignature, TypeError, ValueError):
             raise ValidationError(
                 _l("This form had expired. Please check your data and send it again.")
             ) from None
-        if time.time() - shown_at < current_app.config["GUEST_FORM_MIN_SECONDS"]:
+        if now().timestamp() - shown_at < current_app.config["GUEST_FORM_MIN_SECONDS"]:
             raise ValidationError(
                 _l("That was very fast. Please check your data and send it again.")
             )

@@ -27,10 +27,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from ..accounts.guests import open_guest_demand
 from ..accounts.services import (
     customer_record_for,
     guest_grant_email,
-    open_guest_demand,
     revoke_guest_grant,
     revoke_guest_links,
 )
@@ -307,7 +307,9 @@ def _verdict_awaits_answer(ticket: Ticket, messages, events) -> bool:
     if ticket.customer_verdict != "not_resolved":
         return False
     said = max((e.created_at for e in events if e.action == "verdict"), default=None)
-    answered = max((m.created_at for m in messages if m.author_kind == "agent"), default=None)
+    since = [m.created_at for m in messages if m.author_kind == "agent"]
+    since += [e.created_at for e in events if e.action == "status" and e.new_value == "resolved"]
+    answered = max(since, default=None)
     return said is not None and (answered is None or answered <= said)
 
 

@@ -7,6 +7,7 @@ mistyped protocol is told apart from an unknown one.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -95,6 +96,31 @@ def parse(raw: str) -> str:
     if check_digit(value) != "0":
         raise InvalidProtocol(field="protocol")  # the default message: a wrong check digit
     return value
+
+
+# 15 to 20 digits, each pair at most one space, dot, dash or slash apart (as we show them grouped)
+_IN_TEXT = re.compile(rf"(?<![\d.\-/])\d(?:[ .\-/]?\d){{{MIN_LENGTH - 1},{MAX_LENGTH - 1}}}(?!\d)")
+
+
+def find_in_text(text: str) -> list[str]:
+    """Protocols quoted in free text (an email subject), typed plain or grouped
+    (`20261202 000301 6`, `20261202-000301-6`): the digits of each candidate with a valid
+    check digit, in order, without repeats."""
+    found: list[str] = []
+    for match in _IN_TEXT.finditer((text or "")[:2000]):
+        groups = re.split(r"[ .\-/]", match.group(0))
+        # the longest run of whole groups that is a protocol ("... 000301 6 2 itens": not the 2)
+        for i in range(len(groups)):
+            for j in range(len(groups), i, -1):
+                value = "".join(groups[i:j])
+                if MIN_LENGTH <= len(value) <= MAX_LENGTH and is_valid(value):
+                    if value not in found:
+                        found.append(value)
+                    break
+            else:
+                continue
+            break
+    return found
 
 
 def display(protocol: str | None) -> str:
