@@ -211,8 +211,9 @@ class CalendarForm(FlaskForm):
 
 
 class HolidayForm(FlaskForm):
-    date = DateField(_l("Date"), validators=[InputRequired()])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    # beside the calendar's own form on one page: ids of their own
+    date = DateField(_l("Date"), validators=[InputRequired()], id="holiday-date")
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)], id="holiday-name")
 
 
 class CalculatorForm(FlaskForm):

@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..extensions import db
 from .errors import DomainError
 from .formatting import register_filters
+from .forms import install_csrf_field
 from .i18n import LANGUAGE_NAMES
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ def register(app: Flask) -> None:
         }
 
     register_filters(app)
+    install_csrf_field()
 
 
 def _resolved(labels: dict) -> dict:
