@@ -80,6 +80,7 @@ def _staff_urls(app, db):
 def _world_of_everything(app, db, world, monkeypatch):
     from helpdesk.escalations import services as esc
     from helpdesk.investigations import services as inv
+    from helpdesk.mail.services import create_mailbox
     from helpdesk.routing.services import create_rule
     from helpdesk.sla.services import ensure_default_policy
     from helpdesk.tickets.categories import create_category
@@ -91,6 +92,16 @@ def _world_of_everything(app, db, world, monkeypatch):
     create_category(name="Billing", name_pt_br="Cobrança", name_es="Facturación")
     create_rule(name="Boletos", keywords="boleto", department_id=world.dept_x.id)
     create_subscription(world.admin, url="http://127.0.0.1:9/hook", events=["ticket.created"])
+    create_mailbox(
+        name="SAC",
+        host="imap.example.com",
+        port=993,
+        username="sac",
+        tls_mode="ssl",
+        department_id=world.dept_x.id,
+        folder="INBOX",
+        active=True,
+    )
     esc.escalate_by_agent(world.ticket_x, world.agent_x, reason="complex_case", note="Difícil.")
     inv.open_investigation(by=world.supervisor, title="Cobranças", from_ticket=world.ticket_x)
     db.session.commit()
@@ -102,7 +113,7 @@ def test_every_staff_page_has_unique_ids_and_no_customer_footer(
     _world_of_everything(app, db, world, monkeypatch)
     login_as(client, app, world.admin)
     urls = _staff_urls(app, db)
-    assert len(urls) >= 40, urls
+    assert len(urls) >= 45, urls
     problems = []
     for url in urls:
         response = client.get(url)
