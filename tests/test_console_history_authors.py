@@ -59,3 +59,34 @@ def test_api_events_give_the_system_as_author_of_routing_and_deadlines(client, a
     assert by_action["sla"]["actor_type"] == "system"
     assert by_action["assigned"]["actor_type"] == "routing_rule"
     assert by_action["assigned"]["rule"]["name"] == "Boletos"
+
+
+def test_sweep_actions_are_named_after_the_escalation_rule(client, app, db, world, make_ticket):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from helpdesk.escalations import services as esc
+    from helpdesk.escalations.sweep import sweep
+    from helpdesk.sla.services import ensure_default_policy
+
+    ensure_default_policy()
+    esc.create_rule(
+        name="Primeira resposta vencida",
+        target="first_response",
+        trigger="after_breach",
+        offset_minutes=0,
+        level=2,
+        set_priority=4,
+        reassign_user_id=world.agent_x2.id,
+    )
+    db.session.commit()
+    with time_machine.travel(datetime(2026, 3, 2, 12, 0, tzinfo=UTC), tick=False):
+        ticket = place(make_ticket(subject="Sem resposta"), world.dept_x)  # noqa: F405
+    sweep(datetime(2026, 3, 3, 12, 1, tzinfo=UTC))
+    db.session.commit()
+    login_as(client, app, world.admin)
+    page = client.get(f"/console/tickets/{ticket.protocol}").get_data(as_text=True)
+    assert "Escalation rule “Primeira resposta vencida” changed the priority" in page
+    assert "Escalation rule “Primeira resposta vencida” assigned it to Bruno X." in page
+    assert "removed the assignee" not in page

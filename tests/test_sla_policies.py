@@ -427,7 +427,7 @@ def test_console_ticket_page_shows_due_instants_and_states(
     assert "First response due" in page and "Resolution due" in page
     assert 'class="badge sla-breached"' in page
     assert "Breached" in page
-    assert "18/03/2025" in page or "3/18/25" in page or "Mar 18, 2025" in page  # resolution due
+    assert "18/03/2025" in page or "03/18/2025" in page or "Mar 18, 2025" in page  # resolution due
     assert "SLA policy “SAC” applied." in page  # the history
 
 

@@ -22,16 +22,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts.models import ROLE_LABELS, ROLES
-from ..core.i18n import LANGUAGE_NAMES
-from ..customers.models import SEGMENTS
+from ..core.i18n import LANGUAGE_NAMES, localized_name
+from ..customers.models import SEGMENT_LABELS, SEGMENTS  # noqa: F401 - admin views import it here
+from ..mail.models import TLS_MODE_LABELS
 from ..tickets.models import CHANNEL_LABELS, CHANNELS, KIND_LABELS, KINDS, PRIORITY_LABELS
 
-SEGMENT_LABELS = {
-    "individual": _l("Individual"),
-    "business": _l("Business"),
-    "premium": _l("Premium"),
-    "government": _l("Government"),
-}
 KEY_ACCOUNT_CHOICES = [
     ("", _l("Any")),
     ("yes", _l("Key accounts only")),
@@ -141,7 +136,9 @@ class _Conditions(FlaskForm):
     def fill_choices(self, categories, *, any_label=None) -> None:
         self.kind.choices = _any(any_label) + [(k, KIND_LABELS[k]) for k in KINDS]
         self.channel.choices = _any(any_label) + [(c, CHANNEL_LABELS[c]) for c in CHANNELS]
-        self.category_id.choices = _any(any_label) + [(str(c.id), c.name) for c in categories]
+        self.category_id.choices = _any(any_label) + [
+            (str(c.id), localized_name(c)) for c in categories
+        ]
         self.segment.choices = _any(any_label) + [(s, SEGMENT_LABELS[s]) for s in SEGMENTS]
 
 
@@ -236,11 +233,7 @@ class MailboxForm(FlaskForm):
     port = IntegerField(_l("Port"), default=993, validators=[InputRequired()])
     tls_mode = SelectField(
         _l("Encryption"),
-        choices=[
-            ("ssl", _l("TLS (port 993)")),
-            ("starttls", _l("STARTTLS (port 143)")),
-            ("none", _l("None (only for a server on this machine)")),
-        ],
+        choices=list(TLS_MODE_LABELS.items()),
         default="ssl",
     )
     folder = StringField(_l("Folder"), default="INBOX", validators=[Length(max=255)])

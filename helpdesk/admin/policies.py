@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import Department
 from ..core.errors import DomainError
 from ..core.formatting import duration
+from ..core.i18n import localized_name
 from ..core.unit import commit
 from ..extensions import db
 from ..sla.models import BusinessCalendar, SlaPolicy
@@ -58,7 +59,7 @@ def policies():
     rows = db.session.scalars(
         sa.select(SlaPolicy).options(*_calendar_loads()).order_by(SlaPolicy.position, SlaPolicy.id)
     ).all()
-    categories = dict(db.session.execute(sa.select(Category.id, Category.name)).all())
+    categories = {c.id: localized_name(c) for c in db.session.scalars(sa.select(Category))}
     departments = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
     return render_template(
         "admin/policies.html",

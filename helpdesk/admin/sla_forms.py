@@ -211,8 +211,9 @@ class CalendarForm(FlaskForm):
 
 
 class HolidayForm(FlaskForm):
-    date = DateField(_l("Date"), validators=[InputRequired()])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    # beside the calendar's own form on one page: ids of their own
+    date = DateField(_l("Date"), validators=[InputRequired()], id="holiday-date")
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)], id="holiday-name")
 
 
 class CalculatorForm(FlaskForm):
@@ -326,6 +327,7 @@ class PolicyForm(FlaskForm):
 
     def fill_choices(self, *, categories, departments, calendars, statuses) -> None:
         """Conditions, active calendars (plus the ones this policy already uses), statuses."""
+        from ..core.i18n import localized_name
         from ..customers.models import SEGMENTS
         from ..tickets.models import (
             CHANNEL_LABELS,
@@ -338,7 +340,7 @@ class PolicyForm(FlaskForm):
 
         anything = [("", _l("Any"))]
         self.kind.choices = anything + [(k, KIND_LABELS[k]) for k in KINDS]
-        self.category_id.choices = anything + [(str(c.id), c.name) for c in categories]
+        self.category_id.choices = anything + [(str(c.id), localized_name(c)) for c in categories]
         self.priority.choices = anything + [(str(p), lbl) for p, lbl in PRIORITY_LABELS.items()]
         self.department_id.choices = anything + [(str(d.id), d.name) for d in departments]
         self.channel.choices = anything + [(c, CHANNEL_LABELS[c]) for c in CHANNELS]

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..core.errors import NotAllowed, ValidationError
+from ..core.i18n import localized_name
 from ..core.permissions import can_view_ticket
 from ..core.text import id_number
 from ..core.unit import commit
@@ -97,7 +98,13 @@ def investigation_json(found: Investigation, user, *, detail: bool = False) -> d
             {"id": found.department.id, "name": found.department.name} if found.department else None
         ),
         category=(
-            {"id": found.category.id, "name": found.category.name} if found.category else None
+            {
+                "id": found.category.id,
+                "name": found.category.name,
+                "label": localized_name(found.category),
+            }
+            if found.category
+            else None
         ),
         keywords=[k.strip() for k in found.keywords.split(",") if k.strip()],
         containment=found.containment,

@@ -56,8 +56,10 @@ class AssignForm(FlaskForm):
 
 class TransferForm(FlaskForm):
     department = SelectField(_l("Department"), coerce=int, validators=[InputRequired()])
-    reason = TextAreaField(
-        _l("Reason for the transfer"), validators=[DataRequired(), Length(max=1000)]
+    reason = TextAreaField(  # the ticket page has another form's "reason": its own id
+        _l("Reason for the transfer"),
+        validators=[DataRequired(), Length(max=1000)],
+        id="transfer-reason",
     )
 
 

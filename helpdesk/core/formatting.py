@@ -14,7 +14,7 @@ from flask import current_app, has_app_context
 from flask_babel import format_currency, format_decimal, format_percent, get_timezone
 from flask_babel import gettext as _
 
-from .i18n import fmt_dt, numeric_date_pattern
+from .i18n import fmt_dt, localized_name, numeric_date_pattern
 
 _EMPTY = "—"
 
@@ -116,4 +116,6 @@ def register_filters(app) -> None:
         percent=percent,
         filesize=filesize,
         duration=duration,
+        localized=localized_name,
     )
+    app.jinja_env.globals["localized_name"] = localized_name

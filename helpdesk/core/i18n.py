@@ -43,6 +43,20 @@ def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
+def localized_name(obj, locale=None) -> str:
+    """An admin-defined name in the reader's language where a translation exists (categories
+    have name_pt_br / name_es), else the name itself; "—" for nothing. Every template and
+    serializer shows categories, segments' owners, departments... through this one helper."""
+    if obj is None:
+        return "—"
+    locale = str(locale or get_locale() or "")
+    label = getattr(obj, "label", None)
+    if callable(label):
+        return label(locale)
+    translated = getattr(obj, "name_" + locale.lower(), None) if locale else None
+    return translated or obj.name
+
+
 def fmt_dt(value, format: str = "short") -> str:
     """Format a stored UTC instant in the user's time zone and locale."""
     from .clock import as_utc

@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..extensions import db
 from .errors import DomainError
 from .formatting import register_filters
+from .forms import install_csrf_field
 from .i18n import LANGUAGE_NAMES
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ def register(app: Flask) -> None:
         }
 
     register_filters(app)
+    install_csrf_field()
     from ..tickets.protocol import display as display_protocol
 
     # `{{ ticket.protocol|protocol }}`: grouped for reading aloud (URLs keep the plain digits)
@@ -171,6 +173,9 @@ _LABELS_CACHE: dict[tuple[str, int], tuple[object, dict]] = {}
 def _resolved_labels() -> dict:
     from flask_babel import get_domain
 
+    from ..customers.models import SEGMENT_LABELS
+    from ..mail.models import INBOUND_STATE_LABELS, TLS_MODE_LABELS
+    from ..notifications.models import OUTBOX_STATUS_LABELS
     from ..tickets.models import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
     catalog = get_domain().get_translations()
@@ -183,6 +188,10 @@ def _resolved_labels() -> dict:
         "priority_labels": MappingProxyType(_resolved(PRIORITY_LABELS)),
         "kind_labels": MappingProxyType(_resolved(KIND_LABELS)),
         "channel_labels": MappingProxyType(_resolved(CHANNEL_LABELS)),
+        "segment_labels": MappingProxyType(_resolved(SEGMENT_LABELS)),
+        "tls_mode_labels": MappingProxyType(_resolved(TLS_MODE_LABELS)),
+        "outbox_status_labels": MappingProxyType(_resolved(OUTBOX_STATUS_LABELS)),
+        "inbound_state_labels": MappingProxyType(_resolved(INBOUND_STATE_LABELS)),
     }
     if len(_LABELS_CACHE) > 64:  # tests create many apps; keep the dict small
         _LABELS_CACHE.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -10,6 +11,12 @@ from ..core.models import TimestampMixin
 from ..extensions import db
 
 SEGMENTS = ("individual", "business", "premium", "government")
+SEGMENT_LABELS = {
+    "individual": _l("Individual"),
+    "business": _l("Business"),
+    "premium": _l("Premium"),
+    "government": _l("Government"),
+}
 
 
 class Customer(TimestampMixin, db.Model):

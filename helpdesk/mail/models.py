@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Department
@@ -12,8 +13,21 @@ from ..core.clock import now
 from ..extensions import db
 
 TLS_MODES = ("ssl", "starttls", "none")
+TLS_MODE_LABELS = {
+    "ssl": _l("TLS (port 993)"),
+    "starttls": _l("STARTTLS (port 143)"),
+    "none": _l("None (only for a server on this machine)"),
+}
 # InboundMessage.state: received (stored, not processed yet), then one of created, appended,
 # ignored, failed (final), or held (an unauthenticated reply waiting for an admin's release)
+INBOUND_STATE_LABELS = {
+    "received": _l("Received, not processed yet"),
+    "created": _l("Created a demand"),
+    "appended": _l("Added to a demand"),
+    "ignored": _l("Ignored"),
+    "failed": _l("Failed"),
+    "held": _l("Held for review"),
+}
 
 
 class Mailbox(db.Model):

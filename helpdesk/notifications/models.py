@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.clock import now
 from ..extensions import db
+
+OUTBOX_STATUS_LABELS = {
+    "pending": _l("Waiting to be sent"),
+    "sending": _l("Being sent"),
+    "sent": _l("Sent"),
+    "dead": _l("Not delivered (gave up)"),
+}
 
 
 class OutboxMessage(db.Model):

@@ -1,0 +1,57 @@
+"""The queue at 1366 px in real Chromium: every column visible, the table not wider than its
+frame (no sideways scroll), long subjects cut with an ellipsis instead of columns."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .test_browser import _login, browser, live_server  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("locale", ["en", "pt_BR"])
+def test_queue_fits_1366px(live_server, browser, make_user, make_ticket, make_customer, db, locale):  # noqa: F811
+    agent = make_user("agent", name="Alessandra Cavalcanti de Albuquerque Agente", locale=locale)
+    customer = make_customer(name="Maria Aparecida dos Santos Oliveira Cliente Preferencial")
+    for n in range(6):
+        ticket = make_ticket(
+            customer=customer,
+            subject=f"Cobrança duplicada no cartão de crédito em várias faturas seguidas {n} "
+            "e o atendimento não resolveu nada até agora",
+        )
+        ticket.assignee_id = agent.id
+    db.session.commit()
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
+    page = context.new_page()
+    _login(page, live_server, agent.email)
+    page.goto(f"{live_server}/console/?queue=department")
+    page.wait_for_selector(".queue-table")
+    shot = os.environ.get("HELPDESK_SCREENSHOT_DIR")
+    if shot:
+        page.screenshot(path=os.path.join(shot, f"queue-1366-{locale}.png"), full_page=False)
+    metrics = page.evaluate(
+        """() => {
+        const wrap = document.querySelector('.queue-table').closest('.table-wrap');
+        const table = document.querySelector('.queue-table');
+        const heads = [...table.querySelectorAll('thead th')].map(th => {
+            const r = th.getBoundingClientRect();
+            return {text: th.innerText, visible: r.width > 8 && r.right <= window.innerWidth};
+        });
+        const subject = table.querySelector('td.subject a');
+        return {
+            tableWidth: table.scrollWidth, wrapWidth: wrap.clientWidth,
+            pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
+            heads, subjectCut: subject.scrollWidth > subject.clientWidth,
+            subjectOverflow: getComputedStyle(subject).textOverflow,
+        };
+    }"""
+    )
+    context.close()
+    hidden = [h["text"] for h in metrics["heads"] if not h["visible"]]
+    assert not hidden, metrics
+    assert metrics["tableWidth"] <= metrics["wrapWidth"], metrics
+    assert metrics["pageWidth"] <= metrics["viewport"], metrics
+    assert metrics["subjectCut"] and metrics["subjectOverflow"] == "ellipsis", metrics
