@@ -30,7 +30,7 @@ def migrate(url: str, command: str, revision: str) -> None:
 def counts(engine) -> dict:
     with engine.connect() as conn:
         return {
-            table: conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+            table: conn.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar()
             for table in ("users", "departments", "memberships", "api_tokens")
         }
 
@@ -66,12 +66,16 @@ def test_upgrade_and_downgrade_keep_the_rows_that_point_at_users(app, empty_data
     engine.dispose()
     migrate(empty_database_url, "upgrade", SESSIONS)
     engine = sa.create_engine(empty_database_url)
-    assert counts(engine) == before == {
-        "users": 1,
-        "departments": 1,
-        "memberships": 1,
-        "api_tokens": 1,
-    }
+    assert (
+        counts(engine)
+        == before
+        == {
+            "users": 1,
+            "departments": 1,
+            "memberships": 1,
+            "api_tokens": 1,
+        }
+    )
     engine.dispose()
     migrate(empty_database_url, "downgrade", BEFORE)
     engine = sa.create_engine(empty_database_url)
