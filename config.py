@@ -94,6 +94,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
+    # a sign-in session unused for this many days ends by itself (0: never)
+    SESSION_IDLE_DAYS = _env_int("SESSION_IDLE_DAYS", 30)
     WTF_CSRF_TIME_LIMIT = None
     PROXY_COUNT = _env_int("PROXY_COUNT", 0)
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")

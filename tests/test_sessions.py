@@ -247,3 +247,18 @@ def test_the_sessions_card_is_translated(client, db, make_user):
     html = page(client.get("/account"))
     assert "Onde você está conectado" in html
     assert "Sua conta está conectada em 1 navegador ou dispositivo: este." in html
+
+
+def test_a_session_unused_for_the_idle_limit_ends(client, db, app, make_user):
+    user = make_user(role="customer")
+    start = clock.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        login_as(client, user)
+        traveller.shift(timedelta(days=29))
+        assert logged_in(client)  # used again: the idle clock restarts
+        traveller.shift(timedelta(days=29))
+        assert logged_in(client)
+        traveller.shift(timedelta(days=31))
+        response = client.get("/account")
+        assert response.status_code == 302
+        assert response.location.startswith("/login")

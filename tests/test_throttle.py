@@ -124,3 +124,39 @@ def test_wrong_current_passwords_are_throttled_per_user(limited_client, make_use
     codes = [post(from_ip(limited_client, i), "/account", data).status_code for i in range(11)]
     assert codes[:10] == [400] * 10
     assert codes[10] == 429
+
+
+@pytest.fixture
+def proxied_client(app, db):
+    """Rate limiting on, behind one trusted reverse proxy (HELPDESK_PROXY_COUNT=1)."""
+    from helpdesk import create_app
+    from helpdesk.extensions import db as _db
+    from helpdesk.extensions import limiter
+
+    from .test_portal_support import IsolatedClient
+
+    settings = {k: v for k, v in app.config.items() if k.isupper()}
+    settings.update(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", PROXY_COUNT=1)
+    proxied = create_app(type("ProxiedConfig", (), settings))
+    try:
+        yield IsolatedClient(proxied, proxied.response_class, use_cookies=True)
+    finally:
+        limiter.reset()
+        limiter.enabled = False
+        with proxied.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+def test_behind_a_proxy_a_guess_from_many_forwarded_addresses_stops(proxied_client, make_user):
+    make_user(role="customer", email="target@example.com")
+    codes = []
+    for i in range(11):
+        proxied_client.environ_base["HTTP_X_FORWARDED_FOR"] = f"198.51.100.{i + 1}"
+        codes.append(
+            post(
+                proxied_client, "/login", {"email": "target@example.com", "password": "nope-nope"}
+            ).status_code
+        )
+    assert codes[:10] == [400] * 10
+    assert codes[10] == 429

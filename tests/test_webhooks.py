@@ -630,6 +630,7 @@ def test_ipv4_spelt_as_a_number_is_refused(db, host):
     with pytest.raises(ValidationError) as exc:
         create_subscription(None, url=f"http://{host}:5432/", events=["ticket.created"])
     assert exc.value.field == "url"
+    assert "127.0.0.1" in str(exc.value)  # resolved, then refused for what it reaches
 
 
 def test_allow_list_matches_the_ipv4_an_ipv6_address_carries(app, db):

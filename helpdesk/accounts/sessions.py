@@ -3,7 +3,9 @@ logout, deactivation and a new password.
 
 The browser's signed cookie holds only a random id; `user_sessions` holds its SHA-256 as the primary
 key. Checking a request is one statement (the session row joined to its user, by primary key);
-`last_seen_at` is written at most once a minute, outside the request's transaction.
+`last_seen_at` is written at most once a minute, outside the request's transaction. A session
+unused for SESSION_IDLE_DAYS (default 30; 0: never) ends by itself; rows of ended sessions are
+deleted at the user's next login.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..core.clock import as_utc, now
 from ..core.tokens import hash_token, new_token
@@ -22,8 +25,6 @@ from .models import User, UserSession
 log = logging.getLogger(__name__)
 
 TOUCH_EVERY = timedelta(minutes=1)
-# rows of ended sessions are deleted at the user's next login (they only ever say "no")
-KEEP_ENDED = timedelta(days=30)
 _KEY = re.compile(r"[A-Za-z0-9_-]{32,100}")  # what new_token() makes, with room to spare
 
 
@@ -33,13 +34,11 @@ def _well_formed(raw) -> bool:
 
 def open_session(user: User, *, user_agent: str = "", ip: str = "") -> str:
     """A new session for `user`; returns the raw id for the cookie (and sets user.session_key)."""
-    cutoff = now() - KEEP_ENDED
-    db.session.execute(
-        sa.delete(UserSession).where(
-            UserSession.user_id == user.id,
-            sa.or_(UserSession.revoked_at.is_not(None), UserSession.last_seen_at < cutoff),
-        )
-    )
+    ended = UserSession.revoked_at.is_not(None)
+    idle = _idle_limit()
+    if idle:
+        ended = sa.or_(ended, UserSession.last_seen_at < now() - idle)
+    db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id, ended))
     raw = new_token()
     db.session.add(
         UserSession(
@@ -69,10 +68,20 @@ def user_for_session(raw: str | None) -> User | None:
     user, last_seen = row
     if not user.active:
         return None
-    if last_seen is None or as_utc(last_seen) <= now() - TOUCH_EVERY:
+    moment = now()
+    last_seen = as_utc(last_seen)
+    idle = _idle_limit()
+    if idle and last_seen < moment - idle:
+        return None
+    if last_seen <= moment - TOUCH_EVERY:
         _touch(key)
     user.session_key = raw
     return user
+
+
+def _idle_limit() -> timedelta | None:
+    days = current_app.config.get("SESSION_IDLE_DAYS", 30)
+    return timedelta(days=days) if days and days > 0 else None
 
 
 def _touch(key: str) -> None:

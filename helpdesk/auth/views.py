@@ -84,11 +84,16 @@ def reset_session() -> None:
         session["locale"] = locale
 
 
+def current_session_key() -> str | None:
+    """The raw id of this browser's server-side session (what Flask-Login keeps in the cookie)."""
+    return session.get("_user_id")
+
+
 def start_session(user) -> None:
     """A fresh session for a fresh login (no fixation): a new server-side session row (committed
     by the caller) whose random id is all the cookie carries."""
     if current_user.is_authenticated:  # signing in again from a signed-in browser
-        sessions.revoke_session(current_user.session_key)
+        sessions.revoke_session(current_session_key())
     reset_session()
     sessions.open_session(
         user,
@@ -101,7 +106,7 @@ def start_session(user) -> None:
 def end_session() -> None:
     """Revoke this browser's server-side session, then forget the cookie's contents."""
     if current_user.is_authenticated:
-        sessions.revoke_session(current_user.session_key)
+        sessions.revoke_session(current_session_key())
     logout_user()
     reset_session()
 
@@ -314,7 +319,7 @@ def account():
                 user,
                 password.current_password.data,
                 password.new_password.data,
-                keep_session=user.session_key,  # this session goes on, the others end
+                keep_session=current_session_key(),  # this session goes on, the others end
             )
             commit()
         except DomainError as exc:
@@ -327,7 +332,7 @@ def account():
             )
             return redirect(url_for("auth.account"))
     elif action == "sessions" and end_others.validate_on_submit():
-        ended = sessions.revoke_user_sessions(user, keep=user.session_key)
+        ended = sessions.revoke_user_sessions(user, keep=current_session_key())
         commit()
         flash(
             ngettext(
