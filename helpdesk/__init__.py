@@ -45,10 +45,11 @@ def create_app(config: str | type | None = None) -> Flask:
     login_manager.init_app(app)
 
     from .auth import loader  # noqa: F401 - registers the user loader
-    from .core import i18n, sqlite, web
+    from .core import boundary, i18n, sqlite, web
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     sqlite.register(app)
+    boundary.register(app)  # before any route: the bounded <int:...> converter
     web.register(app)
     register_blueprints(app)
 

@@ -18,7 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts.models import ROLE_LABELS, ROLES
@@ -116,7 +116,7 @@ class CategoryForm(FlaskForm):
     position = IntegerField(
         _l("Position"),
         default=0,
-        validators=[Optional()],
+        validators=[Optional(), NumberRange(min=-100000, max=100000)],
         render_kw={"min": -100000, "max": 100000},
     )
 
@@ -230,7 +230,9 @@ class MailboxForm(FlaskForm):
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     host = StringField(_l("IMAP server"), validators=[DataRequired(), Length(max=255)])
-    port = IntegerField(_l("Port"), default=993, validators=[InputRequired()])
+    port = IntegerField(
+        _l("Port"), default=993, validators=[InputRequired(), NumberRange(min=1, max=65535)]
+    )
     tls_mode = SelectField(
         _l("Encryption"),
         choices=list(TLS_MODE_LABELS.items()),

@@ -18,7 +18,7 @@ from ..accounts.services import (
     update_user,
 )
 from ..core.errors import DomainError
-from ..core.text import ascii_digits
+from ..core.text import id_number
 from ..core.unit import commit
 from ..extensions import db
 from .blueprint import bp, load_or_404, show_error
@@ -76,9 +76,9 @@ def users():
         )
     after = request.args.get("after", "")
     if after:
-        if not ascii_digits(after) or len(after) > 12:
+        if id_number(after) is None:  # an id: 1..MAX_ID (12 digits overflowed PostgreSQL)
             abort(400)
-        stmt = stmt.where(User.id > int(after))
+        stmt = stmt.where(User.id > id_number(after))
     rows = list(db.session.scalars(stmt))
     next_url = None
     if len(rows) > PAGE_SIZE:

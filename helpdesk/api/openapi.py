@@ -295,7 +295,7 @@ def _schemas() -> dict:
                 "body": {"type": "string", "maxLength": 20000},
                 "internal": {"type": "boolean", "description": _("Staff only.")},
                 "channel": {"enum": list(CHANNELS), "default": "api"},
-                "attachments": {"type": "array", "items": _ref("AttachmentUpload")},
+                "attachments": {"type": "array", "maxItems": 10, "items": _ref("AttachmentUpload")},
             },
         },
         "Event": {
@@ -422,6 +422,11 @@ def build_spec() -> dict:
                         _("Comma-separated statuses (default: every status)."),
                         {"type": "string", "examples": ["new,open"]},
                     ),
+                    _query(
+                        "channel",
+                        _("Only tickets that arrived through this channel."),
+                        {"enum": list(CHANNELS)},
+                    ),
                     _query("department", _("Department id or name.")),
                     _query("customer_email", _("Tickets of the customer with this email.")),
                     _query("customer_phone", _("Tickets of the customer with this phone.")),
@@ -499,7 +504,10 @@ def build_spec() -> dict:
                 "summary": _("Add a message"),
                 "description": _(
                     "A staff reply (emailed to the customer), an internal note (staff, "
-                    "internal: true) or the customer's reply."
+                    "internal: true) or the customer's reply. Files in `attachments` are "
+                    "stored with the message and listed in the answer and in the thread, with "
+                    "the same limits as when registering a ticket (accepted types, size, at most "
+                    "10); a file that breaks them refuses the whole message."
                 ),
                 "parameters": [protocol],
                 "requestBody": _body("MessageInput", {"body": "Obrigado, aguardo retorno."}),

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
+from ..core.boundary import check_text
 from ..core.clock import as_utc
 from ..core.errors import ValidationError
 from ..core.text import MAX_ID, ascii_digits, id_number
@@ -36,6 +37,7 @@ def json_object() -> dict:
         raise MalformedJson() from None
     if not isinstance(data, dict):
         raise InvalidInput({"body": _("The body must be a JSON object.")})
+    check_text(data)  # no NUL byte or lone surrogate in any key or string (a 400 naming it)
     return data
 
 

@@ -25,7 +25,14 @@ from ..customers.services import normalize_email, normalize_phone, resolve_custo
 from ..extensions import db
 from ..notifications.services import take_queued_ids
 from ..tickets import queries
-from ..tickets.models import PRIORITY_VALUES, STATUSES, IdempotencyKey, Ticket, TicketEvent
+from ..tickets.models import (
+    CHANNELS,
+    PRIORITY_VALUES,
+    STATUSES,
+    IdempotencyKey,
+    Ticket,
+    TicketEvent,
+)
 from ..tickets.services import (
     add_message,
     assign_ticket,
@@ -240,6 +247,15 @@ def _scoped_filter(user) -> queries.TicketFilter:
             statuses=", ".join(STATUSES),
         )
     flt.statuses = tuple(statuses)
+    channel = request.args.get("channel", "").strip()
+    if channel:
+        if channel not in CHANNELS:
+            raise ValidationError(
+                _l("Unknown channel. Use one of: %(channels)s."),
+                field="channel",
+                channels=", ".join(CHANNELS),
+            )
+        flt.channel = channel
     department = request.args.get("department")
     if department:
         flt.department_ids = [department_by_ref(department).id]
@@ -367,9 +383,12 @@ def create_message(protocol: str):
         if internal:
             raise NotAllowed(_l("Only staff can write internal notes."))
         channel = CUSTOMER_CHANNEL
-    message = add_message(ticket, user, text, internal=internal, channel=channel, attachments=files)
+    message = add_message(
+        ticket, user, text, internal=internal, channel=channel, attachments=as_files(files)
+    )
+    body = message_json(message, user)  # before the commit expires the message and its files
     commit()
-    return jsonify(message_json(message, user)), 201
+    return jsonify(body), 201
 
 
 @bp.get("/tickets/<protocol>/events")

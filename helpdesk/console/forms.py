@@ -18,8 +18,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..core.text import MAX_ID
 from ..tickets.models import KIND_LABELS, KINDS, PRIORITY_LABELS, STATUS_LABELS
 
 REPLY_STATUSES = ("pending_customer", "resolved", "open")
@@ -137,7 +138,7 @@ class NewCallerForm(FlaskForm):
 
 
 class StartCallForm(FlaskForm):
-    customer_id = IntegerField(validators=[InputRequired()])
+    customer_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
 class EmptyForm(FlaskForm):

@@ -7,20 +7,17 @@ cost of a page does not grow with the table or with the rows shown.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..core.clock import as_utc
+from ..core.cursors import DT, ID, Page, decode_cursor, encode_cursor
 from ..core.errors import ValidationError
 from ..extensions import db
 from ..tickets.models import Ticket
-from ..tickets.queries import Page, encode_cursor
 from .models import Escalation, Notification
 from .services import visible_escalations_filter
 
@@ -36,33 +33,6 @@ class EscalationFilter:
     department_id: int | None = None
     trigger: str | None = None
     protocol: str | None = None
-
-
-def _bad_cursor() -> ValidationError:
-    return ValidationError(
-        _l("This page link is no longer valid. Please start from the first page."),
-        field="cursor",
-    )
-
-
-def decode_cursor(cursor: str, kinds: tuple[str, ...]) -> list:
-    """Values of a cursor, each checked against its kind ("dt" or "int")."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != len(kinds):
-            raise ValueError(cursor)
-        out = []
-        for kind, value in zip(kinds, values, strict=True):
-            if kind == "dt":
-                out.append(as_utc(datetime.fromisoformat(value)))
-            elif isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(value)
-            else:
-                out.append(value)
-        return out
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
-        raise _bad_cursor() from None
 
 
 def _tab_spec(tab: str):
@@ -108,7 +78,7 @@ def escalation_page(user, flt: EscalationFilter, *, cursor: str | None = None, l
     condition, columns, desc = _tab_spec(flt.tab)
     stmt = _scope(sa.select(Escalation).where(condition), user, flt)
     if cursor:
-        at, last_id = decode_cursor(cursor, ("dt", "int"))
+        at, last_id = decode_cursor(cursor, (DT, ID))
         if desc:
             after = sa.or_(columns[0] < at, sa.and_(columns[0] == at, Escalation.id < last_id))
         else:
@@ -183,7 +153,7 @@ def notification_page(user, *, cursor: str | None = None, limit: int = 50) -> Pa
     """The user's notifications, newest first, with their ticket and escalation."""
     stmt = sa.select(Notification).where(Notification.user_id == user.id)
     if cursor:
-        (last_id,) = decode_cursor(cursor, ("int",))
+        (last_id,) = decode_cursor(cursor, (ID,))
         stmt = stmt.where(Notification.id < last_id)
     stmt = (
         stmt.order_by(Notification.id.desc())

@@ -108,6 +108,8 @@ class Ticket(db.Model):
         sa.Index("ix_tickets_updated", "updated_at", "id"),
         sa.Index("ix_tickets_status_created", "status", "created_at", "id"),
         sa.Index("ix_tickets_queue_due", "department_id", "status", "sla_due_at", "id"),
+        # the API's and the console's channel= filter, newest or oldest first
+        sa.Index("ix_tickets_channel_created", "channel", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,8 +6,6 @@ rows strictly after it, so the cost of a page does not grow with the table.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,7 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
-from ..core.clock import as_utc
+from ..core import cursors
+from ..core.cursors import Page, encode_cursor
 from ..core.errors import ValidationError
 from ..extensions import db
 from .models import OPEN_STATUSES, Ticket
@@ -41,34 +40,21 @@ class TicketFilter:
     extra: list = field(default_factory=list)
 
 
-@dataclass
-class Page:
-    items: list[Ticket]
-    next_cursor: str | None
-
-
-def encode_cursor(values: list) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+# the sort key's kinds, per sort (the cursor holds one value per sort column)
+CURSOR_KINDS = {
+    "oldest": (cursors.DT, cursors.ID),
+    "newest": (cursors.DT, cursors.ID),
+    "updated": (cursors.DT, cursors.ID),
+    "due": (cursors.OPTIONAL_DT, cursors.ID),  # no due instant: tickets with no running target
+    "priority": (cursors.INT, cursors.DT, cursors.ID),
+}
 
 
 def decode_cursor(cursor: str, sort: str) -> list:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if sort in ("oldest", "newest"):
-            return [as_utc(datetime.fromisoformat(values[0])), int(values[1])]
-        if sort == "updated":
-            return [as_utc(datetime.fromisoformat(values[0])), int(values[1])]
-        if sort == "due":  # the due instant is None for tickets with no running target
-            due = None if values[0] is None else as_utc(datetime.fromisoformat(values[0]))
-            return [due, int(values[1])]
-        return [int(values[0]), as_utc(datetime.fromisoformat(values[1])), int(values[2])]
-    except (ValueError, TypeError, IndexError, KeyError, json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationError(
-            _l("This page link is no longer valid. Please start from the first page."),
-            field="cursor",
-        ) from None
+    """The sort key a ticket list's cursor holds (see core.cursors), or a ValidationError."""
+    if sort not in CURSOR_KINDS:
+        raise ValidationError(_l("Unknown sort order."), field="sort")
+    return cursors.decode_cursor(cursor, CURSOR_KINDS[sort])
 
 
 def _sort_spec(sort: str):

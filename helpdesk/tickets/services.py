@@ -92,6 +92,10 @@ def _category(category_id: int | None, kind: str) -> Category | None:
 
 
 def _attach(ticket: Ticket, files: Iterable, message: Message | None = None) -> None:
+    files = list(files)
+    if any(f is not None and not hasattr(f, "stream") for f in files):
+        # (name, bytes) pairs once slipped through here and were dropped without a word
+        raise TypeError("attachments must be FileStorage objects (see api.parsing.as_files)")
     files = [f for f in files if f is not None and getattr(f, "filename", "")]
     if len(files) > MAX_ATTACHMENTS:
         raise ValidationError(
