@@ -290,3 +290,15 @@ def test_non_admins_cannot_remove_a_mailbox(client, auth, world, who, db):
     url = f"/admin/mailboxes/{world['box'].id}/delete"
     assert client.post(url, data={"csrf_token": token}).status_code == 403
     assert db.session.get(Mailbox, world["box"].id) is not None
+
+
+def test_refused_attachments_are_listed_for_agents_on_the_ticket(client, auth, world, db):
+    row = mail.ingest((CORPUS / "attachment_exe_refused.eml").read_bytes(), world["box"]).row
+    db.session.commit()
+    ticket = db.session.get(Ticket, row.ticket_id)
+    auth.login(world["users"]["agent"])
+    html = client.get(f"/console/tickets/{ticket.protocol}").get_data(as_text=True)
+    listed = html.split("Attachments of this email that were not kept:", 1)[1].split("</ul>")[0]
+    for name in ("invoice.exe", "x.svg"):
+        assert name in listed
+    assert "This type of file is not accepted" in listed

@@ -103,3 +103,17 @@ def test_paths_in_process_report_each_message(app, db, default_department, tmp_p
     assert out.exit_code == 0, out.output
     assert "messages=4 created=3 appended=0 ignored=1" in out.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 3
+
+
+def test_a_message_with_nul_bytes_is_a_ticket_not_exit_75(app, db, default_department):
+    """PostgreSQL refuses NUL in text: the pipe used to exit 75 forever (the MTA retried it for
+    days). Raw, quoted-printable (=00) and base64 NULs are stripped."""
+    raw = (
+        b"From: Rita <rita@example.net>\r\nSubject: Boleto\x00 errado\r\nMessage-ID: <nul@x>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable"
+        b"\r\n\r\nO boleto=00 veio errado.\x00\r\n"
+    )
+    out = app.test_cli_runner().invoke(args=["mail", "import"], input=raw)
+    assert out.exit_code == 0 and out.output.startswith("created"), out.output
+    ticket = db.session.scalar(sa.select(Ticket))
+    assert ticket.subject == "Boleto errado" and "O boleto veio errado." in ticket.description

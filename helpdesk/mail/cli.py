@@ -40,7 +40,16 @@ def fetch_command():
         db.session.rollback()
         click.echo(f"database unavailable: {exc.__class__.__name__}", err=True)
         sys.exit(EX_TEMPFAIL)
-    keys = ("mailboxes", "created", "appended", "ignored", "failed", "duplicate", "mailbox_errors")
+    keys = (
+        "mailboxes",
+        "created",
+        "appended",
+        "ignored",
+        "held",
+        "failed",
+        "duplicate",
+        "mailbox_errors",
+    )
     click.echo(" ".join(f"{k}={result.get(k, 0)}" for k in keys))
 
 

@@ -62,6 +62,19 @@ def verify_message_id(message_id: str) -> int | None:
     return int(ticket_id)
 
 
+def _format_to(display: str, to: str) -> str:
+    """`Name <addr>` for the outbox; an internationalised address (`josé@exemplo.com.br`, which
+    a customer may write from) is kept as it is instead of failing the whole transaction."""
+    if not display:
+        return to
+    try:
+        return formataddr((display, to))
+    except UnicodeEncodeError:
+        from email.utils import quote
+
+        return f'"{quote(display)}" <{to}>'[:254]
+
+
 def queue_email(
     *,
     kind: str,
@@ -97,7 +110,7 @@ def queue_email(
         thread = thread_message_ids(ticket.id)
     message = OutboxMessage(
         kind=kind,
-        to_addr=formataddr((display, to)) if display else to,
+        to_addr=_format_to(display, to),
         subject=subject[:300],
         body_text=text,
         body_html=html,
