@@ -1,7 +1,7 @@
 """inbound mail: Authentication-Results, held replies, refused attachments
 
 Revision ID: 7e1a9c4d2b10
-Revises: 1cc438e9823f
+Revises: 8896cb1b8ae4
 Create Date: 2026-12-02 18:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7e1a9c4d2b10'
-down_revision = '1cc438e9823f'
+down_revision = '8896cb1b8ae4'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """tickets: an index for the channel= filter of the ticket lists
 
 Revision ID: a7d4c2e91b30
-Revises: 1cc438e9823f
+Revises: 7e1a9c4d2b10
 Create Date: 2026-12-02 18:30:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a7d4c2e91b30'
-down_revision = '1cc438e9823f'
+down_revision = '7e1a9c4d2b10'
 branch_labels = None
 depends_on = None
 
