@@ -52,14 +52,14 @@ def _run(tmp_path, **env_vars):
 def test_development_links_follow_the_served_port(tmp_path):
     proc = _run(tmp_path, HELPDESK_ENV="development", HELPDESK_PORT="8080")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "http://127.0.0.1:8080/portal/demands/" in proc.stdout
+    assert "http://127.0.0.1:8080/guest/" in proc.stdout  # no account: a guest link
     assert ":5000" not in proc.stdout
 
 
 def test_flask_run_port_is_followed_too(tmp_path):
     proc = _run(tmp_path, HELPDESK_ENV="development", FLASK_RUN_PORT="8123")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "http://127.0.0.1:8123/portal/demands/" in proc.stdout
+    assert "http://127.0.0.1:8123/guest/" in proc.stdout
 
 
 def test_an_explicit_base_url_wins(tmp_path):
@@ -71,7 +71,7 @@ def test_an_explicit_base_url_wins(tmp_path):
         HELPDESK_PORT="8080",
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "https://sac.example.com/portal/demands/" in proc.stdout
+    assert "https://sac.example.com/guest/" in proc.stdout
 
 
 def test_production_refuses_to_start_without_base_url(tmp_path):

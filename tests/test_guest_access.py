@@ -107,3 +107,33 @@ def test_agent_revokes_guest_links_from_the_console(
     response = post(console, f"{ticket_url}/guest-links/revoke", csrf_path=ticket_url)
     assert response.status_code == 302
     assert client.get(url).status_code == 302
+
+
+def test_emails_to_a_customer_without_an_account_open_the_demand(
+    app, new_client, db, make_ticket, make_customer, make_user, sent_mail
+):
+    from helpdesk.core.unit import commit
+    from helpdesk.tickets import services as tickets
+
+    ticket = make_ticket(customer=make_customer(email="semconta@example.com"), subject="Sem conta")
+    commit()
+    agent = make_user(role="agent")
+    tickets.add_message(db.session.merge(ticket), agent, "Resolvemos o seu caso.")
+    commit()
+    assert len(sent_mail) == 2  # the acknowledgement, then the answer
+    for message in sent_mail:  # each with its own one-time link that opens the demand
+        browser = new_client()
+        opened = browser.get(link_in(message, "/guest/"))
+        assert opened.location == f"/portal/demands/{ticket.protocol}"
+        assert "Sem conta" in page(browser.get(opened.location))
+
+
+def test_emails_to_a_customer_with_an_account_link_to_the_portal(db, demand, sent_mail):
+    from helpdesk.core.unit import commit
+    from helpdesk.tickets import services as tickets
+
+    tickets.change_status(db.session.merge(demand), None, "resolved")
+    commit()
+    [resolved] = sent_mail
+    assert f"/portal/demands/{demand.protocol}" in resolved.get_body(("plain",)).get_content()
+    assert "/guest/" not in resolved.get_body(("plain",)).get_content()

@@ -108,6 +108,8 @@ def test_errors_keep_what_was_typed_and_speak_the_visitors_language(client, db, 
     assert 'value="Joana Visitante"' in html  # kept
     assert "A caixa veio amassada" in html
     assert "Este endereço de e-mail não é válido." in html
+    assert "Este número de telefone não é válido." in html  # every mistake at once
+    assert "Este CPF ou CNPJ não é válido" in html
     assert tickets(db) == [] and sent_mail == []
 
     # the email is fine now; the service finds the bad phone, in Portuguese, and keeps the rest

@@ -20,7 +20,7 @@ from ..customers.services import (
 from ..extensions import db
 from ..notifications.services import notify_acknowledgement
 from ..tickets.services import register_ticket
-from .services import grant_guest_access, issue_guest_link
+from .services import grant_guest_access
 
 
 def _guest_customer(*, name: str, email: str, phone: str, document: str, locale: str | None):
@@ -64,5 +64,5 @@ def open_guest_demand(
     ticket = register_ticket(
         actor=None, customer=customer, channel="web", notify_customer=False, **demand
     )
-    notify_acknowledgement(ticket, to=email_n, guest_token=issue_guest_link(ticket, email_n))
+    notify_acknowledgement(ticket, to=email_n)  # with a guest link: the visitor has no account
     return ticket, grant_guest_access(ticket, email_n)

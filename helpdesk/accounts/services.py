@@ -15,6 +15,8 @@ from ..core.tokens import hash_token, new_token
 from ..extensions import db
 from .models import ROLES, ApiToken, Department, OneTimeToken, User
 from .sessions import revoke_user_sessions
+from .tokens import issue_guest_link
+from .tokens import issue_one_time as _issue_one_time
 
 log = logging.getLogger(__name__)
 
@@ -236,20 +238,6 @@ def user_for_api_token(raw: str) -> User | None:
 # one-time tokens ---------------------------------------------------------------------------
 
 
-def _issue_one_time(purpose: str, hours: int, **fields) -> str:
-    raw = new_token()
-    db.session.add(
-        OneTimeToken(
-            purpose=purpose,
-            token_hash=hash_token(raw),
-            expires_at=now() + timedelta(hours=hours),
-            **fields,
-        )
-    )
-    db.session.flush()
-    return raw
-
-
 def _redeem(purpose: str, raw: str) -> OneTimeToken:
     if (
         not raw
@@ -383,13 +371,6 @@ def request_guest_link(protocol: str, email: str) -> None:
     if not owns:
         return
     notify_guest_link(ticket, email, issue_guest_link(ticket, email))
-
-
-def issue_guest_link(ticket, email: str) -> str:
-    """A one-time link token that opens `ticket` (GUEST_LINK_HOURS to use it) for `email`."""
-    return _issue_one_time(
-        "guest", current_app.config["GUEST_LINK_HOURS"], ticket_id=ticket.id, email=email
-    )
 
 
 def guest_grant_email(grant_id: int | None) -> str | None:

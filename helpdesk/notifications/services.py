@@ -20,6 +20,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.tokens import issue_guest_link
 from ..core.clock import now
 from ..core.text import ascii_digits
 from ..core.tokens import sign
@@ -286,27 +287,37 @@ def _customer_target(ticket):
     return email, locale, customer.name
 
 
-def notify_acknowledgement(
-    ticket, *, to: str | None = None, guest_token: str | None = None
-) -> None:
-    """The protocol at the first contact. A demand already resolved (e.g. during the call) says
-    so and quotes the answer; `guest_token`: a guest link that opens the demand without an account
-    (sent to `to`, the address the visitor gave)."""
+def _follow(ticket, email: str | None) -> dict:
+    """The link an email gives to the demand: the portal page for a customer with an account; a
+    one-time guest link for one without (the portal would only ask them to sign in)."""
+    if ticket.customer.user_id is None and email:
+        return {
+            "follow_path": f"/guest/{issue_guest_link(ticket, email)}",
+            "guest_link": True,
+            "link_hours": current_app.config["GUEST_LINK_HOURS"],
+        }
+    return {"follow_path": f"/portal/demands/{ticket.protocol}", "guest_link": False}
+
+
+def notify_acknowledgement(ticket, *, to: str | None = None) -> None:
+    """The protocol at the first contact, with a link that opens the demand. A demand already
+    resolved (e.g. during the call) says so and quotes the answer. `to`: the address the visitor
+    gave, when it is not the record's primary one."""
     email, locale, name = _customer_target(ticket)
+    email = to or email
     resolution = None
     if ticket.status in ("resolved", "closed"):
         answers = [m for m in ticket.messages if m.author_kind == "agent" and not m.is_internal]
         resolution = answers[-1] if answers else None
     queue_email(
         kind="acknowledgement",
-        to=to or email,
+        to=email,
         to_name=name,
         template="acknowledgement",
         locale=locale,
         ticket=ticket,
         resolution=resolution,
-        guest_token=guest_token,
-        link_hours=current_app.config["GUEST_LINK_HOURS"],
+        **_follow(ticket, email),
     )
 
 
@@ -320,13 +331,20 @@ def notify_answer(ticket, message) -> None:
         locale=locale,
         ticket=ticket,
         message=message,
+        **_follow(ticket, email),
     )
 
 
 def notify_resolved(ticket) -> None:
     email, locale, name = _customer_target(ticket)
     queue_email(
-        kind="resolved", to=email, to_name=name, template="resolved", locale=locale, ticket=ticket
+        kind="resolved",
+        to=email,
+        to_name=name,
+        template="resolved",
+        locale=locale,
+        ticket=ticket,
+        **_follow(ticket, email),
     )
 
 

@@ -31,6 +31,8 @@ from wtforms.validators import (
 )
 
 from ..core.clock import now
+from ..core.errors import DomainError
+from ..customers.services import normalize_document, normalize_phone
 from ..tickets.models import KIND_LABELS, KINDS
 
 KIND_HINTS = {
@@ -74,6 +76,15 @@ class DemandForm(FlaskForm):
         self.category.choices = [SelectChoice("", _l("I am not sure"))] + [
             SelectChoice(c.id, c.label(locale)) for c in categories
         ]
+
+
+def _check(normalize, field) -> None:
+    """Every mistake at once: the service's own check on an optional contact field."""
+    if (field.data or "").strip():
+        try:
+            normalize(field.data)
+        except DomainError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 def _started_serializer() -> URLSafeTimedSerializer:
@@ -121,6 +132,12 @@ class GuestDemandForm(DemandForm):
     def stamp(self) -> None:
         """Sign the instant the form is shown (on GET, and again when shown with errors)."""
         self.started.data = _started_serializer().dumps(int(now().timestamp()))
+
+    def validate_phone(self, field) -> None:
+        _check(normalize_phone, field)
+
+    def validate_document(self, field) -> None:
+        _check(normalize_document, field)
 
     def validate_website(self, field) -> None:
         if (field.data or "").strip():

@@ -351,7 +351,6 @@ def _render_demand(
         reply_form=reply_form or ReplyForm(formdata=None),
         verdict_form=verdict_form or VerdictForm(formdata=None),
         guest_grant=guest_grant_for(ticket.id),
-        end_guest_form=EndGuestAccessForm(formdata=None),
         category_label=ticket.category.label(str(get_locale())) if ticket.category else None,
     ), status
 
