@@ -78,7 +78,8 @@ def test_sweep_actions_are_named_after_the_escalation_rule(client, app, db, worl
         offset_minutes=0,
         level=2,
         set_priority=4,
-        reassign_user_id=world.agent_x2.id,
+        reassign_department_id=world.dept_y.id,
+        reassign_user_id=world.agent_y.id,
     )
     db.session.commit()
     with time_machine.travel(datetime(2026, 3, 2, 12, 0, tzinfo=UTC), tick=False):
@@ -88,5 +89,9 @@ def test_sweep_actions_are_named_after_the_escalation_rule(client, app, db, worl
     login_as(client, app, world.admin)
     page = client.get(f"/console/tickets/{ticket.protocol}").get_data(as_text=True)
     assert "Escalation rule “Primeira resposta vencida” changed the priority" in page
-    assert "Escalation rule “Primeira resposta vencida” assigned it to Bruno X." in page
+    assert (
+        "Escalation rule “Primeira resposta vencida” transferred it from Billing to Logistics."
+        in page
+    )
+    assert "Escalation rule “Primeira resposta vencida” assigned it to Yara Y." in page
     assert "removed the assignee" not in page

@@ -22,13 +22,13 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, get_timezone
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..core.clock import as_utc, now
-from ..core.formatting import duration
+from ..core.formatting import duration, local_date
 from ..core.permissions import is_supervisor, staff_department_ids
 from ..core.text import id_number
 from ..core.unit import commit
@@ -252,7 +252,7 @@ def sla_compliance():
         form=form,
         departments=departments,
         data=data,
-        period=(format_date(first, "medium"), format_date(last, "medium")),
+        period=(local_date(first), local_date(last)),
         target_labels=COMPLIANCE_TARGET_LABELS,
         csv_url=url_for(
             "console.sla_compliance",

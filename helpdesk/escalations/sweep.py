@@ -24,7 +24,6 @@ from collections import Counter, defaultdict, namedtuple
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
@@ -362,7 +361,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
                     field="department",
                     old=old.name if old else None,
                     new=to_department.name,
-                    detail=str(_l("Escalation rule: %(name)s", name=rule.name)),
+                    detail=escalation_rule_reason(rule.id, rule.name),
                 )
             )
         if rule.reassign_user_id and rule.reassign_user_id != change["b_assignee"]:
