@@ -19,27 +19,6 @@ branch_labels = None
 depends_on = None
 
 
-def _drop_session_token():
-    """Drop users.session_token without rebuilding `users`.
-
-    On SQLite a batch operation rebuilds the table (copy, DROP, rename); with foreign keys on,
-    dropping `users` cascades: memberships, API tokens and other rows pointing at users would be
-    deleted. SQLite 3.35+ drops a plain column in place, which is what runs here.
-    """
-    bind = op.get_bind()
-    if bind.dialect.name != 'sqlite':
-        op.drop_column('users', 'session_token')
-        return
-    import sqlite3
-
-    if sqlite3.sqlite_version_info < (3, 35, 0):
-        raise RuntimeError(
-            'SQLite 3.35 or newer is needed to drop users.session_token in place '
-            f'(this one is {sqlite3.sqlite_version}); upgrade SQLite (or Python) and run again'
-        )
-    op.execute('ALTER TABLE users DROP COLUMN session_token')
-
-
 def upgrade():
     op.create_table('user_sessions',
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -53,15 +32,17 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_sessions'))
     )
     op.create_index(op.f('ix_user_sessions_user_id'), 'user_sessions', ['user_id'], unique=False)
-    _drop_session_token()
+    # batch mode on SQLite rebuilds `users`; migrations/env.py turns foreign keys off meanwhile,
+    # so the rows that point at users survive (tests/test_migration_sessions.py)
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('session_token')
 
 
 def downgrade():
-    # ADD COLUMN works in place everywhere; any value ends the old cookies (the old code compares
-    # the cookie with it)
-    op.add_column(
-        'users',
-        sa.Column('session_token', sa.String(length=32), nullable=False, server_default='-'),
-    )
+    # any value ends the old cookies (the old code compares the cookie with it)
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('session_token', sa.String(length=32), nullable=False, server_default='-')
+        )
     op.drop_index(op.f('ix_user_sessions_user_id'), table_name='user_sessions')
     op.drop_table('user_sessions')
