@@ -31,7 +31,7 @@ from ..accounts.models import Department, User
 from ..core.clock import now
 from ..core.errors import Conflict, NotAllowed, NotFound, ValidationError
 from ..core.permissions import can_work_ticket, is_staff, is_supervisor
-from ..core.text import MAX_ID, ascii_digits, clean_text
+from ..core.text import MAX_ID, ascii_digits, clean_text, id_number
 from ..customers.models import Customer
 from ..extensions import db
 from ..tickets import services as tickets
@@ -228,7 +228,7 @@ def _date(value, field: str) -> date | None:
 def _user(value, field: str) -> User | None:
     if value in (None, ""):
         return None
-    user = value if isinstance(value, User) else db.session.get(User, int(value))
+    user = value if isinstance(value, User) else db.session.get(User, id_number(value) or 0)
     if user is None or not user.active or not user.is_staff:
         raise ValidationError(_l("Choose an active member of staff."), field=field)
     return user
@@ -246,7 +246,11 @@ def _owner(value) -> User | None:
 def _department(value) -> Department | None:
     if value in (None, ""):
         return None
-    dept = value if isinstance(value, Department) else db.session.get(Department, int(value))
+    dept = (
+        value
+        if isinstance(value, Department)
+        else db.session.get(Department, id_number(value) or 0)
+    )
     if dept is None or not dept.active:
         raise ValidationError(_l("Choose an active department."), field="department")
     return dept
@@ -255,7 +259,7 @@ def _department(value) -> Department | None:
 def _category(value) -> Category | None:
     if value in (None, ""):
         return None
-    cat = value if isinstance(value, Category) else db.session.get(Category, int(value))
+    cat = value if isinstance(value, Category) else db.session.get(Category, id_number(value) or 0)
     if cat is None:
         raise ValidationError(_l("Unknown category."), field="category")
     return cat
@@ -275,7 +279,7 @@ def _subcategory(value, ishikawa: str | None) -> IshikawaSubcategory | None:
     sub = (
         value
         if isinstance(value, IshikawaSubcategory)
-        else db.session.get(IshikawaSubcategory, int(value))
+        else db.session.get(IshikawaSubcategory, id_number(value) or 0)
     )
     if sub is None or not sub.active:
         raise ValidationError(_l("Unknown sub-category."), field="subcategory")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.clock import as_utc, now
 from ..core.errors import NotFound, ValidationError
+from ..core.text import id_number
 from ..extensions import db
 from .calendars import (
     MIDNIGHT,
@@ -365,11 +366,8 @@ def _optional_choice(value, choices, field: str, message):
 def _optional_row(model, value, field: str, message):
     if value in (None, ""):
         return None
-    try:
-        value = int(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(message, field=field) from exc
-    if db.session.get(model, value) is None:
+    value = id_number(value)  # past an INTEGER column's range: no such row, not a 500
+    if value is None or db.session.get(model, value) is None:
         raise ValidationError(message, field=field)
     return value
 
