@@ -447,6 +447,9 @@ def _usable(addr: str) -> str:
     match = _BARE_ADDRESS.fullmatch(addr)
     if not match or addr.startswith("@") or addr.endswith("@") or "=?" in addr:
         return ""
+    local, _, domain = addr.rpartition("@")
+    if not addr.isprintable() or len(addr) > 254 or len(local) > 64:  # not one we can store
+        return ""
     return addr
 
 
