@@ -214,7 +214,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     for candidate in (*candidates, "utf-8"):
         try:
             return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # unknown label, bad bytes, a NUL in the label
             continue
     text = _mostly_utf8(data)
     if text is not None:
@@ -224,7 +224,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
             text = data.decode(candidates[0], errors="replace")
             if text.count("\ufffd") * 50 <= max(len(text), 1):
                 return text
-        except LookupError:
+        except (LookupError, ValueError):
             pass
     return data.decode("cp1252", errors="replace")
 
@@ -447,6 +447,9 @@ def _usable(addr: str) -> str:
     match = _BARE_ADDRESS.fullmatch(addr)
     if not match or addr.startswith("@") or addr.endswith("@") or "=?" in addr:
         return ""
+    local, _, domain = addr.rpartition("@")
+    if not addr.isprintable() or len(addr) > 254 or len(local) > 64:  # not one we can store
+        return ""
     return addr
 
 
@@ -516,6 +519,9 @@ def repair(raw: bytes) -> bytes:
         found = raw.find(sep)
         if found != -1:
             end = min(end, found)
+    if b"\x00" in raw[:end]:  # never valid in a header; the parser trips on it
+        head = raw[:end].replace(b"\x00", b"")
+        raw, end = head + raw[end:], len(head)
     lines = raw[:end].splitlines(keepends=True)
     last_header = max((i for i, line in enumerate(lines) if _HEADER_LINE.match(line)), default=-1)
     fixed = False
@@ -535,7 +541,10 @@ def parse(raw: bytes) -> ParsedMail:
     """Parse one message; raises ValueError when there is nothing usable (no headers at all)."""
     if not raw or not raw.strip():
         raise ValueError("empty message")
-    msg = message_from_bytes(repair(raw), policy=email_policy.default)
+    try:
+        msg = message_from_bytes(repair(raw), policy=email_policy.default)
+    except ValueError:  # the parser choked (a NUL inside a MIME parameter): without the NULs
+        msg = message_from_bytes(repair(raw.replace(b"\x00", b"")), policy=email_policy.default)
     if not msg.keys():
         raise ValueError("no headers: not an email message")
     mail = ParsedMail()
@@ -658,7 +667,7 @@ def _filename(part) -> str:
 
                     charset, _, encoded = candidate.partition("'")
                     encoded = encoded.partition("'")[2]
-                    candidate = decode_bytes(unquote_to_bytes(encoded), charset)
+                    candidate = decode_bytes(unquote_to_bytes(unescape_bytes(encoded)), charset)
                 name = candidate
                 break
     name = fix_8bit(name)

@@ -137,7 +137,11 @@ def thread_message_ids(ticket_id: int) -> list[str]:
     ).where(OutboxMessage.ticket_id == ticket_id)
     received = sa.select(
         InboundMessage.message_id_header.label("mid"), InboundMessage.created_at.label("at")
-    ).where(InboundMessage.ticket_id == ticket_id, InboundMessage.message_id_header != "")
+    ).where(
+        InboundMessage.ticket_id == ticket_id,
+        InboundMessage.message_id_header != "",
+        InboundMessage.state != "held",  # not on the ticket (yet): maybe not the customer's
+    )
     both = sa.union_all(sent, received).subquery()
     ids = db.session.scalars(sa.select(both.c.mid).order_by(both.c.at)).all()
     seen: set[str] = set()
