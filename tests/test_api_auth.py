@@ -97,6 +97,10 @@ def test_unknown_api_path_and_wrong_method_are_problems(client, agent, token_for
     assert_problem(client.delete(f"{API}/tickets", headers=bearer(token_for(agent))), 405)
 
 
+# full length with a wrong check digit (a short number has its own "too short" message)
+MISTYPED = "202612020003010"
+
+
 def _expected(locale: str) -> str:
     """The translated message as the catalogs have it now (equal to English until translated)."""
     from flask_babel import force_locale
@@ -110,10 +114,10 @@ def _expected(locale: str) -> str:
 def test_accept_language_picks_problem_language(client, agent, token_for):
     headers = bearer(token_for(agent))
     english = assert_problem(
-        client.get(f"{API}/tickets/123", headers={**headers, "Accept-Language": "en"}), 400
+        client.get(f"{API}/tickets/{MISTYPED}", headers={**headers, "Accept-Language": "en"}), 400
     )
     portuguese = assert_problem(
-        client.get(f"{API}/tickets/123", headers={**headers, "Accept-Language": "pt-BR,pt;q=0.9"}),
+        client.get(f"{API}/tickets/{MISTYPED}", headers={**headers, "Accept-Language": "pt-BR,pt;q=0.9"}),
         400,
         "/problems/invalid-protocol",
     )
@@ -128,7 +132,7 @@ def test_token_owner_language_preference(client, db, agent, token_for):
     db.session.commit()
     body = assert_problem(
         client.get(
-            f"{API}/tickets/123", headers={**bearer(token_for(agent)), "Accept-Language": "en"}
+            f"{API}/tickets/{MISTYPED}", headers={**bearer(token_for(agent)), "Accept-Language": "en"}
         ),
         400,
     )
