@@ -4,8 +4,11 @@ frame (no sideways scroll), long subjects cut with an ellipsis instead of column
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import pytest
+
+from helpdesk.core.clock import now
 
 from .test_browser import _login, browser, live_server  # noqa: F401 - fixtures
 
@@ -23,6 +26,10 @@ def test_queue_fits_1366px(live_server, browser, make_user, make_ticket, make_cu
             "e o atendimento não resolveu nada até agora",
         )
         ticket.assignee_id = agent.id
+        # what widens a real queue: weeks overdue, an escalation badge, a two-word status
+        ticket.sla_due_at = now() - timedelta(days=56, hours=21)
+        ticket.escalation_level = 3
+        ticket.status = "pending_customer"
     db.session.commit()
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
     page = context.new_page()
