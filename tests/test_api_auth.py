@@ -117,7 +117,9 @@ def test_accept_language_picks_problem_language(client, agent, token_for):
         client.get(f"{API}/tickets/{MISTYPED}", headers={**headers, "Accept-Language": "en"}), 400
     )
     portuguese = assert_problem(
-        client.get(f"{API}/tickets/{MISTYPED}", headers={**headers, "Accept-Language": "pt-BR,pt;q=0.9"}),
+        client.get(
+            f"{API}/tickets/{MISTYPED}", headers={**headers, "Accept-Language": "pt-BR,pt;q=0.9"}
+        ),
         400,
         "/problems/invalid-protocol",
     )
@@ -132,7 +134,8 @@ def test_token_owner_language_preference(client, db, agent, token_for):
     db.session.commit()
     body = assert_problem(
         client.get(
-            f"{API}/tickets/{MISTYPED}", headers={**bearer(token_for(agent)), "Accept-Language": "en"}
+            f"{API}/tickets/{MISTYPED}",
+            headers={**bearer(token_for(agent)), "Accept-Language": "en"},
         ),
         400,
     )

@@ -7,6 +7,7 @@ import os
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from helpdesk.core.clock import now
 
@@ -17,20 +18,24 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("locale", ["en", "pt_BR"])
 def test_queue_fits_1366px(live_server, browser, make_user, make_ticket, make_customer, db, locale):  # noqa: F811
+    from helpdesk.sla.services import ensure_default_policy
+
     agent = make_user("agent", name="Alessandra Cavalcanti de Albuquerque Agente", locale=locale)
     customer = make_customer(name="Maria Aparecida dos Santos Oliveira Cliente Preferencial")
-    for n in range(6):
-        ticket = make_ticket(
-            customer=customer,
-            subject=f"Cobrança duplicada no cartão de crédito em várias faturas seguidas {n} "
-            "e o atendimento não resolveu nada até agora",
-        )
-        ticket.assignee_id = agent.id
-        # what widens a real queue: weeks overdue, an escalation badge, a two-word status
-        ticket.sla_due_at = now() - timedelta(days=56, hours=21)
-        ticket.escalation_level = 3
-        ticket.status = "pending_customer"
+    ensure_default_policy()  # deadlines: the "Due" column shows its longest text ("56 d 3 h …")
     db.session.commit()
+    with time_machine.travel(now() - timedelta(days=60), tick=False):
+        for n in range(6):
+            ticket = make_ticket(
+                customer=customer,
+                subject=f"Cobrança duplicada no cartão de crédito em várias faturas seguidas {n} "
+                "e o atendimento não resolveu nada até agora",
+            )
+            ticket.assignee_id = agent.id
+            # what else widens a real queue: an escalation badge, a two-word status
+            ticket.escalation_level = 3
+            ticket.status = "pending_customer"
+        db.session.commit()
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
     page = context.new_page()
     _login(page, live_server, agent.email)
