@@ -211,36 +211,14 @@ def inbound_detail(inbound_id: int):
     )
 
 
-@bp.post("/mail/inbound/<int:inbound_id>/reprocess")
-def inbound_reprocess(inbound_id: int):
-    row = load_or_404(InboundMessage, inbound_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        flash(_("The form expired; please try again."), "error")
-        return redirect(url_for("admin.mail_problems"))
-    try:
-        reprocess(row)
-        commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        if row.state == "failed":
-            flash(_("The message failed again: %(error)s", error=row.error), "error")
-        else:
-            flash(_("The message was processed again."), "success")
-    return redirect(url_for("admin.mail_problems"))
-
-
-@bp.post("/mail/inbound/<int:inbound_id>/release")
-def inbound_release(inbound_id: int):
-    """An admin checked a held (unauthenticated) reply: it lands on its demand now."""
+def _process_again(inbound_id: int, action, done: str):
+    """Reprocess or release one stored inbound message; flash how it went, back to the list."""
     row = load_or_404(InboundMessage, inbound_id)
     if not ActionForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(url_for("admin.mail_problems"))
     try:
-        release_held(row)
+        action(row)
         commit()
     except DomainError as exc:
         db.session.rollback()
@@ -249,5 +227,16 @@ def inbound_release(inbound_id: int):
         if row.state == "failed":
             flash(_("The message failed again: %(error)s", error=row.error), "error")
         else:
-            flash(_("The message was released."), "success")
+            flash(done, "success")
     return redirect(url_for("admin.mail_problems"))
+
+
+@bp.post("/mail/inbound/<int:inbound_id>/reprocess")
+def inbound_reprocess(inbound_id: int):
+    return _process_again(inbound_id, reprocess, _("The message was processed again."))
+
+
+@bp.post("/mail/inbound/<int:inbound_id>/release")
+def inbound_release(inbound_id: int):
+    """An admin checked a held (unauthenticated) reply: it lands on its demand now."""
+    return _process_again(inbound_id, release_held, _("The message was released."))
