@@ -136,3 +136,24 @@ def test_ticket_page_sizes_and_dates_in_the_users_locale(
     page = client.get(f"/console/tickets/{world.ticket_x.protocol}").get_data(as_text=True)
     assert f"({size})" in page
     assert when in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "size"), [("pt_BR", "1,5 KB"), ("es", "1,5 KB"), ("en", "1.5 KB")]
+)
+def test_portal_demand_sizes_in_the_customers_locale(
+    client, auth, db, make_user, make_ticket, locale, size
+):
+    """The customer's demand page shows attachment sizes like the console (it divided by hand:
+    '2 KB' in every language)."""
+    from .conftest import customer_of
+
+    user = make_user("customer", locale=locale)
+    ticket = make_ticket(
+        customer=customer_of(user),
+        attachments=[FileStorage(io.BytesIO(b"x" * 1536), filename="comprovante.txt")],
+    )
+    auth.login(user)
+    page = client.get(f"/portal/demands/{ticket.protocol}").get_data(as_text=True)
+    assert "comprovante.txt" in page
+    assert f">{size}<" in page
