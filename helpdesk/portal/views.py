@@ -173,68 +173,39 @@ def home():
 def new_demand():
     """Open a demand: a signed-in customer in their name; a visitor without an account says who
     they are (name and email; phone and CPF optional) and gets the protocol at once."""
-    if not current_user.is_authenticated:
-        return _new_guest_demand()
-    user = _customer_user()
-    customer = _customer_record(user)
+    guest = not current_user.is_authenticated
+    user = None if guest else _customer_user()  # staff are turned away here, before any form
     categories = _active_categories()
     kind = request.args.get("kind")
-    form = DemandForm(kind=kind if kind in KINDS else None)
+    form = (GuestDemandForm if guest else DemandForm)(kind=kind if kind in KINDS else None)
     form.set_categories(categories, str(get_locale()))
     status = 200
     if form.validate_on_submit():
+        demand = dict(
+            kind=form.kind.data,
+            subject=form.subject.data,
+            description=form.description.data,
+            remedy=form.remedy.data or "",
+            category_id=form.category.data,
+            attachments=request.files.getlist(form.attachments.name),
+        )
         before = _known_files()
         try:
-            ticket = tickets.register_ticket(
-                actor=user,
-                customer=customer,
-                channel="web",
-                kind=form.kind.data,
-                subject=form.subject.data,
-                description=form.description.data,
-                remedy=form.remedy.data or "",
-                category_id=form.category.data,
-                attachments=request.files.getlist(form.attachments.name),
-            )
-            protocol, user_id = ticket.protocol, user.id  # read before the commit expires them
-            commit()
-        except DomainError as exc:
-            _discard_new_files(before)
-            db.session.rollback()
-            show_domain_error(form, exc)
-            status = exc.status
-        else:
-            log.info("web demand %s registered by user %s", protocol, user_id)
-            return redirect(url_for("portal.registered", protocol=protocol))
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "portal/new_demand.html", form=form, categories=categories, kind_hints=KIND_HINTS
-    ), status
-
-
-def _new_guest_demand():
-    categories = _active_categories()
-    kind = request.args.get("kind")
-    form = GuestDemandForm(kind=kind if kind in KINDS else None)
-    form.set_categories(categories, str(get_locale()))
-    status = 200
-    if form.validate_on_submit():
-        before = _known_files()
-        try:
-            ticket, grant = open_guest_demand(
-                name=form.name.data,
-                email=form.email.data,
-                phone=form.phone.data or "",
-                document=form.document.data or "",
-                locale=str(get_locale()),
-                kind=form.kind.data,
-                subject=form.subject.data,
-                description=form.description.data,
-                remedy=form.remedy.data or "",
-                category_id=form.category.data,
-                attachments=request.files.getlist(form.attachments.name),
-            )
+            if guest:
+                ticket, grant = open_guest_demand(
+                    name=form.name.data,
+                    email=form.email.data,
+                    phone=form.phone.data or "",
+                    document=form.document.data or "",
+                    locale=str(get_locale()),
+                    **demand,
+                )
+                who = "a visitor without an account"
+            else:
+                ticket = tickets.register_ticket(
+                    actor=user, customer=_customer_record(user), channel="web", **demand
+                )
+                who = f"user {user.id}"
             protocol = ticket.protocol  # read before the commit expires it
             commit()
         except DomainError as exc:
@@ -243,18 +214,20 @@ def _new_guest_demand():
             show_domain_error(form, exc)
             status = exc.status
         else:
-            remember_guest_grant(grant)
-            log.info("web demand %s registered by a visitor without an account", protocol)
+            if guest:
+                remember_guest_grant(grant)
+            log.info("web demand %s registered by %s", protocol, who)
             return redirect(url_for("portal.registered", protocol=protocol))
     elif request.method == "POST":
         status = 400
-    form.stamp()  # shown (again): the fill time starts now
+    if guest:
+        form.stamp()  # shown (again): the fill time starts now
     return render_template(
         "portal/new_demand.html",
         form=form,
         categories=categories,
         kind_hints=KIND_HINTS,
-        guest=True,
+        guest=guest,
     ), status
 
 
