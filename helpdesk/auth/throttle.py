@@ -15,6 +15,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..core.errors import DomainError
 from ..extensions import limiter
 
 
@@ -26,7 +27,7 @@ def email_key() -> str:
         from ..accounts.services import normalize_user_email
 
         value = normalize_user_email(value)
-    except Exception:  # an invalid address is still one key (the form refuses it anyway)  # noqa: S110
+    except DomainError:  # an invalid address is still one key (the form refuses it anyway)
         pass
     return f"email:{value}"
 

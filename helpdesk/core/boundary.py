@@ -17,7 +17,7 @@ from flask import Flask, Request, request
 from werkzeug.routing import IntegerConverter
 
 from .errors import ValidationError
-from .text import BAD_TEXT, MAX_ID, bad_char, find_bad_text, strip_nul
+from .text import BAD_TEXT, MAX_ID, find_bad_text, is_valid_text, strip_nul
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,11 @@ def check_text(data) -> None:
 
 
 def _check_request() -> None:
-    if bad_char(request.path):
+    if not is_valid_text(request.path):
         raise ValidationError(BAD_TEXT, field="path")
     for key, value in request.args.items(multi=True):
-        if bad_char(key) or bad_char(value):
-            raise ValidationError(BAD_TEXT, field=key if not bad_char(key) else "query")
+        if not (is_valid_text(key) and is_valid_text(value)):
+            raise ValidationError(BAD_TEXT, field=key if is_valid_text(key) else "query")
     for key, value in request.headers.items():
         if "\x00" in value:
             raise ValidationError(BAD_TEXT, field=key)

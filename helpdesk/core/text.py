@@ -1,7 +1,7 @@
 """Text input as every service takes it: trimmed, required or not, bounded, and free of the
 characters no database column takes (NUL on PostgreSQL, lone surrogates anywhere).
 
-The request boundary (core.boundary) applies `bad_char`/`find_bad_text`/`strip_nul` to every
+The request boundary (core.boundary) applies `is_valid_text`/`find_bad_text`/`strip_nul` to every
 incoming string once; clean_text applies them again for text that reaches a service another way
 (mail, CLI)."""
 
@@ -46,10 +46,6 @@ def is_valid_text(value: str) -> bool:
     return True
 
 
-def bad_char(value: str) -> bool:
-    return not is_valid_text(value)
-
-
 def strip_nul(value: str) -> str:
     """Free text without NUL bytes (nobody types one; PostgreSQL refuses them)."""
     return value.replace("\x00", "") if "\x00" in value else value
@@ -62,12 +58,12 @@ def find_bad_text(data, path: str = "") -> str | None:
     while stack:
         where, value = stack.pop()
         if isinstance(value, str):
-            if bad_char(value):
+            if not is_valid_text(value):
                 return where or "body"
         elif isinstance(value, dict):
             for key, item in value.items():
                 name = f"{where}.{key}" if where else str(key)
-                if bad_char(key):
+                if not is_valid_text(key):
                     return where or "body"
                 stack.append((name, item))
         elif isinstance(value, list):
@@ -101,11 +97,7 @@ def storable_text(value: str | None) -> str:
     """Text that every database stores: NUL removed (PostgreSQL refuses it in text columns) and
     lone surrogates (left by undecodable bytes; neither database can encode them) replaced by
     U+FFFD. Use it on any text that comes from outside before it is stored."""
-    if not value:
-        return ""
-    if "\x00" in value:
-        value = value.replace("\x00", "")
-    return _SURROGATE.sub("\ufffd", value)
+    return _SURROGATE.sub("\ufffd", strip_nul(value)) if value else ""
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
