@@ -62,6 +62,7 @@ POST_ROUTES = {
     "/console/tickets/{px}/status": {"status": "open"},
     "/console/tickets/{px}/details": {"kind": "complaint", "subject": "Novo assunto"},
     "/console/phone/{px}": {"kind": "request", "subject": "Ligação"},
+    "/console/tickets/{px}/guest-links/revoke": {},
 }
 
 

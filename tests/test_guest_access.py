@@ -137,3 +137,16 @@ def test_emails_to_a_customer_with_an_account_link_to_the_portal(db, demand, sen
     [resolved] = sent_mail
     assert f"/portal/demands/{demand.protocol}" in resolved.get_body(("plain",)).get_content()
     assert "/guest/" not in resolved.get_body(("plain",)).get_content()
+
+
+def test_another_customer_cannot_end_the_guest_access_of_a_demand(
+    client, new_client, db, make_user, demand, sent_mail
+):
+    """Ending guest access is the owner's (or the guest's own browser's): another customer's
+    request is refused and the guest keeps the demand open."""
+    url = open_as_guest(client, sent_mail, demand)
+    stranger = new_client()
+    login_as(stranger, make_user(role="customer", email="outra@example.com"))
+    response = post(stranger, f"{url}/guest-access/end", csrf_path="/account")
+    assert response.status_code in (403, 404)
+    assert "Geladeira quebrada" in page(client.get(url))

@@ -191,3 +191,23 @@ def test_the_admin_sets_holding_on_a_mailbox(client, auth, db, make_user):
     assert client.post(url, data=data).status_code == 302
     db.session.expire_all()
     assert db.session.get(type(box), box.id).hold_unauthenticated is True
+
+
+@pytest.mark.parametrize("role", ["anonymous", "customer", "agent", "supervisor"])
+def test_only_an_admin_releases_a_held_reply(client, auth, db, thread, make_user, role):
+    """Releasing puts a stranger's words into a demand: nobody but an admin may do it."""
+    ticket, ours = thread
+    bad = mail.ingest(_reply(ours, extra=FAIL_AR, mid="<bad@x>"), _hold_box(db)).row
+    db.session.commit()
+    if role != "anonymous":
+        auth.login(make_user(role=role))
+    page = {"anonymous": "/login", "customer": "/account"}.get(role, "/console/")
+    token = csrf_from(client, page)
+    answer = client.post(f"/admin/mail/inbound/{bad.id}/release", data={"csrf_token": token})
+    if role == "anonymous":
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    else:
+        assert answer.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(InboundMessage, bad.id).state == "held"
+    assert _messages(db, ticket) == []  # nothing of the held reply reached the demand
