@@ -23,6 +23,7 @@ from ..core.errors import Conflict, NotAllowed, ValidationError
 from ..core.permissions import can_work_ticket, is_admin, is_supervisor, staff_department_ids
 from ..core.text import clean_text
 from ..extensions import db
+from ..tickets.events import record_event
 from ..webhooks.services import emit_event
 from .engine import forget_rules
 from .models import (
@@ -343,8 +344,6 @@ def _ack_due(raised: datetime, minutes: int | None = None) -> datetime:
 
 
 def _move_to_ombudsman(ticket, actor) -> None:
-    from ..tickets.services import record_event
-
     target = ombudsman_department()
     if target is None or target.id == ticket.department_id:
         return
@@ -365,7 +364,6 @@ def _move_to_ombudsman(ticket, actor) -> None:
 def _raise(ticket, actor, *, level: int, trigger: str, reason: str, note: str) -> Escalation:
     """Record an escalation raised by hand, move the ticket up and tell the supervisors."""
     from ..sla.services import refresh_schedule
-    from ..tickets.services import record_event
 
     at = now()
     escalation = Escalation(
@@ -463,8 +461,6 @@ def escalate_by_customer(ticket, actor, *, reason: str, note: str = "") -> Escal
 
 
 def acknowledge(escalation: Escalation, actor) -> None:
-    from ..tickets.services import record_event
-
     if not can_supervise(actor, escalation):
         raise NotAllowed()
     if escalation.closed_at is not None:
@@ -534,7 +530,7 @@ def decide(
     elif decision == "de_escalate":
         old = ticket.escalation_level or 0
         ticket.escalation_level = min(old, escalation.previous_level or 0)
-        tickets.record_event(
+        record_event(
             ticket,
             actor,
             "de_escalated",
@@ -551,7 +547,7 @@ def decide(
         escalation.acknowledged_at, escalation.acknowledged_by_id = at, actor.id
     escalation.decision, escalation.decision_note = decision, note
     escalation.decided_by_id, escalation.closed_at = actor.id, at
-    tickets.record_event(ticket, actor, "escalation_decided", new=decision, detail=note)
+    record_event(ticket, actor, "escalation_decided", new=decision, detail=note)
     db.session.flush()
 
 

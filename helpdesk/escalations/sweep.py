@@ -33,7 +33,8 @@ from ..extensions import db
 from ..sla.calendars import WorkingCalendar
 from ..sla.models import BusinessCalendar, TicketSla
 from ..tickets.authors import escalation_rule_reason
-from ..tickets.models import PRIORITIES, Ticket, TicketEvent
+from ..tickets.events import event_row, record_events
+from ..tickets.models import PRIORITIES, Ticket
 from .engine import candidates, level_bit, load_rules, next_instant
 from .models import Escalation
 from .services import send_digests
@@ -168,9 +169,8 @@ def _process(rows, at: datetime, rules, rules_by_id, calendars) -> tuple[Counter
         events = []
         for row_id, ticket_id, target, due_at in changed:
             breached[row_id] = due_at
-            events.append(_event(ticket_id, "sla_breached", at, field=target))
-        if events:
-            db.session.execute(sa.insert(TicketEvent.__table__), events)
+            events.append(event_row(ticket_id, "sla_breached", at, field=target))
+        record_events(events)
         counts["breached"] = len(changed)
 
     # 2. the level each ticket should now be on: each row's matching rules with their instants
@@ -232,20 +232,6 @@ def _process(rows, at: datetime, rules, rules_by_id, calendars) -> tuple[Counter
     )
     db.session.flush()
     return counts, notified
-
-
-def _event(ticket_id, action, at, *, field=None, old=None, new=None, detail=""):
-    return {
-        "ticket_id": ticket_id,
-        "actor_id": None,
-        "action": action,
-        "field": field,
-        "old_value": None if old is None else str(old)[:255],
-        "new_value": None if new is None else str(new)[:255],
-        "detail": detail,
-        "is_public": False,
-        "created_at": at,
-    }
 
 
 def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, dict]:
@@ -322,7 +308,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
             "b_assignee": row.assignee_id,
         }
         events.append(
-            _event(
+            event_row(
                 ticket_id,
                 "escalated",
                 at,
@@ -335,7 +321,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
         if rule.set_priority and rule.set_priority > row.priority:
             change["b_priority"] = rule.set_priority
             events.append(
-                _event(
+                event_row(
                     ticket_id,
                     "priority",
                     at,
@@ -354,7 +340,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
             change["b_department"], change["b_assignee"] = to_department.id, None
             old = departments.get(row.department_id)
             events.append(
-                _event(
+                event_row(
                     ticket_id,
                     "transferred",
                     at,
@@ -367,7 +353,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
         if rule.reassign_user_id and rule.reassign_user_id != change["b_assignee"]:
             change["b_assignee"] = rule.reassign_user_id
             events.append(
-                _event(
+                event_row(
                     ticket_id,
                     "assigned",
                     at,
@@ -405,7 +391,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
             ),
             params,
         )
-    db.session.execute(sa.insert(TicketEvent.__table__), events)
+    record_events(events)
     raised = [
         Raised(
             id=escalation_id,

@@ -23,6 +23,7 @@ from ..core.clock import as_utc, now
 from ..core.errors import NotFound, ValidationError
 from ..core.text import id_number
 from ..extensions import db
+from ..tickets.events import record_event
 from .calendars import (
     MIDNIGHT,
     WorkingCalendar,
@@ -622,8 +623,6 @@ def _met_at(ticket, target: str):
 
 
 def _sla_event(ticket, actor, target: str, state: str, detail: str = "") -> None:
-    from ..tickets.services import record_event
-
     # deadlines are the system's: the event has no actor, whoever's action started or met it
     record_event(ticket, None, "sla_" + state, field=target, detail=detail)
 
@@ -702,8 +701,6 @@ def refresh_schedule(ticket, rows=None, at: datetime | None = None) -> None:
 def apply_sla(ticket, actor=None) -> SlaPolicy | None:
     """Give a ticket the targets of its policy (at registration, after routing): the clocks start
     at `ticket.created_at`. No matching policy: no targets. Records an "sla" event."""
-    from ..tickets.services import record_event
-
     policy = match_policy(ticket)
     rows: dict[str, TicketSla] = {}
     _apply(ticket, policy, rows, actor)
@@ -716,8 +713,6 @@ def apply_sla(ticket, actor=None) -> SlaPolicy | None:
 def recompute_sla(ticket, actor=None) -> SlaPolicy | None:
     """After a change of priority, category, kind or department: match again and move the due
     instants of the targets not met yet (met targets keep theirs). Records an "sla" event."""
-    from ..tickets.services import record_event
-
     policy = match_policy(ticket)
     rows = {row.target: row for row in ticket_slas(ticket)}
     if _apply(ticket, policy, rows, actor) and policy is not None:

@@ -25,6 +25,7 @@ from ..sla import services as sla
 from ..webhooks.services import emit_event
 from . import protocol as protocols
 from .attachments import store_upload
+from .events import record_event
 from .models import (
     CHANNELS,
     KINDS,
@@ -34,39 +35,11 @@ from .models import (
     Category,
     Message,
     Ticket,
-    TicketEvent,
 )
 
 MAX_SUBJECT = 200
 MAX_TEXT = 20000
 MAX_ATTACHMENTS = 10
-
-
-def record_event(
-    ticket: Ticket,
-    actor: User | None,
-    action: str,
-    *,
-    field: str | None = None,
-    old=None,
-    new=None,
-    detail: str = "",
-    public: bool = False,
-) -> TicketEvent:
-    event = TicketEvent(
-        ticket=ticket,
-        actor_id=actor.id if actor else None,
-        action=action,
-        field=field,
-        old_value=None if old is None else str(old)[:255],
-        new_value=None if new is None else str(new)[:255],
-        detail=detail,
-        is_public=public,
-        created_at=now(),
-    )
-    db.session.add(event)
-    ticket.updated_at = event.created_at
-    return event
 
 
 def get_ticket_by_protocol(raw: str) -> Ticket:
