@@ -408,11 +408,11 @@ def escalated_payload(escalation_id: int, level: int, trigger: str, reason: str)
 
 def escalate_by_agent(ticket, actor, *, reason: str, note: str, level: int | None = None):
     """An agent (or supervisor) escalates a ticket they work: one level up unless told which."""
-    from ..tickets.services import _ensure_open
+    from ..tickets.services import ensure_open
 
     if not can_work_ticket(actor, ticket):
         raise NotAllowed()
-    _ensure_open(ticket)
+    ensure_open(ticket)
     if reason not in AGENT_REASONS:
         raise ValidationError(_l("Please choose a reason."), field="reason")
     note = _text(note, "note", required=True)
@@ -511,7 +511,7 @@ def decide(
     required = decision in ("instruct", "de_escalate")
     note = _text(note, "note", required=required)
     if decision != "de_escalate" and decision != "investigate":
-        tickets._ensure_open(ticket)
+        tickets.ensure_open(ticket)
     if decision == "instruct":
         tickets.add_message(ticket, actor, note, internal=True)
     elif decision == "reassign":

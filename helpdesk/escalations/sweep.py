@@ -32,6 +32,7 @@ from ..core.clock import as_utc, now
 from ..extensions import db
 from ..sla.calendars import WorkingCalendar
 from ..sla.models import BusinessCalendar, TicketSla
+from ..sla.working import policy_calendar
 from ..tickets.authors import escalation_rule_reason
 from ..tickets.events import event_row, record_events
 from ..tickets.models import PRIORITIES, Ticket
@@ -54,8 +55,6 @@ _LOCK_KEY = 0x5AC_E5CA  # the sweep's advisory lock on PostgreSQL
 
 
 def _calendars() -> dict[int | None, WorkingCalendar]:
-    from ..sla.services import _working
-
     calendars: dict[int | None, WorkingCalendar] = {None: WorkingCalendar.always("UTC")}
     rows = db.session.scalars(
         sa.select(BusinessCalendar).options(
@@ -63,7 +62,7 @@ def _calendars() -> dict[int | None, WorkingCalendar]:
         )
     )
     for row in rows:
-        calendars[row.id] = _working(row)
+        calendars[row.id] = policy_calendar(row)
     return calendars
 
 

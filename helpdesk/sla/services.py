@@ -28,7 +28,6 @@ from .calendars import (
     MIDNIGHT,
     WorkingCalendar,
     add_working_time,
-    holidays_for,
     working_time_between,
 )
 from .models import (
@@ -39,9 +38,7 @@ from .models import (
     SlaPolicy,
     TicketSla,
 )
-
-# The database cannot store 24:00: an interval running to midnight is stored as 23:59:59.999999.
-END_OF_DAY = time.max
+from .working import END_OF_DAY, policy_calendar, row_calendar, working_calendar
 
 IntervalSpec = tuple[int, time, time]
 
@@ -272,33 +269,6 @@ def _policy_calendar_columns() -> list[str]:
     return [c.key for c in SlaPolicy.__table__.columns if c.key.endswith("_calendar_id")]
 
 
-def working_calendar(
-    calendar: BusinessCalendar, years: Iterable[int] | None = None
-) -> WorkingCalendar:
-    """The pure calendar of a loaded row: intervals, public holidays of `years`, company dates.
-
-    Public holidays are expanded for `years` (default: last year to two years ahead, which covers
-    any SLA deadline); the `holidays` package result is cached per (country, state, years).
-    A 24x7 calendar ignores holidays: calendar-day deadlines count every day.
-    """
-    if calendar.is_24x7:
-        return WorkingCalendar.always(calendar.timezone)
-    if years is None:
-        this_year = now().year
-        years = range(this_year - 1, this_year + 3)
-    intervals: dict[int, list[tuple[time, time]]] = {}
-    for item in calendar.intervals:
-        end = MIDNIGHT if item.end_time == END_OF_DAY else item.end_time
-        intervals.setdefault(item.weekday, []).append((item.start_time, end))
-    days = holidays_for(
-        calendar.country,
-        calendar.subdivision,
-        years=years,
-        extra={h.date: h.name for h in calendar.holidays},
-    )
-    return WorkingCalendar(calendar.timezone, intervals, days)
-
-
 def load_calendar(calendar_id: int, years: Iterable[int] | None = None) -> WorkingCalendar:
     """Load a calendar row with its intervals and company holidays (3 queries) as a WorkingCalendar.
 
@@ -334,26 +304,6 @@ BUSINESS_DAY_MINUTES = 9 * 60
 PAUSABLE_STATUSES = ("new", "open", "pending_customer", "reopened")
 
 _CONDITIONS = ("kind", "category_id", "priority", "department_id", "channel", "segment")
-
-
-# Loaded calendars per (id, created_at, revision, year), for the whole process: the policy lookup
-# joins the calendar rows, so a registration reads no interval or holiday once a calendar is known
-# here; any change of intervals or holidays bumps `revision` (in every process's key). Few entries.
-_CALENDARS: dict[tuple, WorkingCalendar] = {}
-_CALENDARS_MAX = 64
-
-
-def _working(calendar: BusinessCalendar | None) -> WorkingCalendar:
-    """The pure calendar of a policy target; 24x7 (or no calendar) needs no loading."""
-    if calendar is None or calendar.is_24x7:
-        return WorkingCalendar.always(calendar.timezone if calendar else "UTC")
-    key = (calendar.id, as_utc(calendar.created_at), calendar.revision, now().year)
-    found = _CALENDARS.get(key)
-    if found is None:
-        if len(_CALENDARS) >= _CALENDARS_MAX:
-            _CALENDARS.clear()
-        found = _CALENDARS[key] = working_calendar(calendar)
-    return found
 
 
 def _optional_choice(value, choices, field: str, message):
@@ -599,13 +549,6 @@ def ticket_slas(ticket) -> list[TicketSla]:
     return sorted(rows, key=lambda r: SLA_TARGETS.index(r.target) if r.target in SLA_TARGETS else 9)
 
 
-def row_calendar(row: TicketSla) -> WorkingCalendar:
-    """The pure calendar a target counts on (none: calendar time)."""
-    if row.calendar_id is None:
-        return WorkingCalendar.always("UTC")
-    return _working(db.session.get(BusinessCalendar, row.calendar_id))
-
-
 def _due(row: TicketSla, calendar: WorkingCalendar) -> datetime:
     return add_working_time(
         calendar,
@@ -647,7 +590,7 @@ def _apply(ticket, policy: SlaPolicy | None, rows: dict[str, TicketSla], actor=N
         if target == "next_response" and row is None:
             continue  # started by a customer message (start_next_response)
         calendar_row = getattr(policy, f"{target}_calendar")
-        calendar = _working(calendar_row)
+        calendar = policy_calendar(calendar_row)
         values = {
             "policy_id": policy.id,
             "calendar_id": calendar_row.id if calendar_row is not None else None,
@@ -761,7 +704,7 @@ def start_next_response(ticket, at: datetime | None = None) -> None:
     row.pausable = True
     row.started_at, row.paused_seconds, row.paused_at = at, 0, None
     row.met_at = row.breached_at = None
-    row.due_at = _due(row, _working(calendar_row))
+    row.due_at = _due(row, policy_calendar(calendar_row))
     _sla_event(ticket, None, "next_response", "started")
     refresh_schedule(ticket, rows, at)
 

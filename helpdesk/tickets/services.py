@@ -206,7 +206,7 @@ def update_details(
     reroute: bool = False,
 ) -> Ticket:
     """Complete or correct what was registered (e.g. during a phone call)."""
-    _ensure_open(ticket)
+    ensure_open(ticket)
     if kind not in KINDS:
         raise ValidationError(_l("Unknown kind of demand."), field="kind")
     subject = clean_text(subject, "subject", required=True, limit=MAX_SUBJECT)
@@ -279,7 +279,8 @@ def complete_phone_registration(
     return ticket
 
 
-def _ensure_open(ticket: Ticket) -> None:
+def ensure_open(ticket: Ticket) -> None:
+    """A closed ticket takes no more changes (TicketClosed)."""
     if ticket.status == "closed":
         raise TicketClosed()
 
@@ -299,7 +300,7 @@ def add_message(
 ) -> Message:
     """A public reply or an internal note, by staff or by the customer (actor None = customer
     without a login, e.g. a guest link or an email)."""
-    _ensure_open(ticket)
+    ensure_open(ticket)
     body = clean_text(body, "body", required=True, limit=MAX_TEXT)
     if channel not in CHANNELS:
         raise ValidationError(_l("Unknown channel."), field="channel")
@@ -407,7 +408,7 @@ def change_status(
 
 
 def change_priority(ticket: Ticket, actor: User, priority: int) -> None:
-    _ensure_open(ticket)
+    ensure_open(ticket)
     if priority not in PRIORITIES:
         raise ValidationError(_l("Unknown priority."), field="priority")
     if priority != ticket.priority:
@@ -424,7 +425,7 @@ def change_priority(ticket: Ticket, actor: User, priority: int) -> None:
 
 
 def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
-    _ensure_open(ticket)
+    ensure_open(ticket)
     if assignee is not None and not can_assign_to(actor, ticket, assignee):
         raise ValidationError(
             _l("This person cannot take tickets of this department."), field="assignee"
@@ -446,7 +447,7 @@ def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
 
 def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason: str) -> None:
     """Move to another department with a reason; the ticket waits there unassigned."""
-    _ensure_open(ticket)
+    ensure_open(ticket)
     reason = clean_text(reason, "reason", required=True, limit=1000)
     if not department.active:
         raise ValidationError(_l("This department is not active."), field="department")
@@ -478,7 +479,7 @@ def record_verdict(
     comment: str = "",
 ) -> None:
     """The customer's word after an answer: resolved closes the loop, not resolved reopens."""
-    _ensure_open(ticket)
+    ensure_open(ticket)
     if ticket.first_response_at is None:
         raise ValidationError(_l("You can give your verdict once the demand has been answered."))
     if rating is not None and rating not in (1, 2, 3, 4, 5):

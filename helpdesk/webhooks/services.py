@@ -24,6 +24,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
+from ..channels.models import CONNECTOR_CHANNELS
+from ..channels.queries import conversation_of
 from ..core.clock import iso, now
 from ..core.errors import Conflict, ValidationError
 from ..extensions import db
@@ -132,8 +134,6 @@ def ticket_payload(ticket) -> dict:
 
 
 def _conversation(ticket) -> dict | None:
-    from ..channels.conversations import CONNECTOR_CHANNELS, conversation_of
-
     if ticket.channel not in CONNECTOR_CHANNELS:
         return None
     conversation = conversation_of(ticket)
