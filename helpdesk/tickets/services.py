@@ -470,7 +470,7 @@ def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason:
         assign_ticket(ticket, actor, None)
 
 
-def record_verdict(
+def record_ticket_verdict(
     ticket: Ticket,
     actor: User | None,
     *,
@@ -478,7 +478,9 @@ def record_verdict(
     rating: int | None = None,
     comment: str = "",
 ) -> None:
-    """The customer's word after an answer: resolved closes the loop, not resolved reopens."""
+    """The ticket's part of the customer's word after an answer: resolved closes the loop, not
+    resolved reopens. Surfaces call `escalations.verdicts.record_verdict`, which also sends a
+    demand the customer says is not resolved to the ombudsman."""
     ensure_open(ticket)
     if ticket.first_response_at is None:
         raise ValidationError(_l("You can give your verdict once the demand has been answered."))
@@ -500,9 +502,5 @@ def record_verdict(
     else:
         if ticket.status in ("resolved", "pending_customer", "new", "open"):
             change_status(ticket, actor, "reopened")
-        # an answered demand the customer says is not resolved goes to the ombudsman (issue 3)
-        from ..escalations.services import escalate_by_customer
-
-        escalate_by_customer(ticket, actor, reason="not_resolved", note=comment)
     ticket.customer_verdict = "resolved" if resolved else "not_resolved"
     db.session.flush()
