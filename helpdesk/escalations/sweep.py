@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
+from ..accounts.models import Department, User
 from ..core.clock import as_utc, now
 from ..extensions import db
 from ..sla.calendars import WorkingCalendar
@@ -36,9 +37,17 @@ from ..sla.working import policy_calendar
 from ..tickets.authors import escalation_rule_reason
 from ..tickets.events import event_row, record_events
 from ..tickets.models import PRIORITIES, Ticket
+from ..webhooks.models import WebhookSubscription
+from ..webhooks.services import emit_event
 from .engine import candidates, level_bit, load_rules, next_instant
 from .models import Escalation
-from .services import send_digests
+from .services import (
+    Raised,
+    escalated_payload,
+    notify_escalations,
+    ombudsman_department,
+    send_digests,
+)
 
 log = logging.getLogger(__name__)
 
@@ -235,9 +244,6 @@ def _process(rows, at: datetime, rules, rules_by_id, calendars) -> tuple[Counter
 
 def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, dict]:
     """Insert the escalation records (duplicates ignored) and run the actions of the new ones."""
-    from ..accounts.models import Department, User
-    from .services import Raised, notify_escalations, ombudsman_department
-
     values = []
     for ticket_id in sorted(firing):  # one order for every sweep: no lock-order deadlock
         rule, row = firing[ticket_id]
@@ -415,10 +421,6 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
 def _emit_webhooks(raised) -> None:
     """A "ticket.escalated" webhook event per escalation, when someone subscribed to it (one
     cheap query otherwise)."""
-    from ..webhooks.models import WebhookSubscription
-    from ..webhooks.services import emit_event
-    from .services import escalated_payload
-
     subscribed = any(
         "ticket.escalated" in (events or [])
         for events in db.session.scalars(

@@ -34,6 +34,7 @@ from ..core.permissions import can_work_ticket, is_staff, is_supervisor
 from ..core.text import MAX_ID, ascii_digits, clean_text, id_number
 from ..customers.models import Customer
 from ..extensions import db
+from ..notifications.services import queue_email
 from ..tickets import services as tickets
 from ..tickets.events import record_event
 from ..tickets.models import Category, Ticket
@@ -769,8 +770,6 @@ def notify_overdue_actions(limit: int = 500) -> int:
 
     The claim is an UPDATE ... WHERE overdue_notified_at IS NULL: two schedulers never both send.
     """
-    from ..notifications.services import queue_email
-
     sent = 0
     candidates = db.session.scalars(
         sa.select(CapaAction)

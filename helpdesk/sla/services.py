@@ -19,11 +19,15 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..accounts.models import Department
 from ..core.clock import as_utc, now
 from ..core.errors import NotFound, ValidationError
 from ..core.text import id_number
+from ..customers.models import SEGMENTS
+from ..escalations.engine import next_check
 from ..extensions import db
 from ..tickets.events import record_event
+from ..tickets.models import CHANNELS, KINDS, PRIORITIES, Category
 from .calendars import (
     MIDNIGHT,
     WorkingCalendar,
@@ -343,10 +347,6 @@ def _calendar_id(value, field: str):
 
 
 def _clean_policy(data: dict, current: SlaPolicy | None = None) -> dict:
-    from ..accounts.models import Department
-    from ..customers.models import SEGMENTS
-    from ..tickets.models import CHANNELS, KINDS, PRIORITIES, Category
-
     clean: dict = {}
     if "name" in data:
         name = _clean_name(data["name"])
@@ -631,8 +631,6 @@ def _apply(ticket, policy: SlaPolicy | None, rows: dict[str, TicketSla], actor=N
 
 def refresh_schedule(ticket, rows=None, at: datetime | None = None) -> None:
     """Recompute `Ticket.sla_due_at` and each row's `next_check_at` (the escalation sweep's cue)."""
-    from ..escalations.engine import next_check
-
     at = at or now()
     rows = list(rows.values() if isinstance(rows, dict) else rows or ticket_slas(ticket))
     running = [r for r in rows if r.met_at is None and r.paused_at is None]

@@ -21,6 +21,7 @@ from ..core.text import clean_text
 from ..customers.models import Customer
 from ..extensions import db
 from ..notifications import services as notify
+from ..routing.services import route_ticket
 from ..sla import services as sla
 from ..webhooks.services import emit_event
 from . import protocol as protocols
@@ -182,8 +183,6 @@ def _new_ticket(
         db.session.flush()
         _attach(ticket, files)
     if route:
-        from ..routing.services import route_ticket
-
         route_ticket(ticket, actor, default=default)
     if assignee is not None:
         ticket.assignee_id = assignee.id
@@ -233,8 +232,6 @@ def update_details(
         ticket.category = category
     db.session.flush()
     if reroute:
-        from ..routing.services import route_ticket
-
         route_ticket(ticket, actor)
     if (ticket.kind, ticket.category_id, ticket.department_id) != before:
         sla.recompute_sla(ticket, actor)

@@ -29,6 +29,7 @@ from ..channels.queries import conversation_of
 from ..core.clock import iso, now
 from ..core.errors import Conflict, ValidationError
 from ..extensions import db
+from ..tickets.models import PRIORITIES
 from . import transport
 from .guard import UnsafeUrl, parse_url, resolve
 from .models import EVENTS, WebhookDelivery, WebhookSubscription
@@ -112,8 +113,6 @@ def retry_delivery(delivery: WebhookDelivery) -> None:
 
 
 def ticket_payload(ticket) -> dict:
-    from ..tickets.models import PRIORITIES
-
     base = current_app.config["BASE_URL"].rstrip("/")
     return {
         "protocol": ticket.protocol,
