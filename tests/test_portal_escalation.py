@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import time_machine
 
 from helpdesk.escalations.models import Escalation
+from helpdesk.escalations.verdicts import record_verdict
 from helpdesk.sla.services import ensure_default_policy
 from helpdesk.tickets import services as tickets
 from tests.conftest import customer_of
@@ -166,18 +167,18 @@ def test_not_resolved_in_the_portal_sends_it_to_the_ombudsman(
 
 def test_record_verdict_escalates_for_every_surface_once(db, customer, answered):
     user = customer
-    tickets.record_verdict(answered, user, resolved=False, comment="")
+    record_verdict(answered, user, resolved=False, comment="")
     db.session.commit()
     assert [e.reason for e in escalations(db, answered)] == ["not_resolved"]
     # already with the ombudsman: saying it again reopens without a second escalation
     tickets.change_status(answered, None, "resolved", notify_customer=False)
-    tickets.record_verdict(answered, user, resolved=False)
+    record_verdict(answered, user, resolved=False)
     db.session.commit()
     assert len(escalations(db, answered)) == 1
 
 
 def test_resolved_verdict_does_not_escalate(db, customer, answered):
-    tickets.record_verdict(answered, customer, resolved=True, rating=5)
+    record_verdict(answered, customer, resolved=True, rating=5)
     db.session.commit()
     assert escalations(db, answered) == []
     assert fresh(answered).escalation_level == 0

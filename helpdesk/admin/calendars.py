@@ -26,8 +26,8 @@ from ..sla.services import (
     create_calendar,
     remove_holiday,
     update_calendar,
-    working_calendar,
 )
+from ..sla.working import working_calendar
 from .blueprint import bp, load_or_404, show_error
 from .sla_forms import (
     WEEKDAYS,

@@ -15,8 +15,8 @@ from flask import jsonify, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from ..channels.conversations import CONNECTOR_CHANNELS, receive_message
-from ..channels.models import Conversation
+from ..channels.conversations import receive_message
+from ..channels.models import CONNECTOR_CHANNELS, Conversation
 from ..core.unit import commit
 from ..extensions import db
 from ..notifications.services import take_queued_ids

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ..channels.conversations import CONNECTOR_CHANNELS
-from ..channels.models import CALL_EVENTS
+from ..channels.models import CALL_EVENTS, CONNECTOR_CHANNELS
 from ..tickets.models import KINDS
 
 

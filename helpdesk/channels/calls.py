@@ -21,8 +21,8 @@ from ..core.errors import ValidationError
 from ..customers.models import Customer, CustomerPhone
 from ..customers.services import normalize_phone
 from ..extensions import db
+from ..tickets.events import record_event
 from ..tickets.models import OPEN_STATUSES, Ticket
-from ..tickets.services import record_event
 from .models import CALL_EVENTS, Call
 
 MIN_RETENTION_DAYS = 90

@@ -21,9 +21,8 @@ from ..customers.services import create_customer, normalize_phone, resolve_custo
 from ..extensions import db
 from ..tickets.models import Message, Ticket
 from ..tickets.services import MAX_TEXT, add_message, register_ticket
-from .models import ContactHandle, Conversation
+from .models import CONNECTOR_CHANNELS, ContactHandle, Conversation
 
-CONNECTOR_CHANNELS = ("whatsapp", "chat", "instagram", "facebook", "social")
 PHONE_CHANNELS = ("whatsapp",)
 SUBJECT_LENGTH = 80
 
@@ -154,13 +153,4 @@ def _open(actor: User, customer: Customer, channel: str, kind: str, text: str) -
         kind=kind,
         subject=_subject(text),
         description=text,
-    )
-
-
-def conversation_of(ticket: Ticket) -> Conversation | None:
-    return db.session.scalar(
-        sa.select(Conversation)
-        .where(Conversation.ticket_id == ticket.id)
-        .order_by(Conversation.id.desc())
-        .limit(1)
     )

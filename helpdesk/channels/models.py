@@ -14,6 +14,8 @@ from ..extensions import db
 from ..tickets.models import Ticket
 
 CALL_EVENTS = ("ringing", "answered", "hung_up")
+# the channels whose conversations arrive through a connector (chat, WhatsApp, social)
+CONNECTOR_CHANNELS = ("whatsapp", "chat", "instagram", "facebook", "social")
 
 
 class Call(db.Model):

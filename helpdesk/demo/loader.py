@@ -52,6 +52,7 @@ from ..escalations.services import (
     escalate_by_agent,
 )
 from ..escalations.sweep import sweep
+from ..escalations.verdicts import record_verdict
 from ..extensions import db
 from ..notifications.models import OutboxMessage
 from ..routing.services import create_rule
@@ -478,13 +479,13 @@ class _Demo:
             tickets.change_status(t, self._worker(t), "resolved", outcome=rng.choice(OUTCOMES))
 
         def verdict_ok(t: Ticket) -> None:
-            tickets.record_verdict(
+            record_verdict(
                 t, user, resolved=True, rating=rng.choice([3, 4, 4, 5, 5, 5]),
                 comment=rng.choice(RESOLVED_COMMENTS),
             )  # fmt: skip
 
         def verdict_bad(t: Ticket) -> None:
-            tickets.record_verdict(
+            record_verdict(
                 t,
                 user,
                 resolved=False,

@@ -20,6 +20,7 @@ from flask import g, has_app_context
 from ..core.clock import as_utc
 from ..extensions import db
 from ..sla.calendars import WorkingCalendar, add_working_time, working_time_between
+from ..sla.working import row_calendar
 from .models import EscalationRule
 
 
@@ -115,8 +116,6 @@ def next_instant(found, *, level, fired, due_at, breached: bool, after=None):
 
 def next_check(row, ticket, at: datetime) -> datetime | None:
     """The next instant the sweep must look at a running `TicketSla` row of `ticket`."""
-    from ..sla.services import row_calendar
-
     rules = active_rules()
     needs_calendar = any(r.trigger == "elapsed" and r.target == row.target for r in rules)
     calendar = row_calendar(row) if needs_calendar else WorkingCalendar.always("UTC")

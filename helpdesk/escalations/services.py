@@ -23,6 +23,14 @@ from ..core.errors import Conflict, NotAllowed, ValidationError
 from ..core.permissions import can_work_ticket, is_admin, is_supervisor, staff_department_ids
 from ..core.text import clean_text
 from ..extensions import db
+from ..investigations.services import link_of, link_ticket, open_investigation
+from ..notifications.services import queue_email
+from ..sla.models import SLA_TARGETS, TicketSla
+from ..sla.services import refresh_schedule, ticket_slas
+from ..tickets import services as tickets
+from ..tickets.events import record_event
+from ..tickets.models import KINDS, OPEN_STATUSES, PRIORITIES, Ticket
+from ..tickets.services import ensure_open
 from ..webhooks.services import emit_event
 from .engine import forget_rules
 from .models import (
@@ -85,9 +93,6 @@ def _int(value, field: str, lo: int, hi: int, message, *, optional: bool = True)
 
 
 def _clean_rule(data: dict, current: EscalationRule | None = None) -> dict:
-    from ..sla.models import SLA_TARGETS
-    from ..tickets.models import KINDS, PRIORITIES
-
     unknown = set(data) - set(_RULE_FIELDS)
     if unknown:
         raise TypeError(f"unknown rule fields: {sorted(unknown)}")
@@ -250,8 +255,6 @@ def move_rule(rule: EscalationRule, direction: int) -> None:
 def _rules_changed() -> None:
     """Rules decide when running targets need the sweep: ask it to look at every running target
     once more (one statement; the sweep then stores each row's right next check)."""
-    from ..sla.models import TicketSla
-
     forget_rules()
     db.session.execute(
         sa.update(TicketSla)
@@ -327,8 +330,6 @@ def visible_escalations_filter(user):
     departments = staff_department_ids(user)
     if departments is None:
         return None
-    from ..tickets.models import Ticket
-
     return Escalation.department_id.in_(departments) | Escalation.ticket_id.in_(
         sa.select(Ticket.id).where(Ticket.department_id.in_(departments))
     )
@@ -343,8 +344,6 @@ def _ack_due(raised: datetime, minutes: int | None = None) -> datetime:
 
 
 def _move_to_ombudsman(ticket, actor) -> None:
-    from ..tickets.services import record_event
-
     target = ombudsman_department()
     if target is None or target.id == ticket.department_id:
         return
@@ -364,9 +363,6 @@ def _move_to_ombudsman(ticket, actor) -> None:
 
 def _raise(ticket, actor, *, level: int, trigger: str, reason: str, note: str) -> Escalation:
     """Record an escalation raised by hand, move the ticket up and tell the supervisors."""
-    from ..sla.services import refresh_schedule
-    from ..tickets.services import record_event
-
     at = now()
     escalation = Escalation(
         ticket=ticket,
@@ -410,11 +406,9 @@ def escalated_payload(escalation_id: int, level: int, trigger: str, reason: str)
 
 def escalate_by_agent(ticket, actor, *, reason: str, note: str, level: int | None = None):
     """An agent (or supervisor) escalates a ticket they work: one level up unless told which."""
-    from ..tickets.services import _ensure_open
-
     if not can_work_ticket(actor, ticket):
         raise NotAllowed()
-    _ensure_open(ticket)
+    ensure_open(ticket)
     if reason not in AGENT_REASONS:
         raise ValidationError(_l("Please choose a reason."), field="reason")
     note = _text(note, "note", required=True)
@@ -430,9 +424,6 @@ def escalate_by_agent(ticket, actor, *, reason: str, note: str, level: int | Non
 
 def customer_can_escalate(ticket, at: datetime | None = None) -> bool:
     """The portal's "escalate" action: open, a deadline passed unmet, not with the ombudsman."""
-    from ..sla.services import ticket_slas
-    from ..tickets.models import OPEN_STATUSES
-
     if ticket.status not in OPEN_STATUSES or (ticket.escalation_level or 0) >= OMBUDSMAN_LEVEL:
         return False
     at = at or now()
@@ -463,8 +454,6 @@ def escalate_by_customer(ticket, actor, *, reason: str, note: str = "") -> Escal
 
 
 def acknowledge(escalation: Escalation, actor) -> None:
-    from ..tickets.services import record_event
-
     if not can_supervise(actor, escalation):
         raise NotAllowed()
     if escalation.closed_at is not None:
@@ -480,8 +469,6 @@ def _open_investigation(escalation: Escalation, actor, note: str, investigation=
     """The "open an investigation" decision: link the ticket to `investigation` when given, else
     keep the investigation it already belongs to, else open a new one from it (titled by the
     note, or the ticket's subject)."""
-    from ..investigations.services import link_of, link_ticket, open_investigation
-
     ticket = escalation.ticket
     if investigation is not None:
         link_ticket(investigation, ticket, by=actor)
@@ -502,9 +489,6 @@ def decide(
     investigation=None,
 ) -> None:
     """Close an escalation with a decision (acknowledging it if nobody had)."""
-    from ..sla.services import refresh_schedule
-    from ..tickets import services as tickets
-
     if not can_supervise(actor, escalation):
         raise NotAllowed()
     if escalation.closed_at is not None:
@@ -515,7 +499,7 @@ def decide(
     required = decision in ("instruct", "de_escalate")
     note = _text(note, "note", required=required)
     if decision != "de_escalate" and decision != "investigate":
-        tickets._ensure_open(ticket)
+        tickets.ensure_open(ticket)
     if decision == "instruct":
         tickets.add_message(ticket, actor, note, internal=True)
     elif decision == "reassign":
@@ -534,7 +518,7 @@ def decide(
     elif decision == "de_escalate":
         old = ticket.escalation_level or 0
         ticket.escalation_level = min(old, escalation.previous_level or 0)
-        tickets.record_event(
+        record_event(
             ticket,
             actor,
             "de_escalated",
@@ -551,7 +535,7 @@ def decide(
         escalation.acknowledged_at, escalation.acknowledged_by_id = at, actor.id
     escalation.decision, escalation.decision_note = decision, note
     escalation.decided_by_id, escalation.closed_at = actor.id, at
-    tickets.record_event(ticket, actor, "escalation_decided", new=decision, detail=note)
+    record_event(ticket, actor, "escalation_decided", new=decision, detail=note)
     db.session.flush()
 
 
@@ -651,8 +635,6 @@ def send_digests(per_user: dict[int, list[Raised]]) -> int:
     """One email per recipient listing their escalations, most urgent first (at most
     ESCALATION_EMAIL_LINES, then a count): a sweep that escalates 500 tickets sends each person
     one email. Returns the number of emails queued."""
-    from ..notifications.services import queue_email
-
     if not per_user:
         return 0
     users = db.session.scalars(

@@ -28,15 +28,26 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
+from ..accounts.models import Department, User
 from ..core.clock import as_utc, now
 from ..extensions import db
 from ..sla.calendars import WorkingCalendar
 from ..sla.models import BusinessCalendar, TicketSla
+from ..sla.working import policy_calendar
 from ..tickets.authors import escalation_rule_reason
-from ..tickets.models import PRIORITIES, Ticket, TicketEvent
+from ..tickets.events import event_row, record_events
+from ..tickets.models import PRIORITIES, Ticket
+from ..webhooks.models import WebhookSubscription
+from ..webhooks.services import emit_event
 from .engine import candidates, level_bit, load_rules, next_instant
 from .models import Escalation
-from .services import send_digests
+from .services import (
+    Raised,
+    escalated_payload,
+    notify_escalations,
+    ombudsman_department,
+    send_digests,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +64,6 @@ _LOCK_KEY = 0x5AC_E5CA  # the sweep's advisory lock on PostgreSQL
 
 
 def _calendars() -> dict[int | None, WorkingCalendar]:
-    from ..sla.services import _working
-
     calendars: dict[int | None, WorkingCalendar] = {None: WorkingCalendar.always("UTC")}
     rows = db.session.scalars(
         sa.select(BusinessCalendar).options(
@@ -62,7 +71,7 @@ def _calendars() -> dict[int | None, WorkingCalendar]:
         )
     )
     for row in rows:
-        calendars[row.id] = _working(row)
+        calendars[row.id] = policy_calendar(row)
     return calendars
 
 
@@ -168,9 +177,8 @@ def _process(rows, at: datetime, rules, rules_by_id, calendars) -> tuple[Counter
         events = []
         for row_id, ticket_id, target, due_at in changed:
             breached[row_id] = due_at
-            events.append(_event(ticket_id, "sla_breached", at, field=target))
-        if events:
-            db.session.execute(sa.insert(TicketEvent.__table__), events)
+            events.append(event_row(ticket_id, "sla_breached", at, field=target))
+        record_events(events)
         counts["breached"] = len(changed)
 
     # 2. the level each ticket should now be on: each row's matching rules with their instants
@@ -234,25 +242,8 @@ def _process(rows, at: datetime, rules, rules_by_id, calendars) -> tuple[Counter
     return counts, notified
 
 
-def _event(ticket_id, action, at, *, field=None, old=None, new=None, detail=""):
-    return {
-        "ticket_id": ticket_id,
-        "actor_id": None,
-        "action": action,
-        "field": field,
-        "old_value": None if old is None else str(old)[:255],
-        "new_value": None if new is None else str(new)[:255],
-        "detail": detail,
-        "is_public": False,
-        "created_at": at,
-    }
-
-
 def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, dict]:
     """Insert the escalation records (duplicates ignored) and run the actions of the new ones."""
-    from ..accounts.models import Department, User
-    from .services import Raised, notify_escalations, ombudsman_department
-
     values = []
     for ticket_id in sorted(firing):  # one order for every sweep: no lock-order deadlock
         rule, row = firing[ticket_id]
@@ -322,7 +313,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
             "b_assignee": row.assignee_id,
         }
         events.append(
-            _event(
+            event_row(
                 ticket_id,
                 "escalated",
                 at,
@@ -335,7 +326,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
         if rule.set_priority and rule.set_priority > row.priority:
             change["b_priority"] = rule.set_priority
             events.append(
-                _event(
+                event_row(
                     ticket_id,
                     "priority",
                     at,
@@ -354,7 +345,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
             change["b_department"], change["b_assignee"] = to_department.id, None
             old = departments.get(row.department_id)
             events.append(
-                _event(
+                event_row(
                     ticket_id,
                     "transferred",
                     at,
@@ -367,7 +358,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
         if rule.reassign_user_id and rule.reassign_user_id != change["b_assignee"]:
             change["b_assignee"] = rule.reassign_user_id
             events.append(
-                _event(
+                event_row(
                     ticket_id,
                     "assigned",
                     at,
@@ -405,7 +396,7 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
             ),
             params,
         )
-    db.session.execute(sa.insert(TicketEvent.__table__), events)
+    record_events(events)
     raised = [
         Raised(
             id=escalation_id,
@@ -430,10 +421,6 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
 def _emit_webhooks(raised) -> None:
     """A "ticket.escalated" webhook event per escalation, when someone subscribed to it (one
     cheap query otherwise)."""
-    from ..webhooks.models import WebhookSubscription
-    from ..webhooks.services import emit_event
-    from .services import escalated_payload
-
     subscribed = any(
         "ticket.escalated" in (events or [])
         for events in db.session.scalars(

@@ -34,7 +34,9 @@ from ..core.permissions import can_work_ticket, is_staff, is_supervisor
 from ..core.text import MAX_ID, ascii_digits, clean_text, id_number
 from ..customers.models import Customer
 from ..extensions import db
+from ..notifications.services import queue_email
 from ..tickets import services as tickets
+from ..tickets.events import record_event
 from ..tickets.models import Category, Ticket
 from .models import (
     ACTION_KINDS,
@@ -567,7 +569,7 @@ def link_ticket(inv: Investigation, ticket: Ticket, *, by: User | None) -> Inves
         "recurrence" if recurrence else "linked",
         new=ticket.protocol,
     )
-    tickets.record_event(ticket, by, "investigation_linked", new=inv.number)
+    record_event(ticket, by, "investigation_linked", new=inv.number)
     db.session.flush()
     return link
 
@@ -582,7 +584,7 @@ def unlink_ticket(inv: Investigation, ticket: Ticket, *, by: User | None) -> Non
     inv.links.remove(link)
     db.session.delete(link)
     record(inv, by, "unlinked", old=ticket.protocol)
-    tickets.record_event(ticket, by, "investigation_unlinked", old=inv.number)
+    record_event(ticket, by, "investigation_unlinked", old=inv.number)
     db.session.flush()
 
 
@@ -768,8 +770,6 @@ def notify_overdue_actions(limit: int = 500) -> int:
 
     The claim is an UPDATE ... WHERE overdue_notified_at IS NULL: two schedulers never both send.
     """
-    from ..notifications.services import queue_email
-
     sent = 0
     candidates = db.session.scalars(
         sa.select(CapaAction)
@@ -909,7 +909,7 @@ def notify_customers(
                 channel="web",
                 new_status="resolved" if resolve else None,
             )
-            tickets.record_event(ticket, by, "investigation_notice", new=inv.number)
+            record_event(ticket, by, "investigation_notice", new=inv.number)
             outcome = "sent"
             counts["sent"] += 1
         db.session.add(

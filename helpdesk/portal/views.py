@@ -42,6 +42,7 @@ from ..core.permissions import can_download_attachment, can_view_ticket, is_staf
 from ..core.unit import commit
 from ..escalations.models import OMBUDSMAN_LEVEL
 from ..escalations.services import customer_can_escalate, escalate_by_customer
+from ..escalations.verdicts import record_verdict
 from ..extensions import db, limiter, login_manager
 from ..sla.services import visible_slas
 from ..tickets import services as tickets
@@ -369,7 +370,7 @@ def verdict(protocol: str):
     if form.validate_on_submit():
         resolved = form.resolved.data == "yes"
         try:
-            tickets.record_verdict(
+            record_verdict(
                 ticket,
                 _actor_for(ticket),
                 resolved=resolved,

@@ -11,6 +11,7 @@ from ..accounts.models import Department, User, memberships
 from ..accounts.services import default_department
 from ..core.errors import ValidationError
 from ..extensions import db
+from ..tickets.events import record_event
 from ..tickets.models import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, Ticket
 from .models import RoutingRule
 
@@ -129,8 +130,6 @@ def route_ticket(
     """Apply the first matching rule (or the default department), then assign; record why.
 
     `default`: the default department when the caller has just looked it up (saves a query)."""
-    from ..tickets.services import record_event
-
     rule = match_rule(sample_of(ticket), rules)
     department = rule.department if rule else (default or default_department())
     old_department = ticket.department.name if ticket.department is not None else None

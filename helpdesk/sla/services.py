@@ -19,15 +19,19 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..accounts.models import Department
 from ..core.clock import as_utc, now
 from ..core.errors import NotFound, ValidationError
 from ..core.text import id_number
+from ..customers.models import SEGMENTS
+from ..escalations.engine import next_check
 from ..extensions import db
+from ..tickets.events import record_event
+from ..tickets.models import CHANNELS, KINDS, PRIORITIES, Category
 from .calendars import (
     MIDNIGHT,
     WorkingCalendar,
     add_working_time,
-    holidays_for,
     working_time_between,
 )
 from .models import (
@@ -38,9 +42,7 @@ from .models import (
     SlaPolicy,
     TicketSla,
 )
-
-# The database cannot store 24:00: an interval running to midnight is stored as 23:59:59.999999.
-END_OF_DAY = time.max
+from .working import END_OF_DAY, policy_calendar, row_calendar, working_calendar
 
 IntervalSpec = tuple[int, time, time]
 
@@ -271,33 +273,6 @@ def _policy_calendar_columns() -> list[str]:
     return [c.key for c in SlaPolicy.__table__.columns if c.key.endswith("_calendar_id")]
 
 
-def working_calendar(
-    calendar: BusinessCalendar, years: Iterable[int] | None = None
-) -> WorkingCalendar:
-    """The pure calendar of a loaded row: intervals, public holidays of `years`, company dates.
-
-    Public holidays are expanded for `years` (default: last year to two years ahead, which covers
-    any SLA deadline); the `holidays` package result is cached per (country, state, years).
-    A 24x7 calendar ignores holidays: calendar-day deadlines count every day.
-    """
-    if calendar.is_24x7:
-        return WorkingCalendar.always(calendar.timezone)
-    if years is None:
-        this_year = now().year
-        years = range(this_year - 1, this_year + 3)
-    intervals: dict[int, list[tuple[time, time]]] = {}
-    for item in calendar.intervals:
-        end = MIDNIGHT if item.end_time == END_OF_DAY else item.end_time
-        intervals.setdefault(item.weekday, []).append((item.start_time, end))
-    days = holidays_for(
-        calendar.country,
-        calendar.subdivision,
-        years=years,
-        extra={h.date: h.name for h in calendar.holidays},
-    )
-    return WorkingCalendar(calendar.timezone, intervals, days)
-
-
 def load_calendar(calendar_id: int, years: Iterable[int] | None = None) -> WorkingCalendar:
     """Load a calendar row with its intervals and company holidays (3 queries) as a WorkingCalendar.
 
@@ -333,26 +308,6 @@ BUSINESS_DAY_MINUTES = 9 * 60
 PAUSABLE_STATUSES = ("new", "open", "pending_customer", "reopened")
 
 _CONDITIONS = ("kind", "category_id", "priority", "department_id", "channel", "segment")
-
-
-# Loaded calendars per (id, created_at, revision, year), for the whole process: the policy lookup
-# joins the calendar rows, so a registration reads no interval or holiday once a calendar is known
-# here; any change of intervals or holidays bumps `revision` (in every process's key). Few entries.
-_CALENDARS: dict[tuple, WorkingCalendar] = {}
-_CALENDARS_MAX = 64
-
-
-def _working(calendar: BusinessCalendar | None) -> WorkingCalendar:
-    """The pure calendar of a policy target; 24x7 (or no calendar) needs no loading."""
-    if calendar is None or calendar.is_24x7:
-        return WorkingCalendar.always(calendar.timezone if calendar else "UTC")
-    key = (calendar.id, as_utc(calendar.created_at), calendar.revision, now().year)
-    found = _CALENDARS.get(key)
-    if found is None:
-        if len(_CALENDARS) >= _CALENDARS_MAX:
-            _CALENDARS.clear()
-        found = _CALENDARS[key] = working_calendar(calendar)
-    return found
 
 
 def _optional_choice(value, choices, field: str, message):
@@ -392,10 +347,6 @@ def _calendar_id(value, field: str):
 
 
 def _clean_policy(data: dict, current: SlaPolicy | None = None) -> dict:
-    from ..accounts.models import Department
-    from ..customers.models import SEGMENTS
-    from ..tickets.models import CHANNELS, KINDS, PRIORITIES, Category
-
     clean: dict = {}
     if "name" in data:
         name = _clean_name(data["name"])
@@ -598,13 +549,6 @@ def ticket_slas(ticket) -> list[TicketSla]:
     return sorted(rows, key=lambda r: SLA_TARGETS.index(r.target) if r.target in SLA_TARGETS else 9)
 
 
-def row_calendar(row: TicketSla) -> WorkingCalendar:
-    """The pure calendar a target counts on (none: calendar time)."""
-    if row.calendar_id is None:
-        return WorkingCalendar.always("UTC")
-    return _working(db.session.get(BusinessCalendar, row.calendar_id))
-
-
 def _due(row: TicketSla, calendar: WorkingCalendar) -> datetime:
     return add_working_time(
         calendar,
@@ -622,8 +566,6 @@ def _met_at(ticket, target: str):
 
 
 def _sla_event(ticket, actor, target: str, state: str, detail: str = "") -> None:
-    from ..tickets.services import record_event
-
     # deadlines are the system's: the event has no actor, whoever's action started or met it
     record_event(ticket, None, "sla_" + state, field=target, detail=detail)
 
@@ -648,7 +590,7 @@ def _apply(ticket, policy: SlaPolicy | None, rows: dict[str, TicketSla], actor=N
         if target == "next_response" and row is None:
             continue  # started by a customer message (start_next_response)
         calendar_row = getattr(policy, f"{target}_calendar")
-        calendar = _working(calendar_row)
+        calendar = policy_calendar(calendar_row)
         values = {
             "policy_id": policy.id,
             "calendar_id": calendar_row.id if calendar_row is not None else None,
@@ -689,8 +631,6 @@ def _apply(ticket, policy: SlaPolicy | None, rows: dict[str, TicketSla], actor=N
 
 def refresh_schedule(ticket, rows=None, at: datetime | None = None) -> None:
     """Recompute `Ticket.sla_due_at` and each row's `next_check_at` (the escalation sweep's cue)."""
-    from ..escalations.engine import next_check
-
     at = at or now()
     rows = list(rows.values() if isinstance(rows, dict) else rows or ticket_slas(ticket))
     running = [r for r in rows if r.met_at is None and r.paused_at is None]
@@ -702,8 +642,6 @@ def refresh_schedule(ticket, rows=None, at: datetime | None = None) -> None:
 def apply_sla(ticket, actor=None) -> SlaPolicy | None:
     """Give a ticket the targets of its policy (at registration, after routing): the clocks start
     at `ticket.created_at`. No matching policy: no targets. Records an "sla" event."""
-    from ..tickets.services import record_event
-
     policy = match_policy(ticket)
     rows: dict[str, TicketSla] = {}
     _apply(ticket, policy, rows, actor)
@@ -716,8 +654,6 @@ def apply_sla(ticket, actor=None) -> SlaPolicy | None:
 def recompute_sla(ticket, actor=None) -> SlaPolicy | None:
     """After a change of priority, category, kind or department: match again and move the due
     instants of the targets not met yet (met targets keep theirs). Records an "sla" event."""
-    from ..tickets.services import record_event
-
     policy = match_policy(ticket)
     rows = {row.target: row for row in ticket_slas(ticket)}
     if _apply(ticket, policy, rows, actor) and policy is not None:
@@ -766,7 +702,7 @@ def start_next_response(ticket, at: datetime | None = None) -> None:
     row.pausable = True
     row.started_at, row.paused_seconds, row.paused_at = at, 0, None
     row.met_at = row.breached_at = None
-    row.due_at = _due(row, _working(calendar_row))
+    row.due_at = _due(row, policy_calendar(calendar_row))
     _sla_event(ticket, None, "next_response", "started")
     refresh_schedule(ticket, rows, at)
 

@@ -21,10 +21,12 @@ from ..core.text import clean_text
 from ..customers.models import Customer
 from ..extensions import db
 from ..notifications import services as notify
+from ..routing.services import route_ticket
 from ..sla import services as sla
 from ..webhooks.services import emit_event
 from . import protocol as protocols
 from .attachments import store_upload
+from .events import record_event
 from .models import (
     CHANNELS,
     KINDS,
@@ -34,39 +36,11 @@ from .models import (
     Category,
     Message,
     Ticket,
-    TicketEvent,
 )
 
 MAX_SUBJECT = 200
 MAX_TEXT = 20000
 MAX_ATTACHMENTS = 10
-
-
-def record_event(
-    ticket: Ticket,
-    actor: User | None,
-    action: str,
-    *,
-    field: str | None = None,
-    old=None,
-    new=None,
-    detail: str = "",
-    public: bool = False,
-) -> TicketEvent:
-    event = TicketEvent(
-        ticket=ticket,
-        actor_id=actor.id if actor else None,
-        action=action,
-        field=field,
-        old_value=None if old is None else str(old)[:255],
-        new_value=None if new is None else str(new)[:255],
-        detail=detail,
-        is_public=public,
-        created_at=now(),
-    )
-    db.session.add(event)
-    ticket.updated_at = event.created_at
-    return event
 
 
 def get_ticket_by_protocol(raw: str) -> Ticket:
@@ -209,8 +183,6 @@ def _new_ticket(
         db.session.flush()
         _attach(ticket, files)
     if route:
-        from ..routing.services import route_ticket
-
         route_ticket(ticket, actor, default=default)
     if assignee is not None:
         ticket.assignee_id = assignee.id
@@ -233,7 +205,7 @@ def update_details(
     reroute: bool = False,
 ) -> Ticket:
     """Complete or correct what was registered (e.g. during a phone call)."""
-    _ensure_open(ticket)
+    ensure_open(ticket)
     if kind not in KINDS:
         raise ValidationError(_l("Unknown kind of demand."), field="kind")
     subject = clean_text(subject, "subject", required=True, limit=MAX_SUBJECT)
@@ -260,8 +232,6 @@ def update_details(
         ticket.category = category
     db.session.flush()
     if reroute:
-        from ..routing.services import route_ticket
-
         route_ticket(ticket, actor)
     if (ticket.kind, ticket.category_id, ticket.department_id) != before:
         sla.recompute_sla(ticket, actor)
@@ -306,7 +276,8 @@ def complete_phone_registration(
     return ticket
 
 
-def _ensure_open(ticket: Ticket) -> None:
+def ensure_open(ticket: Ticket) -> None:
+    """A closed ticket takes no more changes (TicketClosed)."""
     if ticket.status == "closed":
         raise TicketClosed()
 
@@ -326,7 +297,7 @@ def add_message(
 ) -> Message:
     """A public reply or an internal note, by staff or by the customer (actor None = customer
     without a login, e.g. a guest link or an email)."""
-    _ensure_open(ticket)
+    ensure_open(ticket)
     body = clean_text(body, "body", required=True, limit=MAX_TEXT)
     if channel not in CHANNELS:
         raise ValidationError(_l("Unknown channel."), field="channel")
@@ -434,7 +405,7 @@ def change_status(
 
 
 def change_priority(ticket: Ticket, actor: User, priority: int) -> None:
-    _ensure_open(ticket)
+    ensure_open(ticket)
     if priority not in PRIORITIES:
         raise ValidationError(_l("Unknown priority."), field="priority")
     if priority != ticket.priority:
@@ -451,7 +422,7 @@ def change_priority(ticket: Ticket, actor: User, priority: int) -> None:
 
 
 def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
-    _ensure_open(ticket)
+    ensure_open(ticket)
     if assignee is not None and not can_assign_to(actor, ticket, assignee):
         raise ValidationError(
             _l("This person cannot take tickets of this department."), field="assignee"
@@ -473,7 +444,7 @@ def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
 
 def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason: str) -> None:
     """Move to another department with a reason; the ticket waits there unassigned."""
-    _ensure_open(ticket)
+    ensure_open(ticket)
     reason = clean_text(reason, "reason", required=True, limit=1000)
     if not department.active:
         raise ValidationError(_l("This department is not active."), field="department")
@@ -496,7 +467,7 @@ def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason:
         assign_ticket(ticket, actor, None)
 
 
-def record_verdict(
+def record_ticket_verdict(
     ticket: Ticket,
     actor: User | None,
     *,
@@ -504,8 +475,10 @@ def record_verdict(
     rating: int | None = None,
     comment: str = "",
 ) -> None:
-    """The customer's word after an answer: resolved closes the loop, not resolved reopens."""
-    _ensure_open(ticket)
+    """The ticket's part of the customer's word after an answer: resolved closes the loop, not
+    resolved reopens. Surfaces call `escalations.verdicts.record_verdict`, which also sends a
+    demand the customer says is not resolved to the ombudsman."""
+    ensure_open(ticket)
     if ticket.first_response_at is None:
         raise ValidationError(_l("You can give your verdict once the demand has been answered."))
     if rating is not None and rating not in (1, 2, 3, 4, 5):
@@ -526,9 +499,5 @@ def record_verdict(
     else:
         if ticket.status in ("resolved", "pending_customer", "new", "open"):
             change_status(ticket, actor, "reopened")
-        # an answered demand the customer says is not resolved goes to the ombudsman (issue 3)
-        from ..escalations.services import escalate_by_customer
-
-        escalate_by_customer(ticket, actor, reason="not_resolved", note=comment)
     ticket.customer_verdict = "resolved" if resolved else "not_resolved"
     db.session.flush()

@@ -24,9 +24,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
+from ..channels.models import CONNECTOR_CHANNELS
+from ..channels.queries import conversation_of
 from ..core.clock import iso, now
 from ..core.errors import Conflict, ValidationError
 from ..extensions import db
+from ..tickets.models import PRIORITIES
 from . import transport
 from .guard import UnsafeUrl, parse_url, resolve
 from .models import EVENTS, WebhookDelivery, WebhookSubscription
@@ -110,8 +113,6 @@ def retry_delivery(delivery: WebhookDelivery) -> None:
 
 
 def ticket_payload(ticket) -> dict:
-    from ..tickets.models import PRIORITIES
-
     base = current_app.config["BASE_URL"].rstrip("/")
     return {
         "protocol": ticket.protocol,
@@ -132,8 +133,6 @@ def ticket_payload(ticket) -> dict:
 
 
 def _conversation(ticket) -> dict | None:
-    from ..channels.conversations import CONNECTOR_CHANNELS, conversation_of
-
     if ticket.channel not in CONNECTOR_CHANNELS:
         return None
     conversation = conversation_of(ticket)
