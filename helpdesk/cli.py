@@ -138,7 +138,7 @@ def escalate_command():
 @investigations_cli.command("notify-overdue")
 def notify_overdue_command():
     """Tell the owners of overdue actions (once per action), as the scheduler does."""
-    from .investigations.services import notify_overdue_actions
+    from .investigations.capa import notify_overdue_actions
 
     sent = notify_overdue_actions()
     db.session.commit()

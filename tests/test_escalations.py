@@ -456,7 +456,7 @@ def test_supervisor_acknowledges_and_decides(
 
 
 def test_investigate_opens_an_investigation_or_links_to_one(db, ladder, staff, make_ticket):
-    from helpdesk.investigations.services import link_of
+    from helpdesk.investigations.queries import link_of
 
     supervisor, agent = staff
     first, second = _registered(make_ticket), _registered(make_ticket)

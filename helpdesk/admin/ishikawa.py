@@ -12,8 +12,9 @@ from wtforms.validators import DataRequired, Length
 from ..console.forms import opts
 from ..core.errors import DomainError
 from ..core.unit import commit
-from ..investigations import services as inv
+from ..investigations.ishikawa import create_subcategory, set_subcategory_active
 from ..investigations.models import ISHIKAWA, ISHIKAWA_LABELS, IshikawaSubcategory
+from ..investigations.queries import subcategories
 from .blueprint import bp, load_or_404, show_error
 
 
@@ -31,14 +32,14 @@ def ishikawa():
     form = SubcategoryForm()
     if form.validate_on_submit():
         try:
-            sub = inv.create_subcategory(form.category.data, form.name.data)
+            sub = create_subcategory(form.category.data, form.name.data)
             commit()
         except DomainError as exc:
             show_error(form, exc)
         else:
             flash(_("Sub-category “%(name)s” added.", name=sub.name), "success")
             return redirect(url_for("admin.ishikawa"))
-    rows = inv.subcategories(active_only=False)
+    rows = subcategories(active_only=False)
     grouped = {key: [s for s in rows if s.category == key] for key in ISHIKAWA}
     return render_template(
         "admin/ishikawa.html",
@@ -53,7 +54,7 @@ def ishikawa():
 def ishikawa_toggle(sub_id: int):
     sub = load_or_404(IshikawaSubcategory, sub_id)
     if ToggleForm().validate_on_submit():
-        inv.set_subcategory_active(sub, not sub.active)
+        set_subcategory_active(sub, not sub.active)
         commit()
         flash(_("Sub-category “%(name)s” saved.", name=sub.name), "success")
     return redirect(url_for("admin.ishikawa"))

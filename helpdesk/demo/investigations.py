@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from ..accounts.services import get_user_by_email
 from ..core.clock import as_utc, now
 from ..extensions import db
-from ..investigations import services as inv
+from ..investigations import capa, dates, ishikawa, operations, whys
 from ..investigations.models import (
     CapaAction,
     Investigation,
@@ -72,9 +72,9 @@ def load_investigations() -> str:
     agent = get_user_by_email("agente@demo.sac")
     if admin is None or supervisor is None or agent is None:
         return ""
-    subs = {name: inv.create_subcategory(cat, name) for cat, name in SUBCATEGORIES}
+    subs = {name: ishikawa.create_subcategory(cat, name) for cat, name in SUBCATEGORIES}
     used: set[int] = set()
-    today = inv.today()
+    today = dates.today()
 
     # 1. closed, with recurrences ------------------------------------------------------------
     delivery = _tickets(None, ("Delivery delay",), 8, used) or _tickets(None, (), 8, used)
@@ -82,7 +82,7 @@ def load_investigations() -> str:
         delivery = _tickets(None, (), 8, used)
     first, later = delivery[:-2], delivery[-2:]
     used |= {t.id for t in delivery}
-    closed = inv.open_investigation(
+    closed = operations.open_investigation(
         by=supervisor,
         title="Atrasos nas entregas da região Sul",
         statement=(
@@ -104,7 +104,7 @@ def load_investigations() -> str:
         ),
     )
     for t in first:
-        inv.link_ticket(closed, t, by=admin)
+        operations.link_ticket(closed, t, by=admin)
     for text in (
         "Por que os pedidos atrasam? Ficam parados no centro de distribuição de Curitiba.",
         "Por que ficam parados? A transportadora só coleta duas vezes por semana.",
@@ -112,8 +112,8 @@ def load_investigations() -> str:
         "Por que a rota mudou? O contrato não previa volume mínimo de coletas.",
         "Por que não previa? O contrato não passou pela área de logística.",
     ):
-        inv.add_why(closed, supervisor, text)
-    inv.update_investigation(
+        whys.add_why(closed, supervisor, text)
+    operations.update_investigation(
         closed,
         supervisor,
         ishikawa="method",
@@ -121,19 +121,19 @@ def load_investigations() -> str:
         root_cause="Contrato novo da transportadora sem frequência mínima de coletas na região Sul.",
         evidence="Relatório de coletas de março: 8 coletas contra 22 em fevereiro.",
     )
-    inv.change_status(closed, supervisor, "analysing")
-    inv.change_status(closed, supervisor, "acting")
-    fix = inv.add_action(
+    operations.change_status(closed, supervisor, "analysing")
+    operations.change_status(closed, supervisor, "acting")
+    fix = capa.add_action(
         closed, supervisor, description="Aditivo ao contrato: coleta diária na região Sul",
         kind="corrective", owner=supervisor, due_on=today - timedelta(days=30),
     )  # fmt: skip
-    prevent = inv.add_action(
+    prevent = capa.add_action(
         closed, supervisor, description="Contratos de logística passam por revisão da área",
         kind="preventive", owner=admin, due_on=today - timedelta(days=25),
     )  # fmt: skip
-    inv.complete_action(fix, supervisor, "Aditivo assinado; coletas diárias desde o dia 1.")
-    inv.complete_action(prevent, admin, "Fluxo de aprovação atualizado no jurídico.")
-    inv.update_investigation(
+    capa.complete_action(fix, supervisor, "Aditivo assinado; coletas diárias desde o dia 1.")
+    capa.complete_action(prevent, admin, "Fluxo de aprovação atualizado no jurídico.")
+    operations.update_investigation(
         closed,
         supervisor,
         metric="Reclamações de atraso na região Sul por semana",
@@ -146,17 +146,17 @@ def load_investigations() -> str:
         notice_es=NOTICE["es"],
         notice_en=NOTICE["en"],
     )
-    inv.change_status(closed, supervisor, "verifying")
-    inv.change_status(closed, supervisor, "closed")
+    operations.change_status(closed, supervisor, "verifying")
+    operations.change_status(closed, supervisor, "closed")
     for t in later:  # came back after closing: recurrences
-        inv.link_ticket(closed, t, by=admin)
+        operations.link_ticket(closed, t, by=admin)
 
     # 2. open, acting, with an overdue action ---------------------------------------------------
     billing = _tickets(None, ("Billing error", "Contestation of a charge"), 5, used) or _tickets(
         None, (), 5, used
     )
     used |= {t.id for t in billing}
-    acting = inv.open_investigation(
+    acting = operations.open_investigation(
         by=supervisor,
         title="Cobrança em duplicidade na fatura",
         statement="Clientes com débito automático recebem a mesma cobrança duas vezes.",
@@ -175,10 +175,10 @@ def load_investigations() -> str:
         ),
     )
     for t in billing:
-        inv.link_ticket(acting, t, by=admin)
-    inv.add_why(acting, supervisor, "Por que cobra duas vezes? O arquivo do banco é reenviado.")
-    inv.add_why(acting, agent, "Talvez o reenvio aconteça quando o banco demora a confirmar?")
-    inv.update_investigation(
+        operations.link_ticket(acting, t, by=admin)
+    whys.add_why(acting, supervisor, "Por que cobra duas vezes? O arquivo do banco é reenviado.")
+    whys.add_why(acting, agent, "Talvez o reenvio aconteça quando o banco demora a confirmar?")
+    operations.update_investigation(
         acting,
         supervisor,
         ishikawa="machine",
@@ -190,22 +190,22 @@ def load_investigations() -> str:
         target="0",
         check_on=today + timedelta(days=21),
     )
-    inv.change_status(acting, supervisor, "analysing")
-    inv.change_status(acting, supervisor, "acting")
-    inv.add_action(
+    operations.change_status(acting, supervisor, "analysing")
+    operations.change_status(acting, supervisor, "acting")
+    capa.add_action(
         acting, supervisor, description="Corrigir o job de remessa (idempotência por arquivo)",
         kind="corrective", owner=agent, due_on=today - timedelta(days=4),
     )  # fmt: skip
-    inv.add_action(
+    capa.add_action(
         acting, supervisor, description="Alerta quando um arquivo for reenviado",
         kind="preventive", owner=supervisor, due_on=today + timedelta(days=10),
     )  # fmt: skip
-    inv.add_action(acting, agent, description="Avisar os clientes afetados por SMS")
+    capa.add_action(acting, agent, description="Avisar os clientes afetados por SMS")
 
     # 3. analysing, for a fuller Pareto ----------------------------------------------------------
     defects = _tickets(None, ("Defective product",), 3, used) or _tickets(None, (), 3, used)
     used |= {t.id for t in defects}
-    analysing = inv.open_investigation(
+    analysing = operations.open_investigation(
         by=supervisor,
         title="Produtos com defeito do lote 2231",
         statement="Aparelhos do lote 2231 param de ligar após poucos dias de uso.",
@@ -215,8 +215,8 @@ def load_investigations() -> str:
         subcategory=subs["Lote de fornecedor"],
     )
     for t in defects:
-        inv.link_ticket(analysing, t, by=admin)
-    inv.change_status(analysing, supervisor, "analysing")
+        operations.link_ticket(analysing, t, by=admin)
+    operations.change_status(analysing, supervisor, "analysing")
     db.session.flush()
     _backdate(closed, opened_days=50, closed_days=12, recurrence_days=(6, 2))
     _backdate(acting, opened_days=18)

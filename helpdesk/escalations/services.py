@@ -23,7 +23,8 @@ from ..core.errors import Conflict, NotAllowed, ValidationError
 from ..core.permissions import can_work_ticket, is_admin, is_supervisor, staff_department_ids
 from ..core.text import clean_text
 from ..extensions import db
-from ..investigations.services import link_of, link_ticket, open_investigation
+from ..investigations.operations import link_ticket, open_investigation
+from ..investigations.queries import link_of
 from ..notifications.services import queue_email
 from ..sla.models import SLA_TARGETS, TicketSla
 from ..sla.services import refresh_schedule, ticket_slas
