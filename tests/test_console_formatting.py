@@ -14,7 +14,7 @@ import time_machine
 from werkzeug.datastructures import FileStorage
 
 from helpdesk.investigations import operations
-from helpdesk.sla.services import ensure_default_policy
+from helpdesk.sla.policies import ensure_default_policy
 
 from .test_console_support import *  # noqa: F403 - fixtures and helpers
 from .test_console_support import login_as, place, protocols_in

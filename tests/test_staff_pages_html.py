@@ -82,7 +82,7 @@ def _world_of_everything(app, db, world, monkeypatch):
     from helpdesk.investigations import operations
     from helpdesk.mail.services import create_mailbox
     from helpdesk.routing.services import create_rule
-    from helpdesk.sla.services import ensure_default_policy
+    from helpdesk.sla.policies import ensure_default_policy
     from helpdesk.tickets.categories import create_category
     from helpdesk.webhooks.services import create_subscription
 

@@ -22,7 +22,7 @@ from ..customers.documents import format_document
 from ..customers.services import format_phone
 from ..escalations.queries import ticket_escalations
 from ..extensions import db
-from ..sla.services import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
+from ..sla.clocks import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
 from ..tickets import services
 from ..tickets.attachments import path_of
 from ..tickets.models import STATUS_LABELS, Attachment, Category, Ticket

@@ -56,7 +56,8 @@ from ..escalations.verdicts import record_verdict
 from ..extensions import db
 from ..notifications.models import OutboxMessage
 from ..routing.services import create_rule
-from ..sla.services import ensure_default_policy, shift_sla_rows
+from ..sla.clocks import shift_sla_rows
+from ..sla.policies import ensure_default_policy
 from ..tickets import services as tickets
 from ..tickets.categories import create_category
 from ..tickets.models import CHANNELS, STATUSES, Category, Message, ProtocolCounter, Ticket

@@ -26,8 +26,8 @@ from ..extensions import db
 from ..investigations.operations import link_ticket, open_investigation
 from ..investigations.queries import link_of
 from ..notifications.services import queue_email
+from ..sla.clocks import refresh_schedule, ticket_slas
 from ..sla.models import SLA_TARGETS, TicketSla
-from ..sla.services import refresh_schedule, ticket_slas
 from ..tickets import services as tickets
 from ..tickets.events import record_event
 from ..tickets.models import KINDS, OPEN_STATUSES, PRIORITIES, Ticket

@@ -22,7 +22,7 @@ from ..customers.models import Customer
 from ..extensions import db
 from ..notifications import services as notify
 from ..routing.services import route_ticket
-from ..sla import services as sla
+from ..sla import clocks
 from ..webhooks.services import emit_event
 from . import protocol as protocols
 from .attachments import store_upload
@@ -189,7 +189,7 @@ def _new_ticket(
         record_event(
             ticket, actor, "assigned", field="assignee", new=assignee.name, detail="registered_by"
         )
-    sla.apply_sla(ticket, actor)  # due instants, inserted with the ticket (one policy lookup)
+    clocks.apply_sla(ticket, actor)  # due instants, inserted with the ticket (one policy lookup)
     return ticket
 
 
@@ -234,7 +234,7 @@ def update_details(
     if reroute:
         route_ticket(ticket, actor)
     if (ticket.kind, ticket.category_id, ticket.department_id) != before:
-        sla.recompute_sla(ticket, actor)
+        clocks.recompute_sla(ticket, actor)
     return ticket
 
 
@@ -323,7 +323,7 @@ def add_message(
         record_event(ticket, actor, "answered", public=True)
         if ticket.first_response_at is None:
             ticket.first_response_at = message.created_at
-        sla.mark_first_response(ticket, actor)
+        clocks.mark_first_response(ticket, actor)
         target = new_status or ("pending_customer" if ticket.status in OPEN_STATUSES else None)
         if target and target != ticket.status:
             change_status(ticket, actor, target, notify_customer=False)
@@ -332,7 +332,7 @@ def add_message(
         emit_event(ticket, "ticket.public_reply", _reply_data(message))
     else:
         record_event(ticket, actor, "customer_replied", new=channel, public=True)
-        sla.start_next_response(ticket, message.created_at)
+        clocks.start_next_response(ticket, message.created_at)
         if keep_status:
             pass
         elif ticket.status == "resolved":
@@ -398,8 +398,8 @@ def change_status(
     record_event(ticket, actor, "status", field="status", old=old, new=status, public=True)
     emit_event(ticket, "ticket.status_changed", {"old": old, "new": status})
     if status in ("resolved", "closed", "reopened"):
-        sla.mark_resolved(ticket, actor)
-    sla.sync_pause(ticket, actor)
+        clocks.mark_resolved(ticket, actor)
+    clocks.sync_pause(ticket, actor)
     if status == "resolved" and notify_customer:
         notify.notify_resolved(ticket)
 
@@ -418,7 +418,7 @@ def change_priority(ticket: Ticket, actor: User, priority: int) -> None:
             new=PRIORITIES[priority],
         )
         ticket.priority = priority
-        sla.recompute_sla(ticket, actor)
+        clocks.recompute_sla(ticket, actor)
 
 
 def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
@@ -462,7 +462,7 @@ def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason:
         new=department.name,
         detail=reason,
     )
-    sla.recompute_sla(ticket, actor)
+    clocks.recompute_sla(ticket, actor)
     if ticket.assignee is not None and not can_assign_to(actor, ticket, ticket.assignee):
         assign_ticket(ticket, actor, None)
 
