@@ -6,12 +6,10 @@ Services flush; the surface commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
 
 from ..core.clock import as_utc, now
 from ..escalations.engine import next_check
@@ -295,28 +293,3 @@ def visible_slas(ticket, *, staff: bool, at: datetime | None = None) -> list[tup
         for row in ticket_slas(ticket)
         if staff or row.target in CUSTOMER_TARGETS
     ]
-
-
-def shift_sla_rows(to_sim: dict[int, Callable[[datetime | None], datetime | None]]) -> None:
-    """Demo only: move the targets of tickets whose timestamps were shifted onto a simulated
-    timeline. Start, met and pause instants are shifted; due instants are recomputed from the
-    shifted start on the row's calendar, because a business-hours deadline does not move rigidly;
-    then the tickets' schedules (soonest due, next checks) are refreshed."""
-    if not to_sim:
-        return
-    rows = db.session.scalars(
-        sa.select(TicketSla)
-        .where(TicketSla.ticket_id.in_(list(to_sim)))
-        .options(joinedload(TicketSla.ticket))
-    ).all()
-    by_ticket: dict[int, list[TicketSla]] = {}
-    for row in rows:
-        shift = to_sim[row.ticket_id]
-        row.started_at = as_utc(shift(row.started_at))
-        row.met_at, row.paused_at = shift(row.met_at), shift(row.paused_at)
-        row.due_at = _due(row, row_calendar(row))
-        row.breached_at = None
-        by_ticket.setdefault(row.ticket_id, []).append(row)
-    for ticket_rows in by_ticket.values():
-        refresh_schedule(ticket_rows[0].ticket, ticket_rows)
-    db.session.flush()
