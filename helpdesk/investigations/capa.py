@@ -4,6 +4,8 @@ the scheduler's overdue reminder (each overdue action's owner is emailed once).
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
@@ -11,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..core.clock import now
 from ..core.errors import Conflict, NotFound, ValidationError
+from ..core.logs import who
 from ..extensions import db
 from ..notifications.services import queue_email
 from .dates import today
@@ -23,6 +26,8 @@ from .models import (
     Investigation,
 )
 from .permissions import can_complete, can_manage, require, require_manager, require_viewer
+
+log = logging.getLogger(__name__)
 
 
 def add_action(
@@ -69,6 +74,7 @@ def add_action(
     db.session.add(action)
     record(inv, by, "action_added" if manager else "action_proposed", detail=description)
     db.session.flush()
+    log.info("Investigation %s: action %s %s by %s", inv.number, action.id, action.status, who(by))
     return action
 
 
@@ -93,6 +99,12 @@ def accept_action(action: CapaAction, by: User, *, owner=None, due_on=None) -> N
     action.status = "open"
     record(action.investigation, by, "action_accepted", detail=action.description)
     db.session.flush()
+    log.info(
+        "Investigation %s: action %s accepted by %s",
+        action.investigation.number,
+        action.id,
+        who(by),
+    )
 
 
 def complete_action(action: CapaAction, by: User, evidence: str) -> None:
@@ -106,6 +118,9 @@ def complete_action(action: CapaAction, by: User, evidence: str) -> None:
     action.done_at = now()
     record(action.investigation, by, "action_done", detail=action.description)
     db.session.flush()
+    log.info(
+        "Investigation %s: action %s done by %s", action.investigation.number, action.id, who(by)
+    )
 
 
 def cancel_action(action: CapaAction, by: User, reason: str) -> None:
@@ -123,6 +138,13 @@ def cancel_action(action: CapaAction, by: User, reason: str) -> None:
         detail=f"{action.description} — {reason}",
     )
     db.session.flush()
+    log.info(
+        "Investigation %s: action %s %s by %s",
+        action.investigation.number,
+        action.id,
+        "rejected" if old == "proposed" else "cancelled",
+        who(by),
+    )
 
 
 def notify_overdue_actions(limit: int = 500) -> int:
@@ -169,4 +191,6 @@ def notify_overdue_actions(limit: int = 500) -> int:
         record(action.investigation, None, "action_overdue_notified", detail=action.description)
         sent += 1
     db.session.flush()
+    if sent:
+        log.info("Overdue CAPA actions: %s owner(s) emailed", sent)
     return sent

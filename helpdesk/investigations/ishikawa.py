@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
@@ -13,6 +15,8 @@ from .models import (
     ISHIKAWA,
     IshikawaSubcategory,
 )
+
+log = logging.getLogger(__name__)
 
 
 def create_subcategory(category: str, name: str) -> IshikawaSubcategory:
@@ -30,9 +34,11 @@ def create_subcategory(category: str, name: str) -> IshikawaSubcategory:
     sub = IshikawaSubcategory(category=category, name=name, active=True, created_at=now())
     db.session.add(sub)
     db.session.flush()
+    log.info("Ishikawa sub-category %s created (%s)", sub.id, category)
     return sub
 
 
 def set_subcategory_active(sub: IshikawaSubcategory, active: bool) -> None:
     sub.active = active
     db.session.flush()
+    log.info("Ishikawa sub-category %s %s", sub.id, "switched on" if active else "switched off")

@@ -5,6 +5,7 @@ idempotent per broadcast (the same texts never reach a customer twice).
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from ..accounts.models import User
 from ..core.clock import now
 from ..core.errors import ValidationError
+from ..core.logs import who
 from ..extensions import db
 from ..tickets import services as tickets
 from ..tickets.events import record_event
@@ -27,6 +29,8 @@ from .models import (
     NoticeDelivery,
 )
 from .permissions import require_manager
+
+log = logging.getLogger(__name__)
 
 
 def customer_language(ticket: Ticket) -> str:
@@ -145,4 +149,5 @@ def notify_customers(
         + (" resolve" if resolve else ""),
     )
     db.session.flush()
+    log.info("Investigation %s: customers notified by %s: %s", inv.number, who(by), counts)
     return counts

@@ -16,11 +16,14 @@ Who may do what ("propose" defined):
 
 from __future__ import annotations
 
+import logging
+
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
 from ..core.clock import now
 from ..core.errors import Conflict, NotAllowed, NotFound, ValidationError
+from ..core.logs import who
 from ..core.permissions import can_work_ticket
 from ..extensions import db
 from ..tickets.events import record_event
@@ -35,6 +38,8 @@ from .models import (
 )
 from .permissions import require_manager, require_viewer
 from .queries import link_of
+
+log = logging.getLogger(__name__)
 
 TRANSITIONS = {
     "open": {"analysing", "cancelled"},
@@ -107,6 +112,7 @@ def open_investigation(
             seen.add(ticket.id)
             link_ticket(inv, ticket, by=by)
     db.session.flush()
+    log.info("Investigation %s opened by %s", inv.number, who(by))
     return inv
 
 
@@ -116,6 +122,7 @@ def update_investigation(inv: Investigation, by: User | None, **values) -> Inves
         raise Conflict(_l("This investigation was cancelled; reopen it to change it."))
     apply_values(inv, by, values)
     db.session.flush()
+    log.info("Investigation %s updated by %s: %s", inv.number, who(by), ", ".join(sorted(values)))
     return inv
 
 
@@ -197,6 +204,7 @@ def change_status(inv: Investigation, by: User | None, status: str, *, reason: s
         inv.verdict = None  # a reopened investigation needs a new check
     record(inv, by, "status", field="status", old=old, new=status, detail=reason)
     db.session.flush()
+    log.info("Investigation %s status %s -> %s by %s", inv.number, old, status, who(by))
 
 
 def reopen_investigation(inv: Investigation, by: User | None, reason: str) -> None:
@@ -247,6 +255,13 @@ def link_ticket(inv: Investigation, ticket: Ticket, *, by: User | None) -> Inves
     )
     record_event(ticket, by, "investigation_linked", new=inv.number)
     db.session.flush()
+    log.info(
+        "Investigation %s: ticket %s linked by %s%s",
+        inv.number,
+        ticket.protocol,
+        who(by),
+        " (a recurrence)" if recurrence else "",
+    )
     return link
 
 
@@ -262,3 +277,4 @@ def unlink_ticket(inv: Investigation, ticket: Ticket, *, by: User | None) -> Non
     record(inv, by, "unlinked", old=ticket.protocol)
     record_event(ticket, by, "investigation_unlinked", old=inv.number)
     db.session.flush()
+    log.info("Investigation %s: ticket %s unlinked by %s", inv.number, ticket.protocol, who(by))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
 from ..core.clock import now
 from ..core.errors import Conflict, NotFound
+from ..core.logs import who
 from ..extensions import db
 from .fields import text_value
 from .history import record
@@ -15,6 +18,8 @@ from .models import (
     InvestigationWhy,
 )
 from .permissions import can_manage, require_manager, require_viewer
+
+log = logging.getLogger(__name__)
 
 
 def add_why(inv: Investigation, by: User, text: str) -> InvestigationWhy:
@@ -36,6 +41,13 @@ def add_why(inv: Investigation, by: User, text: str) -> InvestigationWhy:
     db.session.add(why)
     record(inv, by, "why_added" if accepted else "why_proposed", detail=text)
     db.session.flush()
+    log.info(
+        "Investigation %s: why %s %s by %s",
+        inv.number,
+        why.id,
+        "added" if accepted else "proposed",
+        who(by),
+    )
     return why
 
 
@@ -53,6 +65,7 @@ def accept_why(inv: Investigation, by: User, why_id: int) -> None:
         why.accepted = True
         record(inv, by, "why_accepted", detail=why.text)
         db.session.flush()
+        log.info("Investigation %s: why %s accepted by %s", inv.number, why.id, who(by))
 
 
 def remove_why(inv: Investigation, by: User, why_id: int) -> None:
@@ -63,3 +76,4 @@ def remove_why(inv: Investigation, by: User, why_id: int) -> None:
     inv.whys.remove(why)
     db.session.delete(why)
     db.session.flush()
+    log.info("Investigation %s: why %s removed by %s", inv.number, why_id, who(by))

@@ -8,6 +8,7 @@ Services validate and flush; the surface commits. Errors are `ValidationError` w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +31,8 @@ from .models import (
     SlaPolicy,
 )
 from .working import END_OF_DAY, working_calendar
+
+log = logging.getLogger(__name__)
 
 IntervalSpec = tuple[int, time, time]
 
@@ -127,6 +130,7 @@ def create_calendar(
     )
     db.session.add(calendar)
     db.session.flush()
+    log.info("Business calendar %s created", calendar.id)
     return calendar
 
 
@@ -140,6 +144,7 @@ def set_intervals(
     ]
     calendar.revision = (calendar.revision or 0) + 1
     db.session.flush()
+    log.info("Business calendar %s: working intervals replaced", calendar.id)
     return calendar
 
 
@@ -161,6 +166,7 @@ def add_holiday(calendar: BusinessCalendar, *, day: date, name: str = "") -> Cal
     db.session.add(holiday)
     calendar.revision = (calendar.revision or 0) + 1
     db.session.flush()
+    log.info("Business calendar %s: holiday %s added", calendar.id, day.isoformat())
     return holiday
 
 
@@ -175,6 +181,7 @@ def remove_holiday(calendar: BusinessCalendar, day: date) -> None:
     calendar.holidays.remove(holiday)
     calendar.revision = (calendar.revision or 0) + 1
     db.session.flush()
+    log.info("Business calendar %s: holiday %s removed", calendar.id, day.isoformat())
 
 
 _CALENDAR_FIELDS = ("name", "timezone", "country", "subdivision", "is_24x7", "active", "intervals")
@@ -253,6 +260,7 @@ def update_calendar(calendar: BusinessCalendar, **fields) -> BusinessCalendar:
     if changed:
         calendar.revision = (calendar.revision or 0) + 1
     db.session.flush()
+    log.info("Business calendar %s updated (revision %s)", calendar.id, calendar.revision)
     return calendar
 
 

@@ -6,6 +6,7 @@ Services flush; the surface commits.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -27,6 +28,8 @@ from .models import (
 )
 from .policies import match_policy
 from .working import policy_calendar, row_calendar
+
+log = logging.getLogger(__name__)
 
 AT_RISK_SHARE = 0.75
 
@@ -65,6 +68,7 @@ def _met_at(ticket, target: str):
 def _sla_event(ticket, actor, target: str, state: str, detail: str = "") -> None:
     # deadlines are the system's: the event has no actor, whoever's action started or met it
     record_event(ticket, None, "sla_" + state, field=target, detail=detail)
+    log.info("Ticket %s SLA %s %s", ticket.protocol, target, state)
 
 
 def _apply(ticket, policy: SlaPolicy | None, rows: dict[str, TicketSla], actor=None) -> bool:
@@ -145,6 +149,7 @@ def apply_sla(ticket, actor=None) -> SlaPolicy | None:
     refresh_schedule(ticket, rows)
     if policy is not None:
         record_event(ticket, None, "sla", new=policy.name)
+        log.info("Ticket %s SLA policy %s applied", ticket.protocol, policy.id)
     return policy
 
 
@@ -155,6 +160,7 @@ def recompute_sla(ticket, actor=None) -> SlaPolicy | None:
     rows = {row.target: row for row in ticket_slas(ticket)}
     if _apply(ticket, policy, rows, actor) and policy is not None:
         record_event(ticket, None, "sla", new=policy.name, detail="recomputed")
+        log.info("Ticket %s SLA recomputed on policy %s", ticket.protocol, policy.id)
     refresh_schedule(ticket, rows)
     return policy
 

@@ -6,6 +6,7 @@ Services validate and flush; the surface commits. Errors are `ValidationError` w
 
 from __future__ import annotations
 
+import logging
 from datetime import time
 
 import sqlalchemy as sa
@@ -24,6 +25,8 @@ from .models import (
     BusinessCalendar,
     SlaPolicy,
 )
+
+log = logging.getLogger(__name__)
 
 # SLA policies -------------------------------------------------------------------------------------
 #
@@ -169,6 +172,7 @@ def create_policy(*, name: str, **fields) -> SlaPolicy:
     policy = SlaPolicy(**clean)
     db.session.add(policy)
     db.session.flush()
+    log.info("SLA policy %s created at position %s", policy.id, policy.position)
     return policy
 
 
@@ -178,6 +182,7 @@ def update_policy(policy: SlaPolicy, **fields) -> SlaPolicy:
     for field, value in clean.items():
         setattr(policy, field, value)
     db.session.flush()
+    log.info("SLA policy %s updated", policy.id)
     return policy
 
 
@@ -194,6 +199,7 @@ def move_policy(policy: SlaPolicy, direction: int) -> None:
     for position, item in enumerate(policies, start=1):
         item.position = position * 10
     db.session.flush()
+    log.info("SLA policy %s moved to position %s", policy.id, policy.position)
 
 
 def _segment(ticket) -> str | None:

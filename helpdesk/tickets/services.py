@@ -6,6 +6,7 @@ for each change and queues notifications into the outbox.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from ..accounts.models import Department, User
 from ..accounts.services import default_department
 from ..core.clock import now
 from ..core.errors import NotAllowed, ProtocolNotFound, TicketClosed, ValidationError
+from ..core.logs import who
 from ..core.permissions import can_assign_to
 from ..core.text import clean_text
 from ..customers.models import Customer
@@ -37,6 +39,8 @@ from .models import (
     Message,
     Ticket,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_SUBJECT = 200
 MAX_TEXT = 20000
@@ -138,6 +142,15 @@ def register_ticket(
     if notify_customer:
         notify.notify_acknowledgement(ticket)
     emit_event(ticket, "ticket.created")
+    log.info(
+        "Ticket %s registered via %s by %s: customer %s, department %s, assignee %s",
+        ticket.protocol,
+        channel,
+        who(actor),
+        ticket.customer_id,
+        ticket.department_id,
+        ticket.assignee_id,
+    )
     return ticket
 
 
@@ -235,6 +248,7 @@ def update_details(
         route_ticket(ticket, actor)
     if (ticket.kind, ticket.category_id, ticket.department_id) != before:
         clocks.recompute_sla(ticket, actor)
+    log.info("Ticket %s details updated by %s", ticket.protocol, who(actor))
     return ticket
 
 
@@ -273,6 +287,7 @@ def complete_phone_registration(
             notify_customer=False,
         )
     notify.notify_acknowledgement(ticket)
+    log.info("Ticket %s phone registration completed by %s", ticket.protocol, who(actor))
     return ticket
 
 
@@ -340,6 +355,13 @@ def add_message(
         elif ticket.status in ("pending_customer", "new"):
             change_status(ticket, actor, "open")
     db.session.flush()
+    log.info(
+        "Ticket %s: %s %s added by %s",
+        ticket.protocol,
+        "note" if internal else "message",
+        message.id,
+        who(actor, "customer"),
+    )
     return message
 
 
@@ -397,6 +419,7 @@ def change_status(
         ticket.customer_verdict = None if old == "resolved" else ticket.customer_verdict
     record_event(ticket, actor, "status", field="status", old=old, new=status, public=True)
     emit_event(ticket, "ticket.status_changed", {"old": old, "new": status})
+    log.info("Ticket %s status %s -> %s by %s", ticket.protocol, old, status, who(actor))
     if status in ("resolved", "closed", "reopened"):
         clocks.mark_resolved(ticket, actor)
     clocks.sync_pause(ticket, actor)
@@ -419,6 +442,7 @@ def change_priority(ticket: Ticket, actor: User, priority: int) -> None:
         )
         ticket.priority = priority
         clocks.recompute_sla(ticket, actor)
+        log.info("Ticket %s priority set to %s by %s", ticket.protocol, priority, who(actor))
 
 
 def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
@@ -440,6 +464,12 @@ def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
         old=old,
         new=assignee.name if assignee else None,
     )
+    log.info(
+        "Ticket %s assigned to %s by %s",
+        ticket.protocol,
+        who(assignee) if assignee else "nobody",
+        who(actor),
+    )
 
 
 def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason: str) -> None:
@@ -450,7 +480,7 @@ def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason:
         raise ValidationError(_l("This department is not active."), field="department")
     if department.id == ticket.department_id:
         raise ValidationError(_l("The ticket is already in this department."), field="department")
-    old = ticket.department.name
+    old, old_id = ticket.department.name, ticket.department_id
     ticket.department_id = department.id
     ticket.department = department
     record_event(
@@ -461,6 +491,13 @@ def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason:
         old=old,
         new=department.name,
         detail=reason,
+    )
+    log.info(
+        "Ticket %s transferred from department %s to %s by %s",
+        ticket.protocol,
+        old_id,
+        department.id,
+        who(actor),
     )
     clocks.recompute_sla(ticket, actor)
     if ticket.assignee is not None and not can_assign_to(actor, ticket, ticket.assignee):
@@ -501,3 +538,10 @@ def record_ticket_verdict(
             change_status(ticket, actor, "reopened")
     ticket.customer_verdict = "resolved" if resolved else "not_resolved"
     db.session.flush()
+    log.info(
+        "Ticket %s verdict %s (rating %s) by %s",
+        ticket.protocol,
+        ticket.customer_verdict,
+        rating,
+        who(actor),
+    )
