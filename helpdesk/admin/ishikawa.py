@@ -10,11 +10,11 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..console.forms import opts
-from ..core.errors import DomainError
-from ..core.unit import commit
+from ..core.forms import show_domain_error
+from ..core.unit import attempt
 from ..investigations import services as inv
 from ..investigations.models import ISHIKAWA, ISHIKAWA_LABELS, IshikawaSubcategory
-from .blueprint import bp, load_or_404, show_error
+from .blueprint import bp, load_or_404
 
 
 class SubcategoryForm(FlaskForm):
@@ -30,11 +30,10 @@ class ToggleForm(FlaskForm):
 def ishikawa():
     form = SubcategoryForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             sub = inv.create_subcategory(form.category.data, form.name.data)
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
         else:
             flash(_("Sub-category “%(name)s” added.", name=sub.name), "success")
             return redirect(url_for("admin.ishikawa"))
@@ -54,6 +53,5 @@ def ishikawa_toggle(sub_id: int):
     sub = load_or_404(IshikawaSubcategory, sub_id)
     if ToggleForm().validate_on_submit():
         inv.set_subcategory_active(sub, not sub.active)
-        commit()
         flash(_("Sub-category “%(name)s” saved.", name=sub.name), "success")
     return redirect(url_for("admin.ishikawa"))
