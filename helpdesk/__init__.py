@@ -9,13 +9,14 @@ from flask import Flask
 
 from config import CONFIGS, INSTANCE_DIR
 
+from .core.app import HelpdeskFlask
 from .extensions import babel, csrf, db, login_manager, migrate
 
 BASE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def create_app(config: str | type | None = None) -> Flask:
-    app = Flask(
+    app = HelpdeskFlask(
         __name__,
         instance_path=str(INSTANCE_DIR),
         template_folder=os.path.join(BASE, "templates"),
@@ -45,7 +46,11 @@ def create_app(config: str | type | None = None) -> Flask:
     login_manager.init_app(app)
 
     from .auth import loader  # noqa: F401 - registers the user loader
-    from .core import boundary, i18n, sqlite, web
+    from .core import boundary, i18n, sqlite, unit, web
+    from .notifications.services import deliver_queued, forget_queued
+
+    unit.after_commit(deliver_queued)  # a unit's emails leave once its commit is done
+    unit.after_rollback(forget_queued)
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     sqlite.register(app)

@@ -1,7 +1,21 @@
-"""Fixtures: app, client, per-test clean database, factories, login helper, query counter.
+"""Fixtures: app, client, per-test database, factories, login helper, query counter.
 
 The database is SQLite (a temporary file, so threads and a live server share it) unless
 HELPDESK_TEST_DATABASE_URL points at PostgreSQL; `make test` runs the suite on both when it can.
+Under pytest-xdist each worker has its own database (a file, or `<name>_gw0`… on PostgreSQL).
+
+Isolation, as a real deployment sees it:
+- every request of the test client runs in its own app context, so with its own database
+  session, `g`, signed-in user and locale; what it does not commit is gone when it ends, so a
+  view that forgets to commit fails its test. After each request the test's own session forgets
+  what it had loaded, so the test reads what the request left in the database;
+- each test runs inside one database transaction that is rolled back at its end: the test's
+  session and every request's session join it through SAVEPOINTs (a request's commit releases
+  its savepoint, its rollback returns to it). Ids still start at 1 in every test;
+- a test that needs real commits (threads, subprocesses, a live server: they use their own
+  connections) is marked `@pytest.mark.commits` (`browser` tests are, too): it runs on the real
+  database, which is emptied after it.
+CSRF protection is off, as in most Flask suites, except in tests marked `@pytest.mark.csrf`.
 """
 
 from __future__ import annotations
@@ -13,7 +27,9 @@ from itertools import count
 
 import pytest
 import sqlalchemy as sa
-from flask import g, request_started
+from flask import has_app_context
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as _FlaskSession
 
 os.environ.setdefault("HELPDESK_ENV", "testing")
 
@@ -25,6 +41,25 @@ from tests.mailservers import dovecot, smtp_server  # noqa: E402, F401 - real SM
 _seq = count(1)
 
 
+def pytest_configure(config):
+    """Under xdist, each worker gets its own PostgreSQL database (created when missing)."""
+    url = os.environ.get("HELPDESK_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not (url and worker and url.startswith("postgresql")):
+        return
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    os.environ["HELPDESK_TEST_DATABASE_URL"] = base.set(database=name).render_as_string(
+        hide_password=False
+    )
+
+
 def pytest_report_header(config):
     return f"database: {_database_url_for_report()}"
 
@@ -32,6 +67,36 @@ def pytest_report_header(config):
 def _database_url_for_report():
     url = os.environ.get("HELPDESK_TEST_DATABASE_URL")
     return re.sub(r"//[^@]*@", "//***@", url) if url else "sqlite (temporary file)"
+
+
+class RequestClient(FlaskClient):
+    """A test client whose requests run as real ones: each in its own app context (its own
+    database session, `g`, user and locale), then the test's session forgets what it loaded."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            _db.session.expire_all()
+        return response
+
+
+class _Shared:
+    """The connection that the running test's transaction lives on (None: real commits)."""
+
+    connection: sa.Connection | None = None
+
+
+_session_get_bind = _FlaskSession.get_bind
+
+
+def _get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+    if bind is None and _Shared.connection is not None:
+        return _Shared.connection
+    return _session_get_bind(self, mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+_FlaskSession.get_bind = _get_bind
 
 
 @pytest.fixture(scope="session")
@@ -52,19 +117,18 @@ def app(database_url, tmp_path_factory):
         MAIL_DIR = str(base / "mail")
         MAIL_TRANSPORT = "memory"
         SERVER_NAME = None
+        WTF_CSRF_ENABLED = False  # on in the tests marked `csrf`
 
     app = create_app(Config)
-
-    def fresh_request_state(sender, **extra):
-        # the test's app context (and so `g`) is shared with the client's requests: each request
-        # must load its user from its own cookie and its CSRF token from its own session
-        for name in ("_login_user", "csrf_token", "_flask_babel"):  # user, CSRF token, locale
-            g.pop(name, None)
-
-    request_started.connect(fresh_request_state, app, weak=False)
+    app.test_client_class = RequestClient
+    # a savepoint per session: the test's session and each request's join the test's transaction
+    _db.session.session_factory.configure(join_transaction_mode="create_savepoint")
     with app.app_context():
         _db.drop_all()
         _db.create_all()
+        # a real commit (never a savepoint's release): the next test starts from emptied tables
+        sa.event.listen(_db.engine, "commit", lambda conn: app.extensions.update(db_committed=True))
+    app.extensions["db_committed"] = False
     yield app
     with app.app_context():
         _db.session.remove()
@@ -102,17 +166,63 @@ def _clean(app):
             if engine.dialect.name == "postgresql":
                 # ids start at 1 again in every test, as SQLite's do once its tables are empty
                 conn.execute(sa.text(_reset_sequences_sql(app, conn)))
-    app.extensions["sent_mail"] = []
+    app.extensions["db_committed"] = False
+
+
+@contextmanager
+def _test_transaction(app):
+    """One transaction for the whole test, rolled back at its end; sessions join it."""
+    with app.app_context():
+        engine = _db.engine
+        connection = engine.connect()
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # the sqlite3 driver would otherwise let the first SAVEPOINT open (and its RELEASE
+            # commit) the real transaction: it begins only on DML; BEGIN it ourselves
+            dbapi = connection.connection.dbapi_connection
+            driver_level = dbapi.isolation_level
+            dbapi.isolation_level = None
+        outer = connection.begin()
+        if sqlite:
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.execute(sa.text(_reset_sequences_sql(app, connection)))
+    _Shared.connection = connection
+    try:
+        yield
+    finally:
+        _Shared.connection = None
+        outer.rollback()
+        if sqlite:
+            dbapi.isolation_level = driver_level
+        connection.close()
 
 
 @pytest.fixture
-def db(app):
-    """A clean database for each test, inside an app context."""
-    _clean(app)
-    with app.test_request_context():
-        yield _db
-        _db.session.rollback()
-        _db.session.remove()
+def db(app, request):
+    """A clean database for each test, inside an app context (see the module's docstring)."""
+    if app.extensions.get("db_committed"):
+        _clean(app)  # a previous test committed for real
+    app.extensions["sent_mail"] = []
+    csrf = request.node.get_closest_marker("csrf") is not None
+    app.config["WTF_CSRF_ENABLED"] = csrf
+    try:
+        marks = {m.name for m in request.node.iter_markers()}
+        if marks & {"commits", "browser"}:  # a live server answers from its own threads
+            try:
+                with app.test_request_context():
+                    yield _db
+                    _db.session.rollback()
+                    _db.session.remove()
+            finally:
+                _clean(app)
+        else:
+            with _test_transaction(app), app.test_request_context():
+                yield _db
+                _db.session.rollback()
+                _db.session.remove()
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
 
 
 @pytest.fixture
@@ -226,7 +336,6 @@ class AuthActions:
 
     def login(self, user_or_email, password="password123"):
         email = getattr(user_or_email, "email", user_or_email)
-        self.client.get("/login")
         return self.client.post(
             "/login",
             data={
@@ -251,7 +360,10 @@ def session_cookie_id(user) -> str:
 
 
 def csrf_from(client, path):
-    """Read the CSRF token that a real browser would get from the page's form."""
+    """Read the CSRF token that a real browser would get from the page's form ("" when the
+    test runs without CSRF protection: no page is fetched for it)."""
+    if not client.application.config["WTF_CSRF_ENABLED"]:
+        return ""
     html = client.get(path).get_data(as_text=True)
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
         r'value="([^"]+)"[^>]*name="csrf_token"', html

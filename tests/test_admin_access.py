@@ -129,6 +129,7 @@ def test_get_on_post_only_routes_is_405(ac, world, route):
         "/admin/rules/{rule}/move",
     ],
 )
+@pytest.mark.csrf
 def test_post_without_csrf_is_400_and_changes_nothing(ac, world, route, db):
     from helpdesk.accounts.models import Department
     from helpdesk.tickets.models import Category

@@ -163,6 +163,7 @@ def test_get_on_post_only_routes_is_405(ac, world, route):
     assert ac.get(route.format(**world[1])).status_code == 405
 
 
+@pytest.mark.csrf
 @pytest.mark.parametrize("route", POST_ROUTES)
 def test_post_without_csrf_is_400_and_changes_nothing(ac, world, route, db):
     from helpdesk.sla.models import BusinessCalendar, CalendarHoliday, SlaPolicy

@@ -296,6 +296,7 @@ def test_idempotency_keys_are_per_token_owner(client, db, make_user, token_for):
     assert a.get_json()["protocol"] != b.get_json()["protocol"]
 
 
+@pytest.mark.commits
 def test_concurrent_posts_with_same_key_create_one_ticket(app, db, agent, token_for):
     raw = token_for(agent)
     body = {

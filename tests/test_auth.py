@@ -269,6 +269,7 @@ def test_logout_is_post_only_and_ends_the_session(client, auth, make_user):
     assert client.get("/portal/demands").status_code == 302
 
 
+@pytest.mark.csrf
 def test_login_without_csrf_is_refused(client, make_user):
     user = make_user(role="customer")
     response = client.post("/login", data={"email": user.email, "password": "password123"})

@@ -137,6 +137,7 @@ def test_get_on_post_only_routes_is_405(client, app, world, route):
         ("/console/phone", {"name": "Sem CSRF", "phone": "11987650000"}),
     ],
 )
+@pytest.mark.csrf
 def test_post_without_csrf_is_400(client, app, world, route, data):
     login_as(client, app, world.agent_x)  # noqa: F405
     response = client.post(_url(route, world), data=data)

@@ -150,6 +150,7 @@ def test_anonymous_post_goes_to_login(client, app, db, world, escalation_x):
     assert fresh(db, Escalation, escalation_x.id).state == "open"
 
 
+@pytest.mark.csrf
 def test_csrf_and_methods(client, app, db, world, escalation_x):
     login_as(client, app, world.supervisor)
     base = f"/console/escalations/{escalation_x.id}"
@@ -500,6 +501,7 @@ def test_workspace_escalate_errors_are_shown(client, app, db, world, data, messa
     assert db.session.scalar(sa.select(sa.func.count(Escalation.id))) == 0
 
 
+@pytest.mark.csrf
 def test_workspace_escalate_permissions_and_csrf(client, app, db, world):
     url = f"/console/tickets/{world.ticket_x.protocol}"
     login_as(client, app, world.agent_y)

@@ -407,6 +407,7 @@ def test_cannot_mark_someone_elses_notifications(client, app, db, world, notifie
     assert unread(db, world.supervisor) == 2
 
 
+@pytest.mark.csrf
 def test_notifications_csrf_method_and_bad_ids(client, app, db, world, notified):
     login_as(client, app, world.supervisor)
     assert client.post("/console/notifications/read").status_code == 400

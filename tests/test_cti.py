@@ -367,6 +367,7 @@ def test_console_call_routes_permission_matrix(client, app, db, pbx, who, pop, a
         assert r.status_code == (403 if who == "customer_user" else 404)
 
 
+@pytest.mark.csrf
 def test_console_call_posts_need_csrf(client, app, db, pbx):
     post_call(client, pbx.token, call_id="m-2", event="ringing", caller=PHONE, agent=pbx.agent_x.id)
     login_as(client, app, pbx.agent_x)

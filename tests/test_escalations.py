@@ -174,6 +174,7 @@ def test_answer_in_time_meets_the_target_and_nothing_fires(db, ladder, staff, ma
     assert _levels(db, ticket) == []
 
 
+@pytest.mark.commits
 def test_two_sweeps_at_once_raise_each_escalation_exactly_once(app, db, ladder, staff, make_ticket):
     tickets = [_registered(make_ticket) for _ in range(12)]
     at = utc(2026, 3, 3, 12, 30)  # first response breached: level 2 for every ticket
@@ -498,6 +499,7 @@ def test_escalate_command_prints_what_it_did(app, db, ladder, staff, make_ticket
     assert "Nothing due." in again.output
 
 
+@pytest.mark.commits
 def test_scheduler_keeps_its_jobs_in_the_database(app, db, database_url):
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler

@@ -101,6 +101,7 @@ def test_nothing_is_flagged_seen_when_the_commit_fails(db, dovecot, mailbox, mon
     assert fetch_mailbox(db.session.get(Mailbox, mailbox.id)) == {"created": 1}
 
 
+@pytest.mark.commits
 def test_two_fetches_at_once_give_one_entry_each(app, db, dovecot, mailbox):
     for n in range(8):
         dovecot.append(message(n))

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from helpdesk.mail.models import InboundMessage
@@ -45,6 +46,7 @@ def _backlog(tmp_path: Path) -> tuple[Path, Path, Path]:
     return tmp_path / "Maildir", tmp_path / "old.mbox", junk
 
 
+@pytest.mark.commits
 def test_a_maildir_and_an_mbox_are_imported_by_a_real_process(db, tmp_path, database_url):
     from helpdesk.accounts.models import Department
 

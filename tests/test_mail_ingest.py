@@ -49,6 +49,7 @@ def test_new_sender_becomes_a_customer_with_an_email_ticket_and_an_acknowledgeme
     assert ack["In-Reply-To"] == "<simple-1@example.org>"  # threads under the customer's mail
 
 
+@pytest.mark.commits
 def test_two_workers_importing_the_same_message_at_once_make_one_entry(app, db):
     db.session.commit()
     barrier = threading.Barrier(2)

@@ -118,6 +118,7 @@ def test_only_the_owner_can_escalate(client, db, make_user, demand, who):
     assert escalations(db, demand) == []
 
 
+@pytest.mark.csrf
 def test_escalate_needs_csrf_and_post(client, db, customer, demand):
     with time_machine.travel(AFTER, tick=False):
         login_as(client, customer)

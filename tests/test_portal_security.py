@@ -183,6 +183,7 @@ def test_customer_cannot_set_staff_fields(
     assert ticket.protocol != "20200101000001"
 
 
+@pytest.mark.csrf
 def test_form_post_without_csrf_is_refused(signed_in, db):
     response = signed_in.post(
         "/portal/new", data={"kind": "complaint", "subject": "x", "description": "y"}

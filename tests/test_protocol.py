@@ -61,6 +61,7 @@ def test_protocol_uses_local_date_and_restarts_each_day(make_ticket):
     assert next_day[:14] == "20261124000001"
 
 
+@pytest.mark.commits
 def test_fifty_concurrent_registrations_get_fifty_distinct_protocols(
     app, db, make_customer, default_department
 ):

@@ -184,6 +184,7 @@ def test_a_session_is_checked_in_one_statement(db, make_user, count_queries):
     assert user_for_session("") is None
 
 
+@pytest.mark.commits
 def test_last_seen_is_written_at_most_once_a_minute(client, db, make_user):
     user = make_user(role="customer")
     start = clock.now()
@@ -249,6 +250,7 @@ def test_the_sessions_card_is_translated(client, db, make_user):
     assert "Sua conta está conectada em 1 navegador ou dispositivo: este." in html
 
 
+@pytest.mark.commits
 def test_a_session_unused_for_the_idle_limit_ends(client, db, app, make_user):
     user = make_user(role="customer")
     start = clock.now()

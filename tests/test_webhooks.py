@@ -509,6 +509,7 @@ def test_delivery_log_query_count_does_not_grow(
     "who, status",
     [("anonymous", 302), ("customer", 403), ("agent", 403), ("supervisor", 403), ("admin", None)],
 )
+@pytest.mark.csrf  # the matrix ends with a POST without its token
 def test_admin_webhook_routes_permission_matrix(
     client, app, db, make_user, who, status, allow_loopback, receiver, make_ticket
 ):

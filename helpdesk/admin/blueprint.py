@@ -6,10 +6,7 @@ import logging
 
 from flask import Blueprint, abort
 from flask_login import current_user
-from wtforms import Form
 
-from ..core.errors import DomainError
-from ..core.forms import show_domain_error
 from ..core.permissions import can_admin
 from ..extensions import db, login_manager
 
@@ -36,9 +33,3 @@ def load_or_404(model, object_id: int):
     if not can_admin(current_user):
         abort(403)
     return obj
-
-
-def show_error(form: Form, exc: DomainError) -> None:
-    """Put a service's error next to its field, or at the top of the form."""
-    db.session.rollback()
-    show_domain_error(form, exc)

@@ -16,14 +16,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from ..core.clock import now
-from ..core.errors import DomainError
-from ..core.unit import commit
+from ..core.forms import show_domain_error
+from ..core.unit import attempt
 from ..extensions import db
 from ..sla.business_calendars import add_holiday, create_calendar, remove_holiday, update_calendar
 from ..sla.calendars import add_working_time
 from ..sla.models import BusinessCalendar
 from ..sla.working import working_calendar
-from .blueprint import bp, load_or_404, show_error
+from .blueprint import bp, load_or_404
 from .sla_forms import (
     WEEKDAYS,
     CalculatorForm,
@@ -203,11 +203,10 @@ def calendars():
 def calendar_new():
     form = _calendar_form(None)
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             calendar = create_calendar(**form.service_data())
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
         else:
             flash(_("Calendar “%(name)s” created.", name=calendar.name), "success")
             return redirect(url_for("admin.calendar_edit", calendar_id=calendar.id))
@@ -219,11 +218,10 @@ def calendar_edit(calendar_id: int):
     calendar = load_or_404(BusinessCalendar, calendar_id)
     form = _calendar_form(calendar)
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             update_calendar(calendar, **form.service_data())
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
             calendar = load_or_404(BusinessCalendar, calendar_id)
         else:
             flash(_("Calendar “%(name)s” saved.", name=calendar.name), "success")
@@ -236,11 +234,10 @@ def calendar_holiday_add(calendar_id: int):
     calendar = load_or_404(BusinessCalendar, calendar_id)
     form = HolidayForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             add_holiday(calendar, day=form.date.data, name=form.name.data or "")
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
             calendar = load_or_404(BusinessCalendar, calendar_id)
         else:
             flash(_("Company holiday added."), "success")
@@ -255,6 +252,5 @@ def calendar_holiday_remove(calendar_id: int, day: str):
     if when is None:
         abort(404)
     remove_holiday(calendar, when)  # NotFound -> the shared 404 page
-    commit()
     flash(_("Company holiday removed."), "success")
     return redirect(url_for("admin.calendar_edit", calendar_id=calendar.id) + "#holidays")

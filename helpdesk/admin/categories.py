@@ -6,12 +6,12 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..core.errors import DomainError
-from ..core.unit import commit
+from ..core.forms import show_domain_error
+from ..core.unit import attempt
 from ..extensions import db
 from ..tickets.categories import create_category, update_category
 from ..tickets.models import Category
-from .blueprint import bp, load_or_404, show_error
+from .blueprint import bp, load_or_404
 from .forms import CategoryForm
 
 
@@ -40,11 +40,10 @@ def category_new():
     if request.method == "GET":
         form.kinds.data = [value for value, _label in form.kinds.choices]
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             category = create_category(**_values(form))
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
         else:
             flash(_("Category “%(name)s” created.", name=category.name), "success")
             return redirect(url_for("admin.categories"))
@@ -56,11 +55,10 @@ def category_edit(category_id: int):
     category = load_or_404(Category, category_id)
     form = CategoryForm(obj=category if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             update_category(category, **_values(form))
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
             category = load_or_404(Category, category_id)
         else:
             flash(_("Category “%(name)s” saved.", name=category.name), "success")

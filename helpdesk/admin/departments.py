@@ -8,10 +8,10 @@ from flask_babel import gettext as _
 
 from ..accounts.models import STAFF_ROLES, Department, User, memberships
 from ..accounts.services import create_department, update_department
-from ..core.errors import DomainError
-from ..core.unit import commit
+from ..core.forms import show_domain_error
+from ..core.unit import attempt
 from ..extensions import db
-from .blueprint import bp, load_or_404, show_error
+from .blueprint import bp, load_or_404
 from .forms import DepartmentForm
 
 
@@ -53,7 +53,7 @@ def department_new():
     form = DepartmentForm()
     _staff_choices(form)
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             dept = create_department(
                 name=form.name.data,
                 description=form.description.data or "",
@@ -70,9 +70,8 @@ def department_new():
                     active=form.active.data,
                     members=_members(form.members.data),
                 )
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
         else:
             flash(_("Department “%(name)s” created.", name=dept.name), "success")
             return redirect(url_for("admin.departments"))
@@ -87,7 +86,7 @@ def department_edit(department_id: int):
     if request.method == "GET":
         form.members.data = [u.id for u in dept.members]
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             update_department(
                 dept,
                 name=form.name.data,
@@ -97,9 +96,8 @@ def department_edit(department_id: int):
                 active=form.active.data,
                 members=_members(form.members.data),
             )
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
             dept = load_or_404(Department, department_id)
         else:
             flash(_("Department “%(name)s” saved.", name=dept.name), "success")

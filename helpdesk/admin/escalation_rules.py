@@ -13,12 +13,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import STAFF_ROLES, Department, User
-from ..core.errors import DomainError
-from ..core.unit import commit
+from ..core.forms import show_domain_error
+from ..core.unit import attempt
 from ..escalations.models import LEVEL_LABELS, RULE_TRIGGER_LABELS, EscalationRule
 from ..escalations.services import create_rule, move_rule, update_rule
 from ..extensions import db
-from .blueprint import bp, load_or_404, show_error
+from .blueprint import bp, load_or_404
 from .policies import duration_text
 from .sla_forms import TARGET_TITLES, EscalationRuleForm
 
@@ -98,14 +98,13 @@ def _rule_form(rule: EscalationRule | None) -> EscalationRuleForm:
 def _rule_page(rule: EscalationRule | None):
     form = _rule_form(rule)
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             if rule is None:
                 rule = create_rule(**form.service_data(), position=_bottom_position())
             else:
                 update_rule(rule, **form.service_data())
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
             rule = load_or_404(EscalationRule, rule.id) if rule is not None and rule.id else None
         else:
             flash(_("Escalation rule “%(name)s” saved.", name=rule.name), "success")
@@ -135,6 +134,5 @@ def escalation_rule_move(rule_id: int):
     if direction is None:
         abort(400)
     move_rule(rule, direction)
-    commit()
     flash(_("Escalation rule “%(name)s” moved.", name=rule.name), "success")
     return redirect(url_for("admin.escalation_rules"))

@@ -10,12 +10,12 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..console.forms import opts
-from ..core.errors import DomainError
-from ..core.unit import commit
+from ..core.forms import show_domain_error
+from ..core.unit import attempt
 from ..investigations.ishikawa import create_subcategory, set_subcategory_active
 from ..investigations.models import ISHIKAWA, ISHIKAWA_LABELS, IshikawaSubcategory
 from ..investigations.queries import subcategories
-from .blueprint import bp, load_or_404, show_error
+from .blueprint import bp, load_or_404
 
 
 class SubcategoryForm(FlaskForm):
@@ -31,11 +31,10 @@ class ToggleForm(FlaskForm):
 def ishikawa():
     form = SubcategoryForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             sub = create_subcategory(form.category.data, form.name.data)
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
         else:
             flash(_("Sub-category “%(name)s” added.", name=sub.name), "success")
             return redirect(url_for("admin.ishikawa"))
@@ -55,6 +54,5 @@ def ishikawa_toggle(sub_id: int):
     sub = load_or_404(IshikawaSubcategory, sub_id)
     if ToggleForm().validate_on_submit():
         set_subcategory_active(sub, not sub.active)
-        commit()
         flash(_("Sub-category “%(name)s” saved.", name=sub.name), "success")
     return redirect(url_for("admin.ishikawa"))

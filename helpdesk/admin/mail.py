@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Department
-from ..core.errors import DomainError
-from ..core.unit import commit
+from ..core.forms import show_domain_error
+from ..core.unit import attempt
 from ..extensions import db
 from ..mail.models import InboundMessage, Mailbox
 from ..mail.queries import mail_problems as mail_problems_query
@@ -26,7 +26,7 @@ from ..mail.services import (
 )
 from ..notifications.models import OutboxAttempt, OutboxMessage
 from ..notifications.services import retry_dead_letter
-from .blueprint import bp, load_or_404, show_error
+from .blueprint import bp, load_or_404
 from .forms import ActionForm, MailboxForm
 
 LIST_LIMIT = 100
@@ -84,11 +84,10 @@ def mailboxes():
 def mailbox_new():
     form = _fill(MailboxForm())
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             mailbox = create_mailbox(**_values(form), password=form.password.data or "")
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
         else:
             flash(_("Mailbox “%(name)s” created.", name=mailbox.name), "success")
             return redirect(url_for("admin.mailboxes"))
@@ -103,11 +102,10 @@ def mailbox_edit(mailbox_id: int):
         form.password.data = ""
         form.department_id.data = mailbox.department_id or 0
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             update_mailbox(mailbox, **_values(form), password=form.password.data or None)
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
             mailbox = load_or_404(Mailbox, mailbox_id)
         else:
             flash(_("Mailbox “%(name)s” saved.", name=mailbox.name), "success")
@@ -125,7 +123,6 @@ def mailbox_delete(mailbox_id: int):
         return redirect(url_for("admin.mailbox_edit", mailbox_id=mailbox_id))
     name = mailbox.name
     delete_mailbox(mailbox)
-    commit()
     flash(_("Mailbox “%(name)s” removed; the messages it received are kept.", name=name), "success")
     return redirect(url_for("admin.mailboxes"))
 
@@ -162,12 +159,10 @@ def outbox_retry(outbox_id: int):
     if not form.validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(url_for("admin.mail_problems"))
-    try:
+    with attempt() as done:
         retry_dead_letter(row)
-        commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if done.error:
+        flash(str(done.error), "error")
     else:
         flash(
             _("The message to %(to)s will be sent again.", to=readable_address(row.to_addr)),
@@ -185,23 +180,21 @@ def inbound_detail(inbound_id: int):
     )
 
 
-def _process_again(inbound_id: int, action, done: str):
+def _process_again(inbound_id: int, action, success: str):
     """Reprocess or release one stored inbound message; flash how it went, back to the list."""
     row = load_or_404(InboundMessage, inbound_id)
     if not ActionForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(url_for("admin.mail_problems"))
-    try:
+    with attempt() as done:
         action(row)
-        commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if done.error:
+        flash(str(done.error), "error")
     else:
         if row.state == "failed":
             flash(_("The message failed again: %(error)s", error=row.error), "error")
         else:
-            flash(done, "success")
+            flash(success, "success")
     return redirect(url_for("admin.mail_problems"))
 
 

@@ -13,15 +13,15 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Department
-from ..core.errors import DomainError
 from ..core.formatting import duration
+from ..core.forms import show_domain_error
 from ..core.i18n import localized_name
-from ..core.unit import commit
+from ..core.unit import attempt
 from ..extensions import db
 from ..sla.models import BusinessCalendar, SlaPolicy
 from ..sla.policies import PAUSABLE_STATUSES, create_policy, move_policy, update_policy
 from ..tickets.models import STATUS_LABELS, Category
-from .blueprint import bp, load_or_404, show_error
+from .blueprint import bp, load_or_404
 from .forms import SEGMENT_LABELS
 from .sla_forms import POLICY_TARGETS, TARGET_TITLES, PolicyForm
 
@@ -104,14 +104,13 @@ def _top_position() -> int:
 def _policy_page(policy: SlaPolicy | None):
     form = _policy_form(policy)
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             if policy is None:
                 policy = create_policy(**form.service_data(), position=_top_position())
             else:
                 update_policy(policy, **form.service_data())
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
             if policy is not None and policy.id is not None:
                 policy = load_or_404(SlaPolicy, policy.id)
             else:
@@ -141,6 +140,5 @@ def policy_move(policy_id: int):
     if direction is None:
         abort(400)
     move_policy(policy, direction)
-    commit()
     flash(_("Policy “%(name)s” moved.", name=policy.name), "success")
     return redirect(url_for("admin.policies"))

@@ -13,7 +13,8 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.models import STAFF_ROLES, Department, User
 from ..core.errors import DomainError
-from ..core.unit import commit
+from ..core.forms import show_domain_error
+from ..core.unit import attempt, refuse
 from ..extensions import db
 from ..routing.models import RoutingRule
 from ..routing.services import (
@@ -25,7 +26,7 @@ from ..routing.services import (
     update_rule,
 )
 from ..tickets.models import Category
-from .blueprint import bp, load_or_404, show_error
+from .blueprint import bp, load_or_404
 from .forms import SEGMENT_LABELS, RuleForm, SampleForm
 
 
@@ -106,22 +107,22 @@ def _rule_page(rule: RoutingRule | None):
         rule_ok = form.validate()
         sample_ok = sample.validate()
         if rule_ok and sample_ok:
-            try:
+            refuse()  # a preview never saves anything, whatever the outcome
+            with attempt() as done:
                 draft = draft_rule(**form.service_data())
-            except DomainError as exc:
-                show_error(form, exc)
+            if done.error:
+                show_domain_error(form, done.error)
             else:
                 saved = [r for r in active_rules() if rule is None or r.id != rule.id]
                 result, error = _preview(sample, rules=[draft, *saved])
     elif is_post and form.validate():
-        try:
+        with attempt() as done:
             if rule is None:
                 rule = create_rule(**form.service_data())
             else:
                 update_rule(rule, **form.service_data())
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
         else:
             flash(_("Routing rule “%(name)s” saved.", name=rule.name), "success")
             return redirect(url_for("admin.rules"))
@@ -153,6 +154,5 @@ def rule_move(rule_id: int):
     if direction is None:
         abort(400)
     move_rule(rule, direction)
-    commit()
     flash(_("Rule “%(name)s” moved.", name=rule.name), "success")
     return redirect(url_for("admin.rules"))

@@ -17,11 +17,11 @@ from ..accounts.services import (
     set_user_active,
     update_user,
 )
-from ..core.errors import DomainError
+from ..core.forms import show_domain_error
 from ..core.text import id_number
-from ..core.unit import commit
+from ..core.unit import attempt
 from ..extensions import db
-from .blueprint import bp, load_or_404, show_error
+from .blueprint import bp, load_or_404
 from .forms import UserCreateForm, UserEditForm, UserFilterForm
 
 PAGE_SIZE = 50
@@ -87,7 +87,7 @@ def user_new():
         )
     _department_choices(form)
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             user = create_user(
                 email=form.email.data,
                 name=form.name.data,
@@ -100,9 +100,8 @@ def user_new():
                 link_customer_record(user)
             if form.send_link.data:
                 request_password_reset(user.email)
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
         else:
             if form.send_link.data:
                 flash(
@@ -127,7 +126,7 @@ def user_edit(user_id: int):
         if user.id == current_user.id and form.role.data != "admin":
             form.role.errors.append(_l("You cannot remove your own administrator role."))
         else:
-            try:
+            with attempt() as done:
                 update_user(
                     user,
                     name=form.name.data,
@@ -135,9 +134,8 @@ def user_edit(user_id: int):
                     departments=_departments(form),
                     locale=form.locale.data or "",
                 )
-                commit()
-            except DomainError as exc:
-                show_error(form, exc)
+            if done.error:
+                show_domain_error(form, done.error)
                 user = load_or_404(User, user_id)
             else:
                 flash(_("%(email)s was saved.", email=user.email), "success")
@@ -152,7 +150,6 @@ def user_deactivate(user_id: int):
         flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("admin.user_edit", user_id=user.id))
     set_user_active(user, False)
-    commit()
     flash(_("%(email)s was deactivated and signed out everywhere.", email=user.email), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
@@ -161,6 +158,5 @@ def user_deactivate(user_id: int):
 def user_reactivate(user_id: int):
     user = load_or_404(User, user_id)
     set_user_active(user, True)
-    commit()
     flash(_("%(email)s can sign in again.", email=user.email), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))

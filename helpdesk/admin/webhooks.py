@@ -18,9 +18,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..core.errors import DomainError
+from ..core.forms import show_domain_error
 from ..core.text import ascii_digits
-from ..core.unit import commit
+from ..core.unit import attempt
 from ..extensions import db
 from ..webhooks.models import (
     DELIVERY_STATUS_LABELS,
@@ -35,7 +35,7 @@ from ..webhooks.services import (
     rotate_secret,
     update_subscription,
 )
-from .blueprint import bp, load_or_404, show_error
+from .blueprint import bp, load_or_404
 from .forms import ActionForm, MultiCheckboxField
 
 LOG_PAGE = 50
@@ -84,11 +84,10 @@ def webhook_new():
     if request.method == "GET":
         form.events.data = list(EVENTS)
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             sub = create_subscription(current_user, **_values(form))
-            commit()
-        except DomainError as exc:
-            show_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
         else:
             flash(_("Webhook created. Give its secret to the receiver."), "success")
             return redirect(url_for("admin.webhook_edit", subscription_id=sub.id))
@@ -103,11 +102,10 @@ def webhook_edit(subscription_id: int):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
+            with attempt() as done:
                 update_subscription(sub, **_values(form))
-                commit()
-            except DomainError as exc:
-                show_error(form, exc)
+            if done.error:
+                show_domain_error(form, done.error)
                 sub = load_or_404(WebhookSubscription, subscription_id)
             else:
                 flash(_("Webhook saved."), "success")
@@ -150,7 +148,6 @@ def webhook_rotate(subscription_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     rotate_secret(sub)
-    commit()
     flash(_("A new secret was generated: give it to the receiver now."), "success")
     return redirect(url_for("admin.webhook_edit", subscription_id=sub.id))
 
@@ -160,12 +157,10 @@ def webhook_retry(delivery_id: int):
     delivery = load_or_404(WebhookDelivery, delivery_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with attempt() as done:
         retry_delivery(delivery)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if done.error:
+        flash(str(done.error), "error")
     else:
-        commit()
         flash(_("The delivery is queued again."), "success")
     return redirect(url_for("admin.webhook_edit", subscription_id=delivery.subscription_id))

@@ -11,9 +11,9 @@ import logging
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..core import unit
 from ..core.errors import Conflict, DomainError
 from ..core.web import problem
-from ..extensions import db
 from .blueprint import bp
 
 log = logging.getLogger(__name__)
@@ -114,8 +114,5 @@ def escape_markup(response):
 
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError):
-    from ..notifications.services import take_queued_ids
-
-    db.session.rollback()
-    take_queued_ids()  # nothing queued by a failed request may be delivered
+    unit.rollback()  # nothing written or queued by a failed request stays
     return _problem_for(exc)

@@ -26,7 +26,7 @@ from ..accounts import services as accounts
 from ..accounts import sessions
 from ..core.errors import Conflict, DomainError, ValidationError
 from ..core.forms import show_domain_error
-from ..core.unit import commit
+from ..core.unit import attempt, rollback
 from ..core.web import is_safe_next
 from ..extensions import db, limiter
 from ..tickets.models import Ticket
@@ -141,7 +141,6 @@ def login():
         else:
             accounts.record_login(user)
             start_session(user)
-            commit()
             target = form.next.data or request.args.get("next")
             return redirect(target if is_safe_next(target) else home_for(user))
     return render_template("auth/login.html", form=form, resend_form=resend_form), _status(form)
@@ -150,7 +149,6 @@ def login():
 @bp.post("/logout")
 def logout():
     end_session()
-    commit()
     flash(_("You signed out."), "success")
     return redirect(url_for("portal.home"))
 
@@ -175,17 +173,15 @@ def signup():
                 password=form.password.data,
                 locale=form.language.data,
             )
-            commit()
         except Conflict as exc:
-            db.session.rollback()
+            rollback()
             if exc.field != "email":
                 show_domain_error(form, exc)
                 return render_template("auth/signup.html", form=form), 400
             # the same answer as for a new address; an unconfirmed account gets its link again
             accounts.resend_verification(form.email.data)
-            commit()
         except DomainError as exc:
-            db.session.rollback()
+            rollback()
             show_domain_error(form, exc)
             return render_template("auth/signup.html", form=form), 400
         session["locale"] = form.language.data
@@ -199,9 +195,8 @@ def verify(token: str):
         user = accounts.verify_email(token)
         if user.active:
             start_session(user)
-        commit()
     except ValidationError:
-        db.session.rollback()
+        rollback()
         return _invalid_link("verify")
     if not user.active:
         flash(_("Your email is confirmed, but this account is deactivated."), "warning")
@@ -217,7 +212,6 @@ def resend_verification():
     form = ResendVerificationForm()
     if form.validate_on_submit():
         accounts.resend_verification(form.email.data)
-        commit()
     return redirect(url_for("auth.check_email", reason="verify"))
 
 
@@ -246,7 +240,6 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         accounts.request_password_reset(form.email.data)
-        commit()
         return redirect(url_for("auth.check_email", reason="reset"))
     return render_template("auth/reset_request.html", form=form), _status(form)
 
@@ -257,7 +250,7 @@ def reset_password(token: str):
     try:
         user = accounts.check_reset_token(token)
     except ValidationError:
-        db.session.rollback()
+        rollback()
         return _invalid_link("reset")
     form = ResetPasswordForm()
     if form.validate_on_submit():
@@ -265,9 +258,8 @@ def reset_password(token: str):
             accounts.reset_password(token, form.password.data)
             if current_user.is_authenticated:
                 end_session()
-            commit()
         except ValidationError as exc:
-            db.session.rollback()
+            rollback()
             if not exc.field:
                 return _invalid_link("reset")
             show_domain_error(form, exc)
@@ -297,34 +289,30 @@ def account():
     password = PasswordChangeForm(formdata=None if action != "password" else request.form)
     end_others = EndOtherSessionsForm(formdata=None if action != "sessions" else request.form)
     if action == "profile" and profile.validate_on_submit():
-        try:
+        with attempt() as done:
             accounts.update_user(
                 user,
                 name=profile.name.data,
                 locale=profile.language.data,
                 timezone=profile.timezone.data or "",
             )
-            commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(profile, exc)
+        if done.error:
+            show_domain_error(profile, done.error)
         else:
             session["locale"] = profile.language.data
             refresh()  # the next strings of this context in the new language
             flash(_("Your details were saved."), "success")
             return redirect(url_for("auth.account"))
     elif action == "password" and password.validate_on_submit():
-        try:
+        with attempt() as done:
             accounts.change_password(
                 user,
                 password.current_password.data,
                 password.new_password.data,
                 keep_session=current_session_key(),  # this session goes on, the others end
             )
-            commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(password, exc)
+        if done.error:
+            show_domain_error(password, done.error)
         else:
             flash(
                 _("Your password was changed. Other devices signed in with it were signed out."),
@@ -333,7 +321,6 @@ def account():
             return redirect(url_for("auth.account"))
     elif action == "sessions" and end_others.validate_on_submit():
         ended = sessions.revoke_user_sessions(user, keep=current_session_key())
-        commit()
         flash(
             ngettext(
                 "%(num)d other session was signed out.",
@@ -363,7 +350,6 @@ def guest():
     form = GuestAccessForm(protocol=request.args.get("protocol", "")[:40])
     if form.validate_on_submit():
         accounts.request_guest_link(form.protocol.data, form.email.data)
-        commit()
         return redirect(url_for("auth.check_email", reason="guest"))
     return render_template("auth/guest.html", form=form), _status(form)
 
@@ -373,9 +359,8 @@ def guest_redeem(token: str):
     try:
         grant = accounts.redeem_guest_link(token)
         protocol = db.session.get(Ticket, grant.ticket_id).protocol
-        commit()
     except ValidationError:
-        db.session.rollback()
+        rollback()
         return _invalid_link("guest")
     remember_guest_grant(grant)
     return redirect(url_for("portal.demand", protocol=protocol))

@@ -18,9 +18,8 @@ from wtforms.validators import Length, Optional
 
 from ..channels.calls import active_calls_for, link_call, open_demands
 from ..channels.models import Call
-from ..core.errors import DomainError
 from ..core.permissions import can_take_call, can_work_ticket
-from ..core.unit import commit
+from ..core.unit import attempt
 from ..customers.services import create_customer, format_phone
 from ..extensions import db
 from .blueprint import back_to_ticket, bp, load_workable_ticket
@@ -69,7 +68,7 @@ def call_register(call_id: int):
     form = CallRegisterForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with attempt() as done:
         customer = call.customer
         if customer is None:
             name = (form.name.data or "").strip()
@@ -80,11 +79,9 @@ def call_register(call_id: int):
             call.customer = customer
         ticket = _start(customer)
         link_call(call, ticket, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if done.error:
+        flash(str(done.error), "error")
         return redirect(url_for("console.queue"))
-    commit()
     return back_to_ticket(ticket, endpoint="console.phone_call")
 
 
@@ -95,12 +92,10 @@ def call_attach(call_id: int):
     if not form.validate_on_submit():
         abort(400)
     ticket = load_workable_ticket(form.protocol.data.strip())
-    try:
+    with attempt() as done:
         link_call(call, ticket, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if done.error:
+        flash(str(done.error), "error")
         return redirect(url_for("console.queue"))
-    commit()
     flash(_("The call was added to demand %(protocol)s.", protocol=ticket.protocol), "success")
     return back_to_ticket(ticket)

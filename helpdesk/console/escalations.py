@@ -16,10 +16,10 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import Department, User
-from ..core.errors import DomainError, InvalidProtocol
+from ..core.errors import InvalidProtocol
 from ..core.forms import show_domain_error
 from ..core.permissions import can_work_ticket
-from ..core.unit import commit
+from ..core.unit import attempt
 from ..escalations import services
 from ..escalations.models import (
     DECISION_LABELS,
@@ -230,13 +230,11 @@ def acknowledge_escalation(escalation_id: int):
     escalation = load_supervised(escalation_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with attempt() as done:
         services.acknowledge(escalation, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if done.error:
+        flash(str(done.error), "error")
         return _back(escalation)
-    commit()
     flash(_("Escalation acknowledged. Now decide what happens next."), "success")
     return _back(escalation)
 
@@ -260,7 +258,7 @@ def decide_escalation(escalation_id: int, decision: str):
     choices = {"departments": _department_choices(), "people": _staff_choices()}
     form = fill_decide(DecideForm(prefix=decision), escalation.ticket, choices)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         return _render_escalation(escalation, bound=form, choices=choices, status=400)
     department = assignee = priority = None
@@ -280,7 +278,7 @@ def decide_escalation(escalation_id: int, decision: str):
         priority = value
     if form.errors:
         return _render_escalation(escalation, bound=form, choices=choices, status=400)
-    try:
+    with attempt() as done:
         services.decide(
             escalation,
             current_user,
@@ -290,12 +288,10 @@ def decide_escalation(escalation_id: int, decision: str):
             assignee=assignee,
             priority=priority,
         )
-    except DomainError as exc:
-        db.session.rollback()
-        show_domain_error(form, exc)
+    if done.error:
+        show_domain_error(form, done.error)
         escalation = load_supervised(escalation_id)
-        return _render_escalation(escalation, bound=form, choices=choices, status=exc.status)
-    commit()
+        return _render_escalation(escalation, bound=form, choices=choices, status=done.error.status)
     flash(
         _("Decision recorded: %(decision)s.", decision=DECISION_LABELS[decision]),
         "success",

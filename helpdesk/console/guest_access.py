@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from ..accounts.services import revoke_guest_links
-from ..core.unit import commit
 from ..tickets.protocol import display
 from .blueprint import bp, load_workable_ticket
 
@@ -20,7 +19,6 @@ def revoke_guest_access(protocol: str):
         abort(400)
     count = revoke_guest_links(ticket.id)
     protocol = ticket.protocol
-    commit()
     flash(
         _(
             "Guest links to %(protocol)s ended (%(count)s).",

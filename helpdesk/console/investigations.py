@@ -17,7 +17,7 @@ from ..core.errors import DomainError
 from ..core.forms import show_domain_error
 from ..core.permissions import can_view_ticket, can_work_ticket
 from ..core.text import id_number
-from ..core.unit import commit
+from ..core.unit import attempt
 from ..extensions import db
 from ..investigations import (
     capa,
@@ -117,13 +117,11 @@ def _act(found: Investigation, form, action, success: str, anchor: str | None = 
             abort(400)
         _flash_errors(form)
         return _detail(found, anchor)
-    try:
+    with attempt() as done:
         action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if done.error:
+        flash(str(done.error), "error")
         return _detail(found, anchor)
-    commit()
     flash(success, "success")
     return _detail(found, anchor)
 
@@ -277,15 +275,13 @@ def investigation_new():
     elif request.method == "GET":
         form.owner.data = current_user.id
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             created = operations.open_investigation(
                 by=current_user, tickets_to_link=selected, **record_values(form)
             )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
         else:
-            commit()
             flash(_("Investigation %(number)s opened.", number=created.number), "success")
             return _detail(created)
     elif form.errors.get("csrf_token"):
@@ -316,15 +312,13 @@ def investigations_bulk():
             url_for("console.investigation_new", tickets=",".join(str(t.id) for t in selected))
         )
     number = (request.form.get("number") or "").strip()
-    try:
+    with attempt() as done:
         found = queries.get_by_number(number)
         for ticket in selected:
             operations.link_ticket(found, ticket, by=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if done.error:
+        flash(str(done.error), "error")
         return redirect(back or url_for("console.queue"))
-    commit()
     flash(
         _("%(n)s demand(s) linked to %(number)s.", n=len(selected), number=found.number),
         "success",
@@ -392,14 +386,12 @@ def investigation_edit(number: str):
         form.subcategory.data = found.subcategory_id
         form.ishikawa.data = found.ishikawa or ""
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             operations.update_investigation(found, current_user, **record_values(form))
-        except DomainError as exc:
-            db.session.rollback()
+        if done.error:
             found = load_investigation(number)
-            show_domain_error(form, exc)
+            show_domain_error(form, done.error)
         else:
-            commit()
             flash(_("Investigation saved."), "success")
             return _detail(found)
     elif form.errors.get("csrf_token"):
@@ -632,14 +624,12 @@ def ticket_link_investigation(protocol: str):
             abort(400)
         _flash_errors(form)
         return back
-    try:
+    with attempt() as done:
         found = queries.get_by_number(form.number.data)
         operations.link_ticket(found, ticket, by=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if done.error:
+        flash(str(done.error), "error")
         return back
-    commit()
     flash(_("Demand linked to %(number)s.", number=found.number), "success")
     return back_to_ticket(ticket, "investigation")
 

@@ -17,7 +17,7 @@ from flask_login import current_user
 from ..core.errors import DomainError
 from ..core.forms import show_domain_error
 from ..core.permissions import can_work_ticket
-from ..core.unit import commit
+from ..core.unit import attempt
 from ..customers.models import Customer
 from ..customers.services import create_customer, find_customers, format_phone
 from ..extensions import db
@@ -76,10 +76,10 @@ def phone():
     new_form = NewCallerForm()
     if request.method == "POST":
         if not new_form.validate_on_submit():
-            if new_form.csrf_token.errors:
+            if "csrf_token" in new_form.errors:
                 abort(400)
             return _render_search(search, new_form, 400)
-        try:
+        with attempt() as done:
             customer = create_customer(
                 name=new_form.name.data,
                 phone=new_form.phone.data or None,
@@ -87,11 +87,9 @@ def phone():
                 document=new_form.document.data or None,
             )
             ticket = _start(customer)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(new_form, exc)
+        if done.error:
+            show_domain_error(new_form, done.error)
             return _render_search(search, new_form, 400)
-        commit()
         return redirect(url_for("console.phone_call", protocol=ticket.protocol))
     if not new_form.phone.data and search.by.data == "phone" and search.q.data:
         new_form.phone.data = search.q.data
@@ -102,19 +100,17 @@ def phone():
 def phone_start():
     form = StartCallForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         abort(400)
     customer = db.session.get(Customer, form.customer_id.data)
     if customer is None:
         abort(404)
-    try:
+    with attempt() as done:
         ticket = _start(customer)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if done.error:
+        flash(str(done.error), "error")
         return redirect(url_for("console.phone"))
-    commit()
     return redirect(url_for("console.phone_call", protocol=ticket.protocol))
 
 
@@ -130,7 +126,7 @@ def phone_call(protocol: str):
             form.subject.data = ""
     elif form.validate_on_submit():
         resolved = bool(form.resolved_in_call.data)
-        try:
+        with attempt() as done:
             services.complete_phone_registration(
                 ticket,
                 current_user,
@@ -141,11 +137,9 @@ def phone_call(protocol: str):
                 category_id=form.category_id,
                 resolution=form.resolution.data if resolved else None,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
+        if done.error:
+            show_domain_error(form, done.error)
         else:
-            commit()
             if not can_work_ticket(current_user, ticket):  # routed away from the agent
                 flash(
                     _(
@@ -163,7 +157,7 @@ def phone_call(protocol: str):
                 "success",
             )
             return redirect(url_for("console.ticket", protocol=ticket.protocol))
-    elif form.csrf_token.errors:
+    elif "csrf_token" in form.errors:
         abort(400)
     status = 400 if request.method == "POST" else 200
     return render_template("console/phone_call.html", ticket=ticket, form=form), status

@@ -31,7 +31,6 @@ from ..core.clock import as_utc, now
 from ..core.formatting import duration, local_date
 from ..core.permissions import is_supervisor, staff_department_ids
 from ..core.text import id_number
-from ..core.unit import commit
 from ..escalations.models import (
     DECISION_LABELS,
     LEVEL_LABELS,
@@ -297,7 +296,6 @@ def notifications_read():
             abort(400)
         ids = [int(v) for v in raw]
     changed = mark_notifications_read(current_user, ids)
-    commit()
     if ids is None:
         flash(_("All notifications marked as read."), "success")
     elif changed:

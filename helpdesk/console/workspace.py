@@ -15,9 +15,8 @@ from flask_login import current_user
 
 from ..accounts.models import Department, User
 from ..core.clock import as_utc
-from ..core.errors import DomainError
 from ..core.permissions import can_download_attachment, staff_department_ids
-from ..core.unit import commit
+from ..core.unit import attempt
 from ..customers.documents import format_document
 from ..customers.services import format_phone
 from ..escalations.queries import ticket_escalations
@@ -115,17 +114,15 @@ def _flash_form_errors(form) -> None:
 def _run(ticket: Ticket, form, action, success: str, anchor: str | None = None):
     """Validate, call the service, commit once, flash; on DomainError roll back and flash."""
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         _flash_form_errors(form)
         return _back(ticket, anchor)
-    try:
+    with attempt() as done:
         action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if done.error:
+        flash(str(done.error), "error")
         return _back(ticket, anchor)
-    commit()
     flash(success, "success")
     return _back(ticket, anchor)
 
@@ -133,9 +130,6 @@ def _run(ticket: Ticket, form, action, success: str, anchor: str | None = None):
 @bp.get("/tickets/<protocol>")
 def ticket(protocol: str):
     ticket = load_workable_ticket(protocol, full=True)
-    actor_ids = {e.actor_id for e in ticket.events if e.actor_id}
-    if actor_ids:  # one query for every actor of the history (the identity map does the rest)
-        list(db.session.scalars(sa.select(User).where(User.id.in_(actor_ids))))
     other = ticket_page(
         TicketFilter(
             statuses=(),

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..extensions import db
+from . import unit
 from .errors import DomainError
 from .formatting import register_filters
 from .forms import install_csrf_field
@@ -98,15 +99,14 @@ def register(app: Flask) -> None:
         if lang in app.config["LANGUAGES"]:
             session["locale"] = lang
             if current_user.is_authenticated:
-                current_user.locale = lang
-                db.session.commit()
+                current_user.locale = lang  # saved with the request's unit of work
             refresh()  # forget the locale this context already resolved
         target = request.form.get("next")
         return redirect(target if is_safe_next(target) else url_for("portal.home"))
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        db.session.rollback()
+        unit.rollback()
         if wants_json():
             return problem(exc.status, _title(exc.status), str(exc), type_=f"/problems/{exc.code}")
         return render_template("error.html", status=exc.status, message=str(exc)), exc.status
@@ -132,7 +132,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unhandled(exc: Exception):
         log.exception("unhandled error")
-        db.session.rollback()
+        unit.rollback()
         if wants_json():
             return problem(
                 500, _title(500), _("Something went wrong on our side. Nothing was saved.")

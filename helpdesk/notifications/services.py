@@ -160,8 +160,23 @@ def _trim_references(ids: list[str], keep: int = 10) -> list[str]:
 
 
 def take_queued_ids() -> list[int]:
-    """Ids queued in this session since the last call (surfaces deliver them after commit)."""
+    """Ids queued in this session since the last call (delivered after the unit's commit)."""
     return db.session.info.pop(_SENT_KEY, [])
+
+
+def deliver_queued() -> None:
+    """After a unit's commit: what it queued leaves now (`OUTBOX_DELIVER_IN_REQUEST`, and tests)
+    or within seconds from the scheduler's outbox job (one batch for many requests, outside the
+    web workers). A delivery failure never undoes the commit: the rows stay pending and the
+    scheduler retries."""
+    ids = take_queued_ids()
+    if ids and current_app.config["OUTBOX_DELIVER_IN_REQUEST"]:
+        deliver_outbox(ids)
+
+
+def forget_queued() -> None:
+    """After a rollback: nothing the failed unit queued may be delivered."""
+    take_queued_ids()
 
 
 def build_email(row: OutboxMessage) -> EmailMessage:

@@ -36,10 +36,10 @@ from ..accounts.services import (
 )
 from ..auth.forms import GuestAccessForm
 from ..auth.guest import guest_grant_for, guest_ticket_ids, remember_guest_grant
-from ..core.errors import DomainError, NotAllowed, ProtocolNotFound
+from ..core.errors import NotAllowed, ProtocolNotFound
 from ..core.forms import show_domain_error
 from ..core.permissions import can_download_attachment, can_view_ticket, is_staff
-from ..core.unit import commit
+from ..core.unit import attempt
 from ..escalations.models import OMBUDSMAN_LEVEL
 from ..escalations.services import customer_can_escalate, escalate_by_customer
 from ..escalations.verdicts import record_verdict
@@ -125,23 +125,6 @@ def _actor_for(ticket: Ticket):
     return current_user._get_current_object() if _is_owner(ticket) else None
 
 
-def _discard_new_files(before: set[str]) -> None:
-    """Remove files written by a unit of work that is being rolled back."""
-    pending = [*db.session.new, *db.session.identity_map.values()]
-    for obj in pending:
-        if isinstance(obj, Attachment) and obj.storage_name not in before:
-            try:
-                path_of(obj).unlink(missing_ok=True)
-            except OSError:
-                log.warning("could not remove the upload %s", obj.storage_name)
-
-
-def _known_files() -> set[str]:
-    return {
-        obj.storage_name for obj in db.session.identity_map.values() if isinstance(obj, Attachment)
-    }
-
-
 def _active_categories() -> list[Category]:
     return list(
         db.session.scalars(
@@ -190,8 +173,7 @@ def new_demand():
             category_id=form.category.data,
             attachments=request.files.getlist(form.attachments.name),
         )
-        before = _known_files()
-        try:
+        with attempt() as done:
             if guest:
                 ticket, grant = open_guest_demand(
                     name=form.name.data,
@@ -208,12 +190,9 @@ def new_demand():
                 )
                 who = f"user {user.id}"
             protocol = ticket.protocol  # read before the commit expires it
-            commit()
-        except DomainError as exc:
-            _discard_new_files(before)
-            db.session.rollback()
-            show_domain_error(form, exc)
-            status = exc.status
+        if done.error:
+            show_domain_error(form, done.error)
+            status = done.error.status
         else:
             if guest:
                 remember_guest_grant(grant)
@@ -340,8 +319,7 @@ def reply(protocol: str):
     form = ReplyForm()
     status = 400
     if form.validate_on_submit():
-        before = _known_files()
-        try:
+        with attempt() as done:
             tickets.add_message(
                 ticket,
                 _actor_for(ticket),
@@ -350,12 +328,9 @@ def reply(protocol: str):
                 attachments=request.files.getlist(form.attachments.name),
                 author_name=ticket.customer.name,
             )
-            commit()
-        except DomainError as exc:
-            _discard_new_files(before)
-            db.session.rollback()
-            show_domain_error(form, exc)
-            status = exc.status
+        if done.error:
+            show_domain_error(form, done.error)
+            status = done.error.status
         else:
             flash(_("Your message was sent. We will answer here and by email."), "success")
             return redirect(url_for("portal.demand", protocol=ticket.protocol) + "#thread")
@@ -369,7 +344,7 @@ def verdict(protocol: str):
     status = 400
     if form.validate_on_submit():
         resolved = form.resolved.data == "yes"
-        try:
+        with attempt() as done:
             record_verdict(
                 ticket,
                 _actor_for(ticket),
@@ -377,11 +352,9 @@ def verdict(protocol: str):
                 rating=form.rating.data,
                 comment=form.comment.data or "",
             )
-            commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-            status = exc.status
+        if done.error:
+            show_domain_error(form, done.error)
+            status = done.error.status
         else:
             if resolved:
                 flash(_("Thank you! We are glad your demand is resolved."), "success")
@@ -410,15 +383,13 @@ def escalate(protocol: str):
     form = EscalateForm()
     status = 400
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             escalate_by_customer(
                 ticket, _actor_for(ticket), reason="deadline_passed", note=form.note.data or ""
             )
-            commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-            status = exc.status
+        if done.error:
+            show_domain_error(form, done.error)
+            status = done.error.status
         else:
             flash(
                 _("Your demand is now with the ombudsman, who will answer you here and by email."),
@@ -439,13 +410,11 @@ def end_guest_access(protocol: str):
     grant_id = guest_grant_for(ticket.id)
     if _is_owner(ticket):
         revoke_guest_links(ticket.id)
-        commit()
         flash(_("Guest links to this demand no longer open it."), "success")
         return redirect(url_for("portal.demand", protocol=ticket.protocol))
     if grant_id is None:
         abort(403)
     revoke_guest_grant(grant_id)
-    commit()
     flash(
         _("This demand is closed on this device. Your protocol number still finds it."), "success"
     )

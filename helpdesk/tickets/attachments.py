@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import mimetypes
 import os
 import re
@@ -10,11 +11,18 @@ import secrets
 import unicodedata
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from ..core.errors import ValidationError
+from ..extensions import db
 from .models import Attachment
+
+log = logging.getLogger(__name__)
+
+_WRITTEN = "attachment_files_written"
 
 SAFE_TYPES = {
     "pdf": "application/pdf",
@@ -87,6 +95,7 @@ def store_upload(file_storage, *, ticket_id: int, message_id: int | None = None)
     directory = Path(current_app.config["UPLOAD_DIR"]) / storage_name[:2]
     directory.mkdir(parents=True, exist_ok=True)
     (directory / storage_name).write_bytes(data)
+    db.session.info.setdefault(_WRITTEN, []).append(directory / storage_name)
     content_type = (
         SAFE_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
     )
@@ -107,3 +116,18 @@ def path_of(attachment: Attachment) -> Path:
         / attachment.storage_name[:2]
         / attachment.storage_name
     )
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _keep_written_files(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _remove_unsaved_files(session: Session) -> None:
+    """A unit of work rolled back: the files it wrote belong to rows that no longer exist."""
+    for path in session.info.pop(_WRITTEN, []):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            log.warning("could not remove the unsaved upload %s", path.name)

@@ -18,7 +18,7 @@ from ..core import cursors
 from ..core.cursors import Page, encode_cursor
 from ..core.errors import ValidationError
 from ..extensions import db
-from .models import OPEN_STATUSES, Ticket
+from .models import OPEN_STATUSES, Message, Ticket, TicketEvent
 
 SORTS = ("due", "oldest", "newest", "priority", "updated")
 QUEUES = ("mine", "unassigned", "department", "all")
@@ -186,8 +186,6 @@ def ticket_with_thread(
 ) -> Ticket | None:
     """One ticket (by id, or by an already parsed protocol) with everything its page shows, in a
     fixed number of queries."""
-    from .models import Message
-
     return db.session.scalar(
         sa.select(Ticket)
         .where(Ticket.id == ticket_id if protocol is None else Ticket.protocol == protocol)
@@ -199,7 +197,7 @@ def ticket_with_thread(
             selectinload(Ticket.messages).selectinload(Message.attachments),
             selectinload(Ticket.messages).joinedload(Message.author),
             selectinload(Ticket.attachments),
-            selectinload(Ticket.events),
+            selectinload(Ticket.events).joinedload(TicketEvent.actor),  # who did each step
         )
     )
 
