@@ -26,6 +26,7 @@ Logins (all documented in README/docs):
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,7 +85,20 @@ from .data import (
 
 
 def load_demo(tickets: int = 300, seed: int = 2024) -> str:
-    """Create the demo world; flush only (the caller commits). Returns a one-line summary."""
+    """Create the demo world; flush only (the caller commits). Returns a one-line summary.
+
+    The services' INFO lines (thousands for a demo) are held back while it plays: warnings and
+    errors still show, and the summary says what was made."""
+    logger = logging.getLogger("helpdesk")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        return _load_demo(tickets, seed)
+    finally:
+        logger.setLevel(level)
+
+
+def _load_demo(tickets: int, seed: int) -> str:
     if any(get_user_by_email(email) for email in (STAFF[0][0], DEMO_CUSTOMER[0])):
         return "demo data already loaded: nothing added"
     demo = _Demo(random.Random(seed))

@@ -146,7 +146,7 @@ def register_ticket(
         "Ticket %s registered via %s by %s: customer %s, department %s, assignee %s",
         ticket.protocol,
         channel,
-        who(actor),
+        who(actor, "customer"),
         ticket.customer_id,
         ticket.department_id,
         ticket.assignee_id,
@@ -543,5 +543,5 @@ def record_ticket_verdict(
         ticket.protocol,
         ticket.customer_verdict,
         rating,
-        who(actor),
+        who(actor, "customer"),
     )
