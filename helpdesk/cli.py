@@ -103,7 +103,7 @@ def sla_init_command():
     """Create the SAC defaults when missing: the business-hours calendar, the "SAC" policy (first
     response in 1 business day, resolution in 7 calendar days) and the escalation ladder."""
     from .escalations.services import ensure_default_ladder
-    from .sla.services import ensure_default_policy
+    from .sla.policies import ensure_default_policy
 
     policy = ensure_default_policy()
     rules = ensure_default_ladder()
@@ -138,7 +138,7 @@ def escalate_command():
 @investigations_cli.command("notify-overdue")
 def notify_overdue_command():
     """Tell the owners of overdue actions (once per action), as the scheduler does."""
-    from .investigations.services import notify_overdue_actions
+    from .investigations.capa import notify_overdue_actions
 
     sent = notify_overdue_actions()
     db.session.commit()

@@ -98,7 +98,7 @@ def fetch_mail_job():
 
 def overdue_actions_job():
     """Tell the owner of each overdue corrective/preventive action, once per action."""
-    from .investigations.services import notify_overdue_actions
+    from .investigations.capa import notify_overdue_actions
 
     return notify_overdue_actions() or None
 

@@ -26,7 +26,7 @@ WEEK = {d: "08:00-12:00, 13:00-18:00" for d in ("mon", "tue", "wed", "thu", "fri
 
 
 def _calendar(db, name="Comercial", **kw):
-    from helpdesk.sla.services import create_calendar
+    from helpdesk.sla.business_calendars import create_calendar
 
     kw.setdefault("intervals", [] if kw.get("is_24x7") else BUSINESS)
     calendar = create_calendar(name=name, **kw)
@@ -54,10 +54,10 @@ def world(db, make_department, make_user, admin):
         "admin": admin,
     }
     calendar = _calendar(db, "Comercial")
-    from helpdesk.sla.services import add_holiday
+    from helpdesk.sla.business_calendars import add_holiday
 
     add_holiday(calendar, day=__import__("datetime").date(2026, 12, 24), name="Christmas Eve")
-    from helpdesk.sla.services import create_policy
+    from helpdesk.sla.policies import create_policy
 
     policy = create_policy(
         name="Urgent billing",
@@ -395,7 +395,7 @@ def test_deadline_calculator(ac, db, world):
 
 
 def test_cannot_deactivate_a_calendar_an_active_policy_uses(ac, db, world):
-    from helpdesk.sla.services import create_policy
+    from helpdesk.sla.policies import create_policy
 
     calendar = _get_calendar(db, "Comercial")
     create_policy(name="Fast", first_response_minutes=60, first_response_calendar_id=calendar.id)
@@ -424,7 +424,7 @@ def test_calendar_list_query_count_does_not_grow(ac, db, count_queries):
 
 def test_update_calendar_service(db):
     from helpdesk.core.errors import ValidationError
-    from helpdesk.sla.services import update_calendar
+    from helpdesk.sla.business_calendars import update_calendar
 
     calendar = _calendar(db, "Svc")
     revision = calendar.revision
@@ -446,7 +446,7 @@ def test_update_calendar_service(db):
 
 
 def test_policy_list_shows_order_conditions_and_targets(ac, db, world):
-    from helpdesk.sla.services import ensure_default_policy
+    from helpdesk.sla.policies import ensure_default_policy
 
     ensure_default_policy()
     db.session.commit()
@@ -563,7 +563,7 @@ def test_policy_errors_are_shown_and_nothing_is_saved(ac, db, world, data, messa
 
 def test_inactive_calendar_is_not_offered_for_new_policies(ac, db, world):
     other = _calendar(db, "Old hours")
-    from helpdesk.sla.services import update_calendar
+    from helpdesk.sla.business_calendars import update_calendar
 
     update_calendar(other, active=False)
     db.session.commit()
@@ -577,7 +577,7 @@ def test_inactive_calendar_is_not_offered_for_new_policies(ac, db, world):
 
 
 def test_move_policies(ac, db, world):
-    from helpdesk.sla.services import ensure_default_policy
+    from helpdesk.sla.policies import ensure_default_policy
 
     ensure_default_policy()
     db.session.commit()
@@ -594,7 +594,7 @@ def test_move_policies(ac, db, world):
 
 
 def test_policy_list_query_count_does_not_grow(ac, db, world, count_queries):
-    from helpdesk.sla.services import create_policy
+    from helpdesk.sla.policies import create_policy
 
     calendar_id = world[1]["calendar"]
 
@@ -800,7 +800,8 @@ XSS = '<img src=x onerror=alert(1)><script>alert("x")</script>'
 
 def test_names_are_escaped(ac, db, world):
     from helpdesk.escalations.services import create_rule
-    from helpdesk.sla.services import add_holiday, create_policy
+    from helpdesk.sla.business_calendars import add_holiday
+    from helpdesk.sla.policies import create_policy
 
     calendar = _calendar(db, XSS)
     add_holiday(calendar, day=__import__("datetime").date(2026, 3, 3), name=XSS + "h")

@@ -245,7 +245,8 @@ def full_cast(cast, db):
     )
     from datetime import date
 
-    from helpdesk.investigations.services import add_action, open_investigation
+    from helpdesk.investigations.capa import add_action
+    from helpdesk.investigations.operations import open_investigation
 
     cast.inv = open_investigation(by=cast.supervisor, title="Atrasos", from_ticket=cast.ticket_a)
     cast.inv_action = add_action(

@@ -436,7 +436,7 @@ def test_de_escalate_needs_a_reason_and_lowers_the_level(client, app, db, world,
 
 
 def test_investigate_opens_an_investigation_from_the_ticket(client, app, db, world, escalation_x):
-    from helpdesk.investigations.services import link_of
+    from helpdesk.investigations.queries import link_of
 
     login_as(client, app, world.supervisor)
     base = f"/console/escalations/{escalation_x.id}"

@@ -13,8 +13,8 @@ import pytest
 import time_machine
 from werkzeug.datastructures import FileStorage
 
-from helpdesk.investigations import services as inv_services
-from helpdesk.sla.services import ensure_default_policy
+from helpdesk.investigations import operations
+from helpdesk.sla.policies import ensure_default_policy
 
 from .test_console_support import *  # noqa: F403 - fixtures and helpers
 from .test_console_support import login_as, place, protocols_in
@@ -59,7 +59,7 @@ def test_board_in_portuguese_keeps_days(client, app, db, world, make_ticket):
 
 @pytest.fixture
 def investigation(db, world):
-    inv = inv_services.open_investigation(
+    inv = operations.open_investigation(
         by=world.supervisor,
         title="Cobranças duplicadas",
         from_ticket=world.ticket_x,

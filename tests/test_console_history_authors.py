@@ -22,7 +22,7 @@ def _register_as_customer(client, token, subject):
 def _setup(db, world):
     from helpdesk.accounts.services import issue_api_token
     from helpdesk.routing.services import create_rule
-    from helpdesk.sla.services import create_policy
+    from helpdesk.sla.policies import create_policy
 
     create_rule(
         name="Boletos", keywords="boleto", department_id=world.dept_x.id, agent_id=world.agent_x.id
@@ -68,7 +68,7 @@ def test_sweep_actions_are_named_after_the_escalation_rule(client, app, db, worl
 
     from helpdesk.escalations import services as esc
     from helpdesk.escalations.sweep import sweep
-    from helpdesk.sla.services import ensure_default_policy
+    from helpdesk.sla.policies import ensure_default_policy
 
     ensure_default_policy()
     esc.create_rule(

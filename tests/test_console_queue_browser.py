@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("locale", ["en", "pt_BR"])
 def test_queue_fits_1366px(live_server, browser, make_user, make_ticket, make_customer, db, locale):  # noqa: F811
-    from helpdesk.sla.services import ensure_default_policy
+    from helpdesk.sla.policies import ensure_default_policy
 
     agent = make_user("agent", name="Alessandra Cavalcanti de Albuquerque Agente", locale=locale)
     customer = make_customer(name="Maria Aparecida dos Santos Oliveira Cliente Preferencial")

@@ -17,7 +17,7 @@ import time_machine
 
 from helpdesk.escalations import services as esc
 from helpdesk.escalations.models import Notification
-from helpdesk.sla.services import ensure_default_policy
+from helpdesk.sla.policies import ensure_default_policy
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.queries import TicketFilter, ticket_page

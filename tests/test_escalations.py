@@ -18,8 +18,9 @@ from helpdesk.escalations import services as esc
 from helpdesk.escalations.models import Escalation, Notification
 from helpdesk.escalations.sweep import sweep
 from helpdesk.notifications.models import OutboxMessage
+from helpdesk.sla.business_calendars import create_calendar
 from helpdesk.sla.models import TicketSla
-from helpdesk.sla.services import create_calendar, create_policy, ensure_default_policy
+from helpdesk.sla.policies import create_policy, ensure_default_policy
 from helpdesk.tickets.models import Ticket, TicketEvent
 
 MONDAY_9_LOCAL = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -312,7 +313,7 @@ def _row(db, ticket, target):
 def test_pending_customer_pauses_and_resuming_moves_the_due_instant(
     db, internal_policy, staff, make_ticket
 ):
-    from helpdesk.sla.services import sla_state
+    from helpdesk.sla.clocks import sla_state
     from helpdesk.tickets.services import add_message
 
     supervisor, agent = staff
@@ -457,7 +458,7 @@ def test_supervisor_acknowledges_and_decides(
 
 
 def test_investigate_opens_an_investigation_or_links_to_one(db, ladder, staff, make_ticket):
-    from helpdesk.investigations.services import link_of
+    from helpdesk.investigations.queries import link_of
 
     supervisor, agent = staff
     first, second = _registered(make_ticket), _registered(make_ticket)

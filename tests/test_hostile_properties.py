@@ -100,7 +100,7 @@ def test_no_route_answers_5xx_to_hostile_input(app, db, world):  # noqa: F811
     json_names = hostile.json_names(world.api) + hostile.query_names()
     form_names = hostile.form_names()
     query_names = hostile.query_names()
-    from helpdesk.investigations.services import open_investigation
+    from helpdesk.investigations.operations import open_investigation
 
     found = open_investigation(
         by=world.cast.supervisor, title="Cobrança duplicada", from_ticket=world.cast.ticket_a

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from helpdesk.investigations import services as inv_services
+from helpdesk.investigations import capa, dates, operations
 from tests.test_api_support import API, headers
 from tests.test_api_support import cast as cast  # noqa: F401 - fixture
 from tests.test_api_support import token_for as token_for  # noqa: F401 - fixture
@@ -19,12 +19,12 @@ MANAGERS = {"supervisor", "admin"}
 
 @pytest.fixture
 def case(cast, db):
-    inv = inv_services.open_investigation(
+    inv = operations.open_investigation(
         by=cast.supervisor, title="Late deliveries", from_ticket=cast.ticket_a
     )
-    action = inv_services.add_action(
+    action = capa.add_action(
         inv, cast.supervisor, description="Audit", owner=cast.agent_x,
-        due_on=inv_services.today() + timedelta(days=3),
+        due_on=dates.today() + timedelta(days=3),
     )  # fmt: skip
     db.session.commit()
     cast.inv, cast.number, cast.action = inv, inv.number, action
@@ -167,7 +167,7 @@ def test_create_with_tickets_and_errors(client, case):
 
 def test_list_is_paged_by_cursor(client, case, db):
     for i in range(3):
-        inv_services.open_investigation(by=case.supervisor, title=f"P{i}")
+        operations.open_investigation(by=case.supervisor, title=f"P{i}")
     db.session.commit()
     h = headers(case, "agent_y")
     first = client.get(f"{API}/investigations?limit=2", headers=h).get_json()

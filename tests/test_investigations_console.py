@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from helpdesk.investigations import services as inv_services
+from helpdesk.investigations import capa, dates, operations, whys
 from helpdesk.investigations.models import (
     CapaAction,
     Investigation,
@@ -35,19 +35,19 @@ def world(db, make_department, default_department, make_user, make_customer, mak
 
     w.ticket_a = make_ticket(customer=customer_of(w.customer_a), subject="Entrega atrasada")
     w.ticket_b = make_ticket(customer=customer_of(w.customer_b), subject="Entrega não chegou")
-    w.inv = inv_services.open_investigation(
+    w.inv = operations.open_investigation(
         by=w.supervisor,
         title="Late deliveries in the south",
         from_ticket=w.ticket_a,
         keywords="entrega",
         containment="Offer a free re-delivery.",
     )
-    w.action = inv_services.add_action(
+    w.action = capa.add_action(
         w.inv,
         w.supervisor,
         description="Audit the courier",
         owner=w.agent_x,
-        due_on=inv_services.today() - timedelta(days=2),
+        due_on=dates.today() - timedelta(days=2),
     )
     db.session.commit()
     w.number = w.inv.number
@@ -217,12 +217,12 @@ def test_agent_proposals_wait_for_a_supervisor(client, auth, world, db):
 
 def test_close_refused_shows_why(client, auth, world, db):
     inv = world.inv
-    inv_services.update_investigation(
+    operations.update_investigation(
         inv, world.supervisor, root_cause="Courier route", ishikawa="method",
-        metric="Complaints per week", check_on=inv_services.today(),
+        metric="Complaints per week", check_on=dates.today(),
     )  # fmt: skip
     for status in ("analysing", "acting", "verifying"):
-        inv_services.change_status(inv, world.supervisor, status)
+        operations.change_status(inv, world.supervisor, status)
     db.session.commit()
     login(client, auth, world.supervisor)
     page = f"/console/investigations/{world.number}"
@@ -372,12 +372,12 @@ def test_list_query_count_does_not_grow(client, auth, world, db, make_ticket, co
 
     few, shown = measure()
     for i in range(6):
-        new = inv_services.open_investigation(
+        new = operations.open_investigation(
             by=world.supervisor, title=f"Problem {i}", from_ticket=make_ticket()
         )
-        inv_services.add_action(
+        capa.add_action(
             new, world.supervisor, description="x", owner=world.agent_x,
-            due_on=inv_services.today(),
+            due_on=dates.today(),
         )  # fmt: skip
     db.session.commit()
     many, shown_many = measure()
@@ -396,9 +396,9 @@ def test_actions_board_query_count_does_not_grow(client, auth, world, db, count_
 
     few = measure()
     for i in range(5):
-        inv_services.add_action(
+        capa.add_action(
             world.inv, world.supervisor, description=f"Late {i}", owner=world.agent_y,
-            due_on=inv_services.today() - timedelta(days=i + 1),
+            due_on=dates.today() - timedelta(days=i + 1),
         )  # fmt: skip
     db.session.commit()
     assert measure() == few
@@ -421,8 +421,8 @@ def test_detail_query_count_does_not_grow(
     few = measure()
     for _i in range(5):
         customer = customer_of(make_user("customer", password=None))
-        inv_services.link_ticket(world.inv, make_ticket(customer=customer), by=world.supervisor)
-        inv_services.add_why(world.inv, world.agent_x, "Why?")
+        operations.link_ticket(world.inv, make_ticket(customer=customer), by=world.supervisor)
+        whys.add_why(world.inv, world.agent_x, "Why?")
     db.session.commit()
     assert measure() == few
 

@@ -7,7 +7,7 @@ import functools
 
 import sqlalchemy as sa
 
-from helpdesk.investigations import services as inv_services
+from helpdesk.investigations import dates, queries
 from helpdesk.investigations.models import Investigation
 
 
@@ -25,9 +25,9 @@ def test_demo_investigations(app, db, client, auth, monkeypatch):
     assert "investigations:" in summary
     rows = {i.status: i for i in db.session.scalars(sa.select(Investigation))}
     closed, acting = rows["closed"], rows["acting"]
-    assert inv_services.recurrence_count(closed) == 2 and len(closed.links) >= 3
+    assert queries.recurrence_count(closed) == 2 and len(closed.links) >= 3
     assert closed.closed_at > closed.created_at
-    today = inv_services.today()
+    today = dates.today()
     assert any(a.is_overdue(today) for a in acting.actions) and acting.links
     auth.login("supervisora@demo.sac", "super123")
     html = client.get("/console/investigations/reports").get_data(as_text=True)

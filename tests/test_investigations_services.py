@@ -7,24 +7,23 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from helpdesk.core.clock import now
 from helpdesk.core.errors import Conflict, NotAllowed, ValidationError
-from helpdesk.investigations import services as inv_services
+from helpdesk.investigations import capa, operations, queries, whys
+from helpdesk.investigations.capa import add_action, complete_action, notify_overdue_actions
+from helpdesk.investigations.dates import today
 from helpdesk.investigations.models import InvestigationEvent, NoticeDelivery
-from helpdesk.investigations.services import (
+from helpdesk.investigations.notices import notify_customers
+from helpdesk.investigations.operations import (
     CloseRefused,
     TransitionRefused,
-    add_action,
     change_status,
-    complete_action,
     link_ticket,
-    notify_customers,
-    notify_overdue_actions,
     open_investigation,
-    suggestions_for,
-    today,
     unlink_ticket,
     update_investigation,
 )
+from helpdesk.investigations.suggestions import suggestions_for
 from helpdesk.tickets.models import Message, TicketEvent
 
 
@@ -117,13 +116,13 @@ def test_agents_propose_and_cannot_manage(db, supervisor, agent):
         update_investigation(inv, agent, title="x")
     proposal = add_action(inv, agent, description="Call the courier")
     assert proposal.status == "proposed"
-    why = inv_services.add_why(inv, agent, "Because the address is incomplete")
+    why = whys.add_why(inv, agent, "Because the address is incomplete")
     assert why.accepted is False
-    inv_services.accept_why(inv, supervisor, why.id)
+    whys.accept_why(inv, supervisor, why.id)
     assert why.accepted is True
     with pytest.raises(ValidationError):
-        inv_services.accept_action(proposal, supervisor)  # needs an owner and a due date
-    inv_services.accept_action(proposal, supervisor, owner=agent, due_on=today())
+        capa.accept_action(proposal, supervisor)  # needs an owner and a due date
+    capa.accept_action(proposal, supervisor, owner=agent, due_on=today())
     assert proposal.status == "open"
 
 
@@ -137,15 +136,15 @@ def test_recurrence_is_a_ticket_linked_after_close_and_reopen(db, supervisor, ag
     change_status(inv, supervisor, "closed")
     link_ticket(inv, third, by=agent)
     db.session.commit()
-    assert inv_services.recurrence_count(inv) == 1
+    assert queries.recurrence_count(inv) == 1
     assert [link.is_recurrence for link in inv.links] == [False, False, True]
     events = db.session.scalars(
         sa.select(TicketEvent.action).where(TicketEvent.ticket_id == third.id)
     ).all()
     assert "investigation_linked" in events
     with pytest.raises(ValidationError):
-        inv_services.reopen_investigation(inv, supervisor, "")
-    inv_services.reopen_investigation(inv, supervisor, "It came back")
+        operations.reopen_investigation(inv, supervisor, "")
+    operations.reopen_investigation(inv, supervisor, "It came back")
     assert inv.status == "analysing" and inv.reopened_count == 1 and inv.verdict is None
 
 
@@ -287,7 +286,7 @@ def test_overdue_actions_are_notified_once(db, supervisor, agent, sent_mail, tim
     ).all()
     assert events.count("action_overdue_notified") == 1
     # a week later the other one is overdue too, and only it is notified
-    time_machine.move_to(inv_services.now() + timedelta(days=7))
+    time_machine.move_to(now() + timedelta(days=7))
     assert notify_overdue_actions() == 1
 
 

@@ -12,7 +12,7 @@ import time_machine
 
 from helpdesk.escalations.models import Escalation
 from helpdesk.escalations.verdicts import record_verdict
-from helpdesk.sla.services import ensure_default_policy
+from helpdesk.sla.policies import ensure_default_policy
 from helpdesk.tickets import services as tickets
 from tests.conftest import customer_of
 
@@ -186,7 +186,7 @@ def test_resolved_verdict_does_not_escalate(db, customer, answered):
 
 
 def test_the_customer_sees_the_resolution_deadline_until_it_is_met(client, db, customer, demand):
-    from helpdesk.sla.services import ticket_slas
+    from helpdesk.sla.clocks import ticket_slas
 
     due = next(r.due_at for r in ticket_slas(demand) if r.target == "resolution")
     url = f"/portal/demands/{demand.protocol}"

@@ -219,7 +219,7 @@ LUNCH_BREAK = [(wd, time(8), time(12)) for wd in range(5)] + [
 
 
 def test_stored_calendar_gives_the_same_due_instants(db):
-    from helpdesk.sla.services import add_holiday, create_calendar, load_calendar
+    from helpdesk.sla.business_calendars import add_holiday, create_calendar, load_calendar
 
     stored = create_calendar(name="SAC São Paulo", subdivision="sp", intervals=LUNCH_BREAK)
     add_holiday(stored, day=date(2026, 11, 16), name="Emenda")  # a company bridge day
@@ -233,7 +233,7 @@ def test_stored_calendar_gives_the_same_due_instants(db):
 
 
 def test_load_calendar_defaults_to_the_years_around_now_and_reads_few_rows(db, count_queries):
-    from helpdesk.sla.services import create_calendar, load_calendar
+    from helpdesk.sla.business_calendars import create_calendar, load_calendar
 
     calendar_id = create_calendar(name="SAC", intervals=LUNCH_BREAK).id
     db.session.commit()
@@ -247,7 +247,7 @@ def test_load_calendar_defaults_to_the_years_around_now_and_reads_few_rows(db, c
 
 
 def test_interval_to_midnight_round_trips(db):
-    from helpdesk.sla.services import create_calendar, load_calendar
+    from helpdesk.sla.business_calendars import create_calendar, load_calendar
 
     stored = create_calendar(name="Night", intervals=[(4, time(22), time(0))])
     db.session.commit()
@@ -262,7 +262,7 @@ def test_interval_to_midnight_round_trips(db):
 
 
 def test_24x7_calendar_ignores_holidays(db):
-    from helpdesk.sla.services import add_holiday, create_calendar, load_calendar
+    from helpdesk.sla.business_calendars import add_holiday, create_calendar, load_calendar
 
     stored = create_calendar(name="Prazo legal", is_24x7=True)
     add_holiday(stored, day=date(2026, 12, 31))
@@ -293,8 +293,8 @@ def test_24x7_calendar_ignores_holidays(db):
 )
 def test_create_calendar_validation(db, kwargs, field):
     from helpdesk.core.errors import ValidationError
+    from helpdesk.sla.business_calendars import create_calendar
     from helpdesk.sla.models import BusinessCalendar
-    from helpdesk.sla.services import create_calendar
 
     values = {"name": "SAC", "intervals": LUNCH_BREAK, **kwargs}
     with pytest.raises(ValidationError) as caught:
@@ -306,7 +306,7 @@ def test_create_calendar_validation(db, kwargs, field):
 
 def test_calendar_names_and_holiday_dates_are_unique(db):
     from helpdesk.core.errors import NotFound, ValidationError
-    from helpdesk.sla.services import add_holiday, create_calendar, remove_holiday
+    from helpdesk.sla.business_calendars import add_holiday, create_calendar, remove_holiday
 
     stored = create_calendar(name="SAC", intervals=LUNCH_BREAK)
     with pytest.raises(ValidationError) as caught:
@@ -331,8 +331,8 @@ def test_calendar_names_and_holiday_dates_are_unique(db):
 
 
 def test_set_intervals_replaces_the_week(db):
+    from helpdesk.sla.business_calendars import create_calendar, load_calendar, set_intervals
     from helpdesk.sla.models import CalendarInterval
-    from helpdesk.sla.services import create_calendar, load_calendar, set_intervals
 
     stored = create_calendar(name="SAC", intervals=LUNCH_BREAK)
     set_intervals(stored, [(5, time(9), time(13))])
@@ -347,8 +347,8 @@ def test_set_intervals_replaces_the_week(db):
 def test_database_refuses_inverted_intervals_and_duplicate_holidays(db):
     from sqlalchemy.exc import IntegrityError
 
+    from helpdesk.sla.business_calendars import create_calendar
     from helpdesk.sla.models import CalendarHoliday, CalendarInterval
-    from helpdesk.sla.services import create_calendar
 
     stored = create_calendar(name="SAC", intervals=LUNCH_BREAK)
     db.session.commit()
@@ -369,7 +369,7 @@ def test_database_refuses_inverted_intervals_and_duplicate_holidays(db):
 
 def test_load_unknown_calendar_is_not_found(db):
     from helpdesk.core.errors import NotFound
-    from helpdesk.sla.services import load_calendar
+    from helpdesk.sla.business_calendars import load_calendar
 
     with pytest.raises(NotFound):
         load_calendar(12345)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import time_machine
 
 from helpdesk.core.errors import ValidationError
-from helpdesk.sla import services as sla
+from helpdesk.sla import business_calendars, clocks, policies
 from helpdesk.sla.models import BusinessCalendar, SlaPolicy, TicketSla
 from tests import test_api_support as support
 
@@ -30,12 +30,12 @@ def utc(value: datetime) -> datetime:
 
 
 def rows_of(ticket) -> dict[str, TicketSla]:
-    return {row.target: row for row in sla.ticket_slas(ticket)}
+    return {row.target: row for row in clocks.ticket_slas(ticket)}
 
 
 @pytest.fixture
 def sac(db):
-    policy = sla.ensure_default_policy()
+    policy = policies.ensure_default_policy()
     db.session.commit()
     return policy
 
@@ -44,9 +44,9 @@ def sac(db):
 
 
 def test_ensure_default_policy_creates_the_calendar_and_policy_once(db):
-    policy = sla.ensure_default_policy()
+    policy = policies.ensure_default_policy()
     db.session.commit()
-    assert sla.ensure_default_policy().id == policy.id
+    assert policies.ensure_default_policy().id == policy.id
     calendar = db.session.scalar(
         sa.select(BusinessCalendar).where(BusinessCalendar.name == "Horário comercial")
     )
@@ -87,24 +87,24 @@ def test_ensure_default_policy_creates_the_calendar_and_policy_once(db):
 )
 def test_create_policy_validates_with_the_field(db, fields, field):
     with pytest.raises(ValidationError) as caught:
-        sla.create_policy(**fields)
+        policies.create_policy(**fields)
     assert caught.value.field == field
     assert str(caught.value)
 
 
 def test_policy_names_are_unique_and_update_validates(db):
-    first = sla.create_policy(name="Urgentes", priority=4, first_response_minutes=60)
-    other = sla.create_policy(name="Outra", resolution_minutes=60)
+    first = policies.create_policy(name="Urgentes", priority=4, first_response_minutes=60)
+    other = policies.create_policy(name="Outra", resolution_minutes=60)
     with pytest.raises(ValidationError) as caught:
-        sla.create_policy(name=" Urgentes ", resolution_minutes=60)
+        policies.create_policy(name=" Urgentes ", resolution_minutes=60)
     assert caught.value.field == "name"
     with pytest.raises(ValidationError) as caught:
-        sla.update_policy(other, name="Urgentes")
+        policies.update_policy(other, name="Urgentes")
     assert caught.value.field == "name"
     with pytest.raises(ValidationError) as caught:  # removing the only target
-        sla.update_policy(first, first_response_minutes=None)
+        policies.update_policy(first, first_response_minutes=None)
     assert caught.value.field == "first_response_minutes"
-    sla.update_policy(first, name="Urgentíssimos", first_response_minutes=30, position=-1)
+    policies.update_policy(first, name="Urgentíssimos", first_response_minutes=30, position=-1)
     assert (first.name, first.first_response_minutes, first.position) == ("Urgentíssimos", 30, -1)
 
 
@@ -123,11 +123,13 @@ def test_match_policy_follows_position_and_every_condition(
     ticket.priority = 3
     db.session.commit()
 
-    catch_all = sla.create_policy(name="Todos", position=100, resolution_minutes=60)
-    assert sla.match_policy(ticket).id == catch_all.id
-    requests = sla.create_policy(name="Pedidos", position=1, kind="request", resolution_minutes=60)
-    assert sla.match_policy(ticket).id == catch_all.id  # kind differs
-    narrow = sla.create_policy(
+    catch_all = policies.create_policy(name="Todos", position=100, resolution_minutes=60)
+    assert policies.match_policy(ticket).id == catch_all.id
+    requests = policies.create_policy(
+        name="Pedidos", position=1, kind="request", resolution_minutes=60
+    )
+    assert policies.match_policy(ticket).id == catch_all.id  # kind differs
+    narrow = policies.create_policy(
         name="Empresas cobrança",
         position=5,
         kind="complaint",
@@ -138,17 +140,19 @@ def test_match_policy_follows_position_and_every_condition(
         segment="business",
         first_response_minutes=30,
     )
-    assert sla.match_policy(ticket).id == narrow.id
-    earlier = sla.create_policy(name="Email", position=2, channel="email", resolution_minutes=60)
-    assert sla.match_policy(ticket).id == earlier.id  # lower position wins
-    sla.update_policy(earlier, active=False)
-    assert sla.match_policy(ticket).id == narrow.id  # inactive policies never match
+    assert policies.match_policy(ticket).id == narrow.id
+    earlier = policies.create_policy(
+        name="Email", position=2, channel="email", resolution_minutes=60
+    )
+    assert policies.match_policy(ticket).id == earlier.id  # lower position wins
+    policies.update_policy(earlier, active=False)
+    assert policies.match_policy(ticket).id == narrow.id  # inactive policies never match
     for field, value in [("segment", "individual"), ("priority", 4), ("channel", "phone")]:
-        sla.update_policy(narrow, **{field: value})
-        assert sla.match_policy(ticket).id == catch_all.id, field
-        sla.update_policy(narrow, **{field: getattr(ticket, field, None) or "business"})
-    assert sla.match_policy(ticket).id == narrow.id
-    assert requests.id != sla.match_policy(ticket).id
+        policies.update_policy(narrow, **{field: value})
+        assert policies.match_policy(ticket).id == catch_all.id, field
+        policies.update_policy(narrow, **{field: getattr(ticket, field, None) or "business"})
+    assert policies.match_policy(ticket).id == narrow.id
+    assert requests.id != policies.match_policy(ticket).id
 
 
 # state --------------------------------------------------------------------------------------------
@@ -157,18 +161,18 @@ def test_match_policy_follows_position_and_every_condition(
 def test_sla_state_on_track_at_risk_met_breached():
     start = datetime(2025, 3, 10, 12, tzinfo=UTC)
     row = TicketSla(target="resolution", started_at=start, due_at=start + timedelta(hours=100))
-    assert sla.sla_state(row, start) == "on_track"
-    assert sla.sla_state(row, start + timedelta(hours=74, minutes=59)) == "on_track"
-    assert sla.sla_state(row, start + timedelta(hours=75)) == "at_risk"
-    assert sla.sla_state(row, start + timedelta(hours=100)) == "breached"
+    assert clocks.sla_state(row, start) == "on_track"
+    assert clocks.sla_state(row, start + timedelta(hours=74, minutes=59)) == "on_track"
+    assert clocks.sla_state(row, start + timedelta(hours=75)) == "at_risk"
+    assert clocks.sla_state(row, start + timedelta(hours=100)) == "breached"
     naive = TicketSla(
         target="resolution", started_at=start.replace(tzinfo=None), due_at=datetime(2025, 3, 11)
     )
-    assert sla.sla_state(naive, start) == "on_track"  # SQLite hands back naive UTC
+    assert clocks.sla_state(naive, start) == "on_track"  # SQLite hands back naive UTC
     row.met_at = start + timedelta(hours=120)
-    assert sla.sla_state(row, start + timedelta(hours=200)) == "met"
+    assert clocks.sla_state(row, start + timedelta(hours=200)) == "met"
     with time_machine.travel(start + timedelta(hours=90), tick=False):
-        assert sla.sla_state(TicketSla(started_at=start, due_at=row.due_at)) == "at_risk"
+        assert clocks.sla_state(TicketSla(started_at=start, due_at=row.due_at)) == "at_risk"
 
 
 # due instants at registration (the SAC default policy, computed by hand) -------------------------
@@ -219,7 +223,7 @@ def test_registration_adds_one_lookup_and_the_inserts(
     from helpdesk.tickets.services import register_ticket
 
     customer = make_customer()
-    sla.ensure_default_policy()
+    policies.ensure_default_policy()
     db.session.commit()
 
     def register():
@@ -245,7 +249,9 @@ def test_calendar_change_is_seen_by_the_next_registration(db, sac, make_ticket):
     with time_machine.travel(registered, tick=False):
         make_ticket()  # caches the calendar
         calendar = db.session.get(BusinessCalendar, sac.first_response_calendar_id)
-        sla.add_holiday(calendar, day=datetime(2025, 3, 17).date(), name="Aniversário")
+        business_calendars.add_holiday(
+            calendar, day=datetime(2025, 3, 17).date(), name="Aniversário"
+        )
         db.session.commit()
         ticket = make_ticket()
     assert utc(rows_of(ticket)["first_response"].due_at) == local(2025, 3, 18, 17, 30)
@@ -260,7 +266,7 @@ def test_priority_change_recomputes_open_targets_and_keeps_met_ones(
     from helpdesk.tickets.services import add_message, change_priority
 
     agent = make_user("agent", departments=[default_department])
-    urgent = sla.create_policy(
+    urgent = policies.create_policy(
         name="Urgentes", position=1, priority=4, first_response_minutes=60, resolution_minutes=480
     )
     db.session.commit()
@@ -301,8 +307,12 @@ def test_transfer_and_category_change_recompute(
     agent = make_user("agent", departments=[default_department])
     legal = make_department("Jurídico")
     defect = create_category(name="Defect")
-    sla.create_policy(name="Jurídico", position=1, department_id=legal.id, resolution_minutes=60)
-    sla.create_policy(name="Defeito", position=2, category_id=defect.id, resolution_minutes=120)
+    policies.create_policy(
+        name="Jurídico", position=1, department_id=legal.id, resolution_minutes=60
+    )
+    policies.create_policy(
+        name="Defeito", position=2, category_id=defect.id, resolution_minutes=120
+    )
     db.session.commit()
     registered = datetime(2025, 3, 11, 15, tzinfo=UTC)
     with time_machine.travel(registered, tick=False):
@@ -336,7 +346,7 @@ def test_resolve_meets_resolution_reopen_clears_it_and_close_meets_again(
     rows = rows_of(ticket)
     assert utc(rows["first_response"].met_at) == registered + timedelta(hours=2)
     assert utc(rows["resolution"].met_at) == registered + timedelta(hours=2)
-    assert sla.sla_state(rows["resolution"]) == "met"
+    assert clocks.sla_state(rows["resolution"]) == "met"
     with time_machine.travel(registered + timedelta(days=1), tick=False):
         add_message(ticket, None, "Ainda não recebi o estorno.")  # the customer reopens
         db.session.commit()
@@ -362,7 +372,7 @@ def test_states_travel_in_time(db, sac, make_ticket):
         (timedelta(days=7), "breached"),
     ]:
         with time_machine.travel(registered + later, tick=False):
-            assert sla.sla_state(resolution) == state, later
+            assert clocks.sla_state(resolution) == state, later
 
 
 # surfaces: the API `sla` field and the console ticket page ---------------------------------------
@@ -451,7 +461,7 @@ def test_demo_tickets_have_targets_in_every_state(db, monkeypatch):
         load_demo(tickets=60)
         db.session.commit()
         rows = db.session.scalars(sa.select(TicketSla)).all()
-        states = {sla.sla_state(r) for r in rows}
+        states = {clocks.sla_state(r) for r in rows}
     tickets = db.session.scalars(sa.select(Ticket)).all()
     assert len(rows) == 2 * len(tickets)  # every demo ticket, both targets
     assert states == {"on_track", "at_risk", "met", "breached"}

@@ -54,7 +54,7 @@ def test_segments_show_their_label_not_the_code(client, app, db, world):
 
 
 def test_calendar_page_names_no_package(client, app, db, world):
-    from helpdesk.sla.services import create_calendar
+    from helpdesk.sla.business_calendars import create_calendar
 
     calendar = create_calendar(
         name="São Paulo", country="BR", subdivision="SP", intervals=[(0, time(9), time(18))]

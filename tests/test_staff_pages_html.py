@@ -79,10 +79,10 @@ def _staff_urls(app, db):
 
 def _world_of_everything(app, db, world, monkeypatch):
     from helpdesk.escalations import services as esc
-    from helpdesk.investigations import services as inv
+    from helpdesk.investigations import operations
     from helpdesk.mail.services import create_mailbox
     from helpdesk.routing.services import create_rule
-    from helpdesk.sla.services import ensure_default_policy
+    from helpdesk.sla.policies import ensure_default_policy
     from helpdesk.tickets.categories import create_category
     from helpdesk.webhooks.services import create_subscription
 
@@ -103,7 +103,9 @@ def _world_of_everything(app, db, world, monkeypatch):
         active=True,
     )
     esc.escalate_by_agent(world.ticket_x, world.agent_x, reason="complex_case", note="Difícil.")
-    inv.open_investigation(by=world.supervisor, title="Cobranças", from_ticket=world.ticket_x)
+    operations.open_investigation(
+        by=world.supervisor, title="Cobranças", from_ticket=world.ticket_x
+    )
     db.session.commit()
 
 

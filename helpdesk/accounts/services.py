@@ -69,6 +69,7 @@ def create_user(
         user.departments = list(departments)
     db.session.add(user)
     db.session.flush()
+    log.info("User %s created (role %s)", user.id, role)
     return user
 
 
@@ -90,6 +91,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 def record_login(user: User) -> None:
     user.last_login_at = now()
+    log.info("User %s signed in", user.id)
 
 
 def change_password(user: User, current: str, new: str, *, keep_session: str | None = None) -> None:
@@ -100,6 +102,7 @@ def change_password(user: User, current: str, new: str, *, keep_session: str | N
     user.set_password(new)
     revoke_user_sessions(user, keep=keep_session)
     db.session.flush()
+    log.info("User %s changed their password (other sessions ended)", user.id)
 
 
 def set_user_active(user: User, active: bool) -> None:
@@ -108,6 +111,7 @@ def set_user_active(user: User, active: bool) -> None:
     if not active:
         revoke_user_sessions(user)
     db.session.flush()
+    log.info("User %s %s", user.id, "activated" if active else "deactivated")
 
 
 def update_user(
@@ -135,6 +139,7 @@ def update_user(
     if timezone is not None:
         user.timezone = timezone or None
     db.session.flush()
+    log.info("User %s updated (role %s)", user.id, user.role)
     return user
 
 
@@ -167,6 +172,7 @@ def create_department(
     )
     db.session.add(dept)
     db.session.flush()
+    log.info("Department %s created", dept.id)
     if is_default:
         _make_only_default(dept)
     return dept
@@ -200,6 +206,7 @@ def update_department(
     if members is not None:
         dept.members = [m for m in members if m.is_staff]
     db.session.flush()
+    log.info("Department %s updated (%s)", dept.id, "active" if active else "inactive")
     if is_default:
         _make_only_default(dept)
     return dept
@@ -218,6 +225,7 @@ def issue_api_token(user: User, name: str = "") -> str:
     raw = new_token("hd_")
     db.session.add(ApiToken(user_id=user.id, name=name[:120], token_hash=hash_token(raw)))
     db.session.flush()
+    log.info("API token issued for user %s", user.id)
     return raw
 
 
@@ -266,6 +274,7 @@ def request_password_reset(email: str) -> None:
         return
     raw = _issue_one_time("reset", current_app.config["RESET_TOKEN_HOURS"], user_id=user.id)
     notify_password_reset(user, raw)
+    log.info("Password reset link sent to user %s", user.id)
 
 
 def check_reset_token(raw: str) -> User:
@@ -291,6 +300,7 @@ def reset_password(raw: str, new_password: str) -> User:
         .values(revoked_at=now())
     )
     db.session.flush()
+    log.info("User %s reset their password", user.id)
     return user
 
 
@@ -304,6 +314,7 @@ def sign_up_customer(*, name: str, email: str, password: str, locale: str | None
     )
     raw = _issue_one_time("verify", 72, user_id=user.id)
     notify_verify_email(user, raw)
+    log.info("Customer login %s signed up (unverified)", user.id)
     return user
 
 
@@ -316,6 +327,7 @@ def resend_verification(email: str) -> None:
         return
     raw = _issue_one_time("verify", 72, user_id=user.id)
     notify_verify_email(user, raw)
+    log.info("Verification link sent again to user %s", user.id)
 
 
 def verify_email(raw: str) -> User:
@@ -325,6 +337,7 @@ def verify_email(raw: str) -> User:
     token.used_at = now()
     user.email_verified_at = now()
     link_customer_record(user)
+    log.info("User %s verified their email", user.id)
     return user
 
 
@@ -343,6 +356,7 @@ def link_customer_record(user: User):
     elif customer.user_id != user.id:
         raise Conflict(_l("This email already belongs to another account."))
     db.session.flush()
+    log.info("User %s linked to customer %s", user.id, customer.id)
     return customer
 
 
@@ -371,6 +385,7 @@ def request_guest_link(protocol: str, email: str) -> None:
     if not owns:
         return
     notify_guest_link(ticket, email, issue_guest_link(ticket, email))
+    log.info("Guest link to ticket %s sent", ticket.protocol)
 
 
 def guest_grant_email(grant_id: int | None) -> str | None:
@@ -387,6 +402,7 @@ def redeem_guest_link(raw: str):
     token.used_at = at
     token.expires_at = at + timedelta(hours=current_app.config["GUEST_ACCESS_HOURS"])
     db.session.flush()
+    log.info("Guest link %s redeemed for ticket %s", token.id, token.ticket_id)
     return token
 
 
@@ -404,6 +420,7 @@ def grant_guest_access(ticket, email: str) -> OneTimeToken:
     )
     db.session.add(grant)
     db.session.flush()
+    log.info("Guest access %s granted to ticket %s", grant.id, ticket.protocol)
     return grant
 
 
@@ -440,6 +457,7 @@ def revoke_guest_links(ticket_id: int) -> int:
         )
         .values(revoked_at=now())
     )
+    log.info("Guest access to ticket %s revoked: %s grant(s)", ticket_id, result.rowcount)
     return result.rowcount
 
 
@@ -454,3 +472,4 @@ def revoke_guest_grant(grant_id: int) -> None:
         )
         .values(revoked_at=now())
     )
+    log.info("Guest access %s revoked", grant_id)

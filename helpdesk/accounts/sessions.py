@@ -131,6 +131,7 @@ def revoke_user_sessions(user: User, *, keep: str | None = None) -> int:
         stmt = stmt.where(UserSession.id != hash_token(keep))
     result = db.session.execute(stmt.values(revoked_at=now()))
     db.session.flush()
+    log.info("Sessions of user %s ended: %s", user.id, result.rowcount or 0)
     return result.rowcount or 0
 
 

@@ -19,14 +19,9 @@ from ..core.clock import now
 from ..core.forms import show_domain_error
 from ..core.unit import attempt
 from ..extensions import db
+from ..sla.business_calendars import add_holiday, create_calendar, remove_holiday, update_calendar
 from ..sla.calendars import add_working_time
 from ..sla.models import BusinessCalendar
-from ..sla.services import (
-    add_holiday,
-    create_calendar,
-    remove_holiday,
-    update_calendar,
-)
 from ..sla.working import working_calendar
 from .blueprint import bp, load_or_404
 from .sla_forms import (

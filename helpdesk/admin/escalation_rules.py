@@ -10,12 +10,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 
 from ..accounts.models import STAFF_ROLES, Department, User
 from ..core.forms import show_domain_error
 from ..core.unit import attempt
 from ..escalations.models import LEVEL_LABELS, RULE_TRIGGER_LABELS, EscalationRule
+from ..escalations.queries import rules_with_people
 from ..escalations.services import create_rule, move_rule, update_rule
 from ..extensions import db
 from .blueprint import bp, load_or_404
@@ -25,21 +25,7 @@ from .sla_forms import TARGET_TITLES, EscalationRuleForm
 
 @bp.get("/escalation-rules")
 def escalation_rules():
-    rows = db.session.scalars(
-        sa.select(EscalationRule)
-        .options(
-            selectinload(EscalationRule.department),
-            selectinload(EscalationRule.reassign_department),
-            selectinload(EscalationRule.reassign_user),
-        )
-        .order_by(EscalationRule.position, EscalationRule.id)
-    ).all()
-    wanted = {uid for rule in rows for uid in (rule.notify_user_ids or [])}
-    people = (
-        dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(wanted))).all())
-        if wanted
-        else {}
-    )
+    rows, people = rules_with_people()
     return render_template(
         "admin/escalation_rules.html",
         rules=rows,

@@ -12,8 +12,9 @@ from wtforms.validators import DataRequired, Length
 from ..console.forms import opts
 from ..core.forms import show_domain_error
 from ..core.unit import attempt
-from ..investigations import services as inv
+from ..investigations.ishikawa import create_subcategory, set_subcategory_active
 from ..investigations.models import ISHIKAWA, ISHIKAWA_LABELS, IshikawaSubcategory
+from ..investigations.queries import subcategories
 from .blueprint import bp, load_or_404
 
 
@@ -31,13 +32,13 @@ def ishikawa():
     form = SubcategoryForm()
     if form.validate_on_submit():
         with attempt() as done:
-            sub = inv.create_subcategory(form.category.data, form.name.data)
+            sub = create_subcategory(form.category.data, form.name.data)
         if done.error:
             show_domain_error(form, done.error)
         else:
             flash(_("Sub-category “%(name)s” added.", name=sub.name), "success")
             return redirect(url_for("admin.ishikawa"))
-    rows = inv.subcategories(active_only=False)
+    rows = subcategories(active_only=False)
     grouped = {key: [s for s in rows if s.category == key] for key in ISHIKAWA}
     return render_template(
         "admin/ishikawa.html",
@@ -52,6 +53,6 @@ def ishikawa():
 def ishikawa_toggle(sub_id: int):
     sub = load_or_404(IshikawaSubcategory, sub_id)
     if ToggleForm().validate_on_submit():
-        inv.set_subcategory_active(sub, not sub.active)
+        set_subcategory_active(sub, not sub.active)
         flash(_("Sub-category “%(name)s” saved.", name=sub.name), "success")
     return redirect(url_for("admin.ishikawa"))

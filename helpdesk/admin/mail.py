@@ -15,6 +15,7 @@ from ..core.forms import show_domain_error
 from ..core.unit import attempt
 from ..extensions import db
 from ..mail.models import InboundMessage, Mailbox
+from ..mail.queries import mail_problems as mail_problems_query
 from ..mail.services import (
     create_mailbox,
     delete_mailbox,
@@ -25,7 +26,6 @@ from ..mail.services import (
 )
 from ..notifications.models import OutboxAttempt, OutboxMessage
 from ..notifications.services import retry_dead_letter
-from ..tickets.models import Ticket
 from .blueprint import bp, load_or_404
 from .forms import ActionForm, MailboxForm
 
@@ -129,39 +129,13 @@ def mailbox_delete(mailbox_id: int):
 
 @bp.get("/mail")
 def mail_problems():
-    dead = db.session.scalars(
-        sa.select(OutboxMessage)
-        .where(OutboxMessage.status == "dead")
-        .order_by(OutboxMessage.id.desc())
-        .limit(LIST_LIMIT)
-    ).all()
-    failed = db.session.scalars(
-        sa.select(InboundMessage)
-        .options(selectinload(InboundMessage.mailbox))
-        .where(InboundMessage.state == "failed")
-        .order_by(InboundMessage.id.desc())
-        .limit(LIST_LIMIT)
-    ).all()
-    held = db.session.scalars(
-        sa.select(InboundMessage)
-        .options(selectinload(InboundMessage.mailbox))
-        .where(InboundMessage.state == "held")
-        .order_by(InboundMessage.id.desc())
-        .limit(LIST_LIMIT)
-    ).all()
-    protocols = dict(
-        db.session.execute(
-            sa.select(Ticket.id, Ticket.protocol).where(
-                Ticket.id.in_({row.ticket_id for row in held if row.ticket_id})
-            )
-        ).all()
-    )
+    problems = mail_problems_query(LIST_LIMIT)
     return render_template(
         "admin/mail.html",
-        dead=dead,
-        failed=failed,
-        held=held,
-        protocols=protocols,
+        dead=problems.dead,
+        failed=problems.failed,
+        held=problems.held,
+        protocols=problems.protocols,
         counts=inbound_counts(),
         action_form=ActionForm(),
     )

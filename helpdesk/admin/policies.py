@@ -19,7 +19,7 @@ from ..core.i18n import localized_name
 from ..core.unit import attempt
 from ..extensions import db
 from ..sla.models import BusinessCalendar, SlaPolicy
-from ..sla.services import PAUSABLE_STATUSES, create_policy, move_policy, update_policy
+from ..sla.policies import PAUSABLE_STATUSES, create_policy, move_policy, update_policy
 from ..tickets.models import STATUS_LABELS, Category
 from .blueprint import bp, load_or_404
 from .forms import SEGMENT_LABELS

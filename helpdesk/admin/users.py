@@ -7,9 +7,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from ..accounts.models import ROLE_LABELS, STAFF_ROLES, Department, User
+from ..accounts.queries import user_page
 from ..accounts.services import (
     create_user,
     link_customer_record,
@@ -47,39 +47,21 @@ def _departments(form) -> list[Department]:
     )
 
 
-def _prefix(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
-
-
 @bp.get("/users")
 def users():
     form = UserFilterForm(request.args)
     if not form.validate():
         abort(400)
-    stmt = (
-        sa.select(User)
-        .options(selectinload(User.departments))
-        .order_by(User.id)
-        .limit(PAGE_SIZE + 1)
-    )
-    if form.role.data:
-        stmt = stmt.where(User.role == form.role.data)
     q = (form.q.data or "").strip()
-    if q:
-        like = _prefix(q)
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(User.email).like(like, escape="\\"),
-                sa.func.lower(User.name).like(like, escape="\\"),
-            )
-        )
     after = request.args.get("after", "")
-    if after:
-        if id_number(after) is None:  # an id: 1..MAX_ID (12 digits overflowed PostgreSQL)
-            abort(400)
-        stmt = stmt.where(User.id > id_number(after))
-    rows = list(db.session.scalars(stmt))
+    if after and id_number(after) is None:  # an id: 1..MAX_ID (12 digits overflowed PostgreSQL)
+        abort(400)
+    rows = user_page(
+        role=form.role.data or None,
+        search=q,
+        after_id=id_number(after) if after else None,
+        size=PAGE_SIZE + 1,
+    )
     next_url = None
     if len(rows) > PAGE_SIZE:
         rows = rows[:PAGE_SIZE]

@@ -184,7 +184,7 @@ def _investigation(number: str | None):
     """The investigation to link to ("investigate" decision), by its number."""
     if not number:
         return None
-    from ..investigations.services import get_by_number
+    from ..investigations.queries import get_by_number
 
     try:
         return get_by_number(number)

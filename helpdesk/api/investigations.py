@@ -19,7 +19,7 @@ from ..core.permissions import can_view_ticket
 from ..core.text import id_number
 from ..core.unit import commit
 from ..extensions import db
-from ..investigations import services as inv
+from ..investigations import capa, dates, notices, operations, permissions, queries
 from ..investigations.models import (
     ACTIVE_STATUSES,
     LEVELS,
@@ -87,7 +87,7 @@ def investigation_json(found: Investigation, user, *, detail: bool = False) -> d
     }
     if not detail:
         return data
-    today = inv.today()
+    today = dates.today()
     data.update(
         statement=found.statement,
         location=found.location,
@@ -129,10 +129,10 @@ def investigation_json(found: Investigation, user, *, detail: bool = False) -> d
         cancel_reason=found.cancel_reason,
         reopened_count=found.reopened_count,
         tickets=[link_json(link, user) for link in found.links],
-        recurrences=inv.recurrence_count(found),
+        recurrences=queries.recurrence_count(found),
         actions=[action_json(a, today) for a in found.actions],
-        close_blockers={k: str(v) for k, v in inv.blockers(found, "closed").items()},
-        allowed_transitions=sorted(inv.TRANSITIONS[found.status]),
+        close_blockers={k: str(v) for k, v in operations.blockers(found, "closed").items()},
+        allowed_transitions=sorted(operations.TRANSITIONS[found.status]),
     )
     return data
 
@@ -151,7 +151,7 @@ def link_json(link, user) -> dict:
 
 def _load(number: str, user) -> Investigation:
     require_staff(user)
-    return inv.load_full(inv.get_by_number(number).id)
+    return queries.load_full(queries.get_by_number(number).id)
 
 
 def _values(f: Fields) -> dict:
@@ -232,17 +232,17 @@ def list_investigations():
 def create_investigation():
     user = api_user()
     require_staff(user)
-    if not inv.can_manage(user):
+    if not permissions.can_manage(user):
         raise NotAllowed()
     f = Fields(json_object())
     protocols = f.string_list("tickets") or []
     values = _values(f)
     tickets = [get_ticket_by_protocol(p) for p in protocols]
-    created = inv.open_investigation(
+    created = operations.open_investigation(
         by=user, title=values.pop("title", ""), tickets_to_link=tickets, **values
     )
     commit()
-    body = investigation_json(inv.load_full(created.id), user, detail=True)
+    body = investigation_json(queries.load_full(created.id), user, detail=True)
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_investigation", number=created.number)
@@ -260,18 +260,18 @@ def update_investigation(number: str):
     """Change fields, then (if given) the status: "closed" applies the closing rules."""
     user = api_user()
     found = _load(number, user)
-    if not inv.can_manage(user):
+    if not permissions.can_manage(user):
         raise NotAllowed()
     f = Fields(json_object())
     status = f.text("status")
     reason = f.text("reason", "")
     values = _values(f)
     if values:
-        inv.update_investigation(found, user, **values)
+        operations.update_investigation(found, user, **values)
     if status is not None:
-        inv.change_status(found, user, status, reason=reason)
+        operations.change_status(found, user, status, reason=reason)
     commit()
-    return jsonify(investigation_json(inv.load_full(found.id), user, detail=True))
+    return jsonify(investigation_json(queries.load_full(found.id), user, detail=True))
 
 
 def _protocol_from_request() -> str:
@@ -297,7 +297,7 @@ def link_investigation_ticket(number: str):
     user = api_user()
     found = _load(number, user)
     ticket = get_ticket_by_protocol(_protocol_from_request())
-    link = inv.link_ticket(found, ticket, by=user)
+    link = operations.link_ticket(found, ticket, by=user)
     commit()
     return jsonify(link_json(link, user)), 201
 
@@ -308,7 +308,7 @@ def unlink_investigation_ticket(number: str):
     user = api_user()
     found = _load(number, user)
     ticket = get_ticket_by_protocol(_protocol_from_request())
-    inv.unlink_ticket(found, ticket, by=user)
+    operations.unlink_ticket(found, ticket, by=user)
     commit()
     return "", 204
 
@@ -317,7 +317,7 @@ def unlink_investigation_ticket(number: str):
 def list_investigation_actions(number: str):
     user = api_user()
     found = _load(number, user)
-    today = inv.today()
+    today = dates.today()
     return jsonify({"items": [action_json(a, today) for a in found.actions]})
 
 
@@ -333,11 +333,11 @@ def create_investigation_action(number: str):
     due_on = f.text("due_on")
     f.check()
     owner = user_by_ref(owner_ref, "owner") if owner_ref is not None else None
-    action = inv.add_action(
+    action = capa.add_action(
         found, user, description=description, kind=kind, owner=owner, due_on=due_on
     )
     commit()
-    return jsonify(action_json(action, inv.today())), 201
+    return jsonify(action_json(action, dates.today())), 201
 
 
 @bp.patch("/investigations/<number>/actions/<int:action_id>")
@@ -345,7 +345,7 @@ def update_investigation_action(number: str, action_id: int):
     """status: "open" accepts a proposal, "done" needs evidence, "cancelled" needs a reason."""
     user = api_user()
     found = _load(number, user)
-    action = inv.get_action(found, action_id)
+    action = capa.get_action(found, action_id)
     f = Fields(json_object())
     status = f.text("status")
     evidence = f.text("evidence", "")
@@ -355,15 +355,15 @@ def update_investigation_action(number: str, action_id: int):
     f.check()
     owner = user_by_ref(owner_ref, "owner") if owner_ref is not None else None
     if status == "open":
-        inv.accept_action(action, user, owner=owner, due_on=due_on)
+        capa.accept_action(action, user, owner=owner, due_on=due_on)
     elif status == "done":
-        inv.complete_action(action, user, evidence)
+        capa.complete_action(action, user, evidence)
     elif status == "cancelled":
-        inv.cancel_action(action, user, reason)
+        capa.cancel_action(action, user, reason)
     else:
         raise ValidationError(_l("Use one of: open, done, cancelled."), field="status")
     commit()
-    return jsonify(action_json(action, inv.today()))
+    return jsonify(action_json(action, dates.today()))
 
 
 @bp.post("/investigations/<number>/notify")
@@ -383,6 +383,6 @@ def notify_investigation_customers(number: str):
     if key is not None and len(key) > 64:  # the column holds 64
         f.errors["key"] = str(_l("Please keep it under %(limit)s characters.", limit=64))
     f.check()
-    counts = inv.notify_customers(found, user, resolve=resolve, templates=templates, key=key)
+    counts = notices.notify_customers(found, user, resolve=resolve, templates=templates, key=key)
     commit()
     return jsonify(counts)

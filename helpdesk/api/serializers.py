@@ -95,7 +95,7 @@ def ticket_json(ticket, viewer, *, detail: bool = False) -> dict:
 
 def sla_json(ticket, viewer) -> dict:
     """Each target's due instant and state; customers get the resolution deadline only."""
-    from ..sla.services import visible_slas
+    from ..sla.clocks import visible_slas
 
     return {
         row.target: {"due_at": iso(row.due_at), "state": state, "met_at": iso(row.met_at)}

@@ -7,6 +7,7 @@ from the instants once the call has ended (talk time from answer to hang-up; 0 w
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -18,12 +19,15 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..core.clock import as_utc, now
 from ..core.errors import ValidationError
+from ..core.logs import who
 from ..customers.models import Customer, CustomerPhone
 from ..customers.services import normalize_phone
 from ..extensions import db
 from ..tickets.events import record_event
 from ..tickets.models import OPEN_STATUSES, Ticket
 from .models import CALL_EVENTS, Call
+
+log = logging.getLogger(__name__)
 
 MIN_RETENTION_DAYS = 90
 POP_WINDOW = timedelta(hours=4)  # a call never hung up (lost event) stops popping after this
@@ -78,6 +82,15 @@ def record_call_event(
     db.session.flush()
     if call.ticket_id is not None and not was_ended and call.ended_at is not None:
         _note_on_ticket(call)
+    log.info(
+        "Call %s (%s %s): %s%s, ticket %s",
+        call.id,
+        provider,
+        call_id,
+        event,
+        " (new)" if created else "",
+        call.ticket_id,
+    )
     return call, created
 
 
@@ -189,6 +202,7 @@ def link_call(call: Call, ticket: Ticket, actor: User) -> None:
     if call.ended_at is not None:
         _note_on_ticket(call)
     db.session.flush()
+    log.info("Call %s linked to ticket %s by %s", call.id, ticket.protocol, who(actor))
 
 
 def retention_days() -> int:
@@ -208,4 +222,6 @@ def purge_recording_refs() -> int:
         .values(recording_ref=None, recording_purged_at=now())
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount:
+        log.info("Call recordings past retention forgotten: %s", result.rowcount)
     return result.rowcount or 0

@@ -10,18 +10,23 @@ other handles are remembered per channel.
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
 from ..core.clock import now
 from ..core.errors import ValidationError
+from ..core.logs import who
 from ..customers.models import Customer
 from ..customers.services import create_customer, normalize_phone, resolve_customer
 from ..extensions import db
 from ..tickets.models import Message, Ticket
 from ..tickets.services import MAX_TEXT, add_message, register_ticket
 from .models import CONNECTOR_CHANNELS, ContactHandle, Conversation
+
+log = logging.getLogger(__name__)
 
 PHONE_CHANNELS = ("whatsapp",)
 SUBJECT_LENGTH = 80
@@ -126,6 +131,13 @@ def receive_message(
         )
         db.session.add(conversation)
         db.session.flush()
+        log.info(
+            "Conversation %s (%s) opened ticket %s by %s",
+            conversation.id,
+            channel,
+            ticket.protocol,
+            who(actor),
+        )
         return conversation, ticket, None
     conversation.last_message_at = now()
     ticket = conversation.ticket
@@ -134,6 +146,13 @@ def receive_message(
         conversation.ticket_id = ticket.id
         conversation.ticket = ticket
         db.session.flush()
+        log.info(
+            "Conversation %s (%s) reopened as ticket %s by %s",
+            conversation.id,
+            channel,
+            ticket.protocol,
+            who(actor),
+        )
         return conversation, ticket, None
     message = add_message(
         ticket,
@@ -141,6 +160,13 @@ def receive_message(
         text,
         channel=channel,
         author_name=name or conversation.customer.name,
+    )
+    log.info(
+        "Conversation %s (%s): message %s added to ticket %s",
+        conversation.id,
+        channel,
+        message.id,
+        ticket.protocol,
     )
     return conversation, ticket, message
 

@@ -16,29 +16,6 @@ from ..tickets.models import Attachment
 from .blueprint import bp, load_workable_ticket
 
 
-def email_links(ticket_id: int) -> dict[int, int]:
-    """{thread message id (0 = the description): inbound email id} for a ticket (one query)."""
-    rows = db.session.execute(
-        sa.select(InboundMessage.ticket_message_id, InboundMessage.id).where(
-            InboundMessage.ticket_id == ticket_id,
-            InboundMessage.state.in_(("created", "appended")),
-        )
-    ).all()
-    return {message_id or 0: inbound_id for message_id, inbound_id in rows}
-
-
-def refused_attachments(ticket_id: int) -> dict[int, list[dict]]:
-    """{thread message id (0 = the description): [{name, reason}]} of the attachments an inbound
-    email brought that the upload rules refused (too big, a forbidden type, too many)."""
-    rows = db.session.execute(
-        sa.select(InboundMessage.ticket_message_id, InboundMessage.refused_attachments).where(
-            InboundMessage.ticket_id == ticket_id,
-            InboundMessage.state.in_(("created", "appended")),
-        )
-    ).all()
-    return {message_id or 0: refused for message_id, refused in rows if refused}
-
-
 def _inline_images(row: InboundMessage, protocol: str) -> dict[str, str]:
     """cid: reference -> the download URL of the attachment kept for it."""
     try:

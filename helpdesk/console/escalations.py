@@ -37,7 +37,7 @@ from ..escalations.queries import (
     ticket_escalations,
 )
 from ..extensions import db
-from ..sla.services import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
+from ..sla.clocks import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
 from ..tickets import protocol as protocols
 from ..tickets.models import PRIORITY_LABELS, TicketEvent
 from .blueprint import arg_choice, back_to_ticket, bp, load_workable_ticket, visible_departments

@@ -1,7 +1,7 @@
 """Console pages of root-cause investigations: list, new (from a ticket or a queue selection),
 detail with its sections and one small POST form per action, the overdue-actions board, reports
 and the CSV export. Supervisors and admins manage; agents see, link tickets and propose (see
-helpdesk/investigations/services.py)."""
+helpdesk/investigations/operations.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -20,12 +19,20 @@ from ..core.permissions import can_view_ticket, can_work_ticket
 from ..core.text import id_number
 from ..core.unit import attempt
 from ..extensions import db
-from ..investigations import reports
-from ..investigations import services as inv
+from ..investigations import (
+    capa,
+    dates,
+    notices,
+    operations,
+    permissions,
+    queries,
+    reports,
+    suggestions,
+    whys,
+)
 from ..investigations.models import (
     ACTION_KIND_LABELS,
     ACTION_STATUS_LABELS,
-    ACTIVE_STATUSES,
     ISHIKAWA_LABELS,
     LEVEL_LABELS,
     NOTICE_LANGUAGE_LABELS,
@@ -33,7 +40,6 @@ from ..investigations.models import (
     VERDICT_LABELS,
     CapaAction,
     Investigation,
-    InvestigationTicket,
 )
 from ..tickets.models import Category, Ticket
 from ..tickets.services import get_ticket_by_protocol
@@ -54,6 +60,7 @@ from .investigation_forms import (
     TicketLinkForm,
     WhyForm,
 )
+from .investigation_text import describe
 
 PAGE_SIZE = 30
 MAX_BULK = 200
@@ -70,7 +77,7 @@ def investigation_labels():
         # not "level_labels": that name is the escalation levels' (supervision's processor)
         "impact_labels": LEVEL_LABELS,
         "verdict_labels": VERDICT_LABELS,
-        "can_manage_investigations": inv.can_manage(current_user),
+        "can_manage_investigations": permissions.can_manage(current_user),
     }
 
 
@@ -80,16 +87,16 @@ def investigation_labels():
 def load_investigation(number: str) -> Investigation:
     """Load by number or 404; every member of staff may see it (the blueprint checks staff)."""
     try:
-        found = inv.get_by_number(number)
+        found = queries.get_by_number(number)
     except DomainError:
         abort(404)
-    if not inv.can_see(current_user):
+    if not permissions.can_see(current_user):
         abort(403)
     return found
 
 
 def require_manage() -> None:
-    if not inv.can_manage(current_user):
+    if not permissions.can_manage(current_user):
         abort(403)
 
 
@@ -154,7 +161,7 @@ def fill_record_form(form: InvestigationForm) -> InvestigationForm:
         [("", "—")]
         + [
             (s.id, f"{ISHIKAWA_LABELS[s.category]} › {s.name}")
-            for s in inv.subcategories(active_only=True)
+            for s in queries.subcategories(active_only=True)
         ]
     )
     return form
@@ -225,48 +232,13 @@ def investigations():
     cursor = request.args.get("cursor", "")
     if cursor and id_number(cursor) is None:
         abort(400)
-    stmt = (
-        sa.select(Investigation)
-        .options(joinedload(Investigation.owner))
-        .order_by(Investigation.id.desc())
-        .limit(PAGE_SIZE + 1)
+    rows, has_more = queries.investigation_page(
+        show=show,
+        owner_id=current_user.id if mine else None,
+        before_id=int(cursor) if cursor else None,
+        size=PAGE_SIZE,
     )
-    if show == "active":
-        stmt = stmt.where(Investigation.status.in_(ACTIVE_STATUSES))
-    elif show != "all":
-        stmt = stmt.where(Investigation.status == show)
-    if mine:
-        stmt = stmt.where(Investigation.owner_id == current_user.id)
-    if cursor:
-        stmt = stmt.where(Investigation.id < int(cursor))
-    rows = list(db.session.scalars(stmt))
-    has_more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    ids = [r.id for r in rows]
-    stats = {}
-    if ids:  # tickets, recurrences, open and overdue actions of the page in two statements
-        for inv_id, linked, recurrences in db.session.execute(
-            sa.select(
-                InvestigationTicket.investigation_id,
-                sa.func.count(InvestigationTicket.id),
-                sa.func.sum(sa.case((InvestigationTicket.is_recurrence, 1), else_=0)),
-            )
-            .where(InvestigationTicket.investigation_id.in_(ids))
-            .group_by(InvestigationTicket.investigation_id)
-        ):
-            stats.setdefault(inv_id, {})
-            stats[inv_id].update(linked=linked, recurrences=int(recurrences or 0))
-        for inv_id, open_count, overdue in db.session.execute(
-            sa.select(
-                CapaAction.investigation_id,
-                sa.func.count(CapaAction.id),
-                sa.func.sum(sa.case((CapaAction.due_on < inv.today(), 1), else_=0)),
-            )
-            .where(CapaAction.investigation_id.in_(ids), CapaAction.status == "open")
-            .group_by(CapaAction.investigation_id)
-        ):
-            stats.setdefault(inv_id, {})
-            stats[inv_id].update(open_actions=open_count, overdue=int(overdue or 0))
+    stats = queries.page_counts([r.id for r in rows])
     args = {k: v for k, v in request.args.items() if k != "cursor" and v}
     next_url = url_for("console.investigations", **args, cursor=rows[-1].id) if has_more else None
     return render_template(
@@ -304,7 +276,7 @@ def investigation_new():
         form.owner.data = current_user.id
     if form.validate_on_submit():
         with attempt() as done:
-            created = inv.open_investigation(
+            created = operations.open_investigation(
                 by=current_user, tickets_to_link=selected, **record_values(form)
             )
         if done.error:
@@ -341,9 +313,9 @@ def investigations_bulk():
         )
     number = (request.form.get("number") or "").strip()
     with attempt() as done:
-        found = inv.get_by_number(number)
+        found = queries.get_by_number(number)
         for ticket in selected:
-            inv.link_ticket(found, ticket, by=current_user)
+            operations.link_ticket(found, ticket, by=current_user)
     if done.error:
         flash(str(done.error), "error")
         return redirect(back or url_for("console.queue"))
@@ -357,94 +329,14 @@ def investigations_bulk():
 # detail ---------------------------------------------------------------------------------------
 
 
-FIELD_LABELS = {
-    "title": _l("Title"),
-    "statement": _l("Problem statement"),
-    "location": _l("Where"),
-    "since": _l("Since when"),
-    "customers_affected": _l("Customers affected"),
-    "estimated_cost": _l("Estimated cost"),
-    "impact": _l("Impact"),
-    "urgency": _l("Urgency"),
-    "owner": _l("Owner"),
-    "department": _l("Team"),
-    "category": _l("Category"),
-    "keywords": _l("Keywords"),
-    "containment": _l("Containment or workaround"),
-    "ishikawa": _l("Ishikawa category"),
-    "subcategory": _l("Sub-category"),
-    "root_cause": _l("Root cause"),
-    "evidence": _l("Evidence"),
-    "metric": _l("Metric"),
-    "baseline": _l("Baseline"),
-    "target": _l("Target"),
-    "check_on": _l("Date of the check"),
-    "result": _l("Result"),
-    "verdict": _l("Verdict"),
-    "notice_pt_br": _l("Message in Portuguese (Brazil)"),
-    "notice_es": _l("Message in Spanish"),
-    "notice_en": _l("Message in English"),
-}
-
-EVENT_SENTENCES = {
-    "created": _l("%(who)s opened the investigation."),
-    "linked": _l("%(who)s linked demand %(new)s."),
-    "recurrence": _l("%(who)s linked demand %(new)s after closing: a recurrence."),
-    "unlinked": _l("%(who)s unlinked demand %(old)s."),
-    "status": _l("%(who)s changed the status from %(old)s to %(new)s."),
-    "why_added": _l("%(who)s added a why."),
-    "why_proposed": _l("%(who)s proposed a why."),
-    "why_accepted": _l("%(who)s accepted a proposed why."),
-    "why_removed": _l("%(who)s removed a why."),
-    "action_added": _l("%(who)s planned an action."),
-    "action_proposed": _l("%(who)s proposed an action."),
-    "action_accepted": _l("%(who)s accepted a proposed action."),
-    "action_rejected": _l("%(who)s rejected a proposed action."),
-    "action_cancelled": _l("%(who)s cancelled an action."),
-    "action_done": _l("%(who)s marked an action done."),
-    "action_overdue_notified": _l("The owner of an overdue action was notified."),
-    "customers_notified": _l("%(who)s told the affected customers (%(new)s messages)."),
-}
-
-
-def describe(event) -> str:
-    who = event.actor.name if event.actor else _("The system")
-    if event.action == "updated":
-        field = str(FIELD_LABELS.get(event.field, event.field))
-        if event.old_value is None and event.new_value is None:
-            return _("%(who)s changed “%(field)s”.", who=who, field=field)
-        old, new = event.old_value, event.new_value
-        if event.field == "ishikawa":
-            old, new = ISHIKAWA_LABELS.get(old, old), ISHIKAWA_LABELS.get(new, new)
-        if event.field in ("impact", "urgency"):
-            old = LEVEL_LABELS.get(int(old), old) if old else old
-            new = LEVEL_LABELS.get(int(new), new) if new else new
-        if event.field == "verdict":
-            old, new = VERDICT_LABELS.get(old, old), VERDICT_LABELS.get(new, new)
-        return _(
-            "%(who)s changed “%(field)s” from %(old)s to %(new)s.",
-            who=who,
-            field=field,
-            old=old or "—",
-            new=new or "—",
-        )
-    template = EVENT_SENTENCES.get(event.action)
-    if template is None:
-        return f"{who}: {event.action}"
-    old, new = event.old_value, event.new_value
-    if event.action == "status":
-        old, new = str(STATUS_LABELS.get(old, old)), str(STATUS_LABELS.get(new, new))
-    return str(template) % {"who": who, "old": old or "—", "new": new or "—"}
-
-
 @bp.get("/investigations/<number>")
 def investigation(number: str):
-    found = inv.load_full(load_investigation(number).id)
-    today = inv.today()
-    manage = inv.can_manage(current_user)
+    found = queries.load_full(load_investigation(number).id)
+    today = dates.today()
+    manage = permissions.can_manage(current_user)
     status_form = StatusForm()
     status_form.status.choices = opts(
-        (s, STATUS_LABELS[s]) for s in STATUS_LABELS if s in inv.TRANSITIONS[found.status]
+        (s, STATUS_LABELS[s]) for s in STATUS_LABELS if s in operations.TRANSITIONS[found.status]
     )
     action_form = ActionForm()
     action_form.owner.choices = staff_choices()
@@ -454,18 +346,18 @@ def investigation(number: str):
     notice = NoticeForm(obj=found)
     languages: dict[str, int] = {}
     for link in found.links:
-        lang = inv.customer_language(link.ticket)
+        lang = notices.customer_language(link.ticket)
         languages[lang] = languages.get(lang, 0) + 1
     return render_template(
         "console/investigations/detail.html",
         inv=found,
         today=today,
         manage=manage,
-        recurrences=inv.recurrence_count(found),
+        recurrences=queries.recurrence_count(found),
         visible={
             link.ticket_id for link in found.links if can_view_ticket(current_user, link.ticket)
         },
-        close_blockers=inv.blockers(found, "closed") if found.status == "verifying" else {},
+        close_blockers=operations.blockers(found, "closed") if found.status == "verifying" else {},
         history=[(e, describe(e)) for e in found.events],
         status_form=status_form,
         link_form=LinkForm(),
@@ -495,7 +387,7 @@ def investigation_edit(number: str):
         form.ishikawa.data = found.ishikawa or ""
     if form.validate_on_submit():
         with attempt() as done:
-            inv.update_investigation(found, current_user, **record_values(form))
+            operations.update_investigation(found, current_user, **record_values(form))
         if done.error:
             found = load_investigation(number)
             show_domain_error(form, done.error)
@@ -518,7 +410,9 @@ def investigation_status(number: str):
     return _act(
         found,
         form,
-        lambda: inv.change_status(found, current_user, form.status.data, reason=form.reason.data),
+        lambda: operations.change_status(
+            found, current_user, form.status.data, reason=form.reason.data
+        ),
         _("Status changed."),
     )
 
@@ -532,7 +426,7 @@ def investigation_link(number: str):
         ticket = get_ticket_by_protocol(form.protocol.data)
         if not can_work_ticket(current_user, ticket):
             abort(403)
-        inv.link_ticket(found, ticket, by=current_user)
+        operations.link_ticket(found, ticket, by=current_user)
 
     return _act(found, form, act, _("Demand linked."), "tickets")
 
@@ -544,7 +438,7 @@ def investigation_unlink(number: str, protocol: str):
     return _act(
         found,
         ConfirmForm(),
-        lambda: inv.unlink_ticket(found, ticket, by=current_user),
+        lambda: operations.unlink_ticket(found, ticket, by=current_user),
         _("Demand unlinked."),
         "tickets",
     )
@@ -554,11 +448,11 @@ def investigation_unlink(number: str, protocol: str):
 def investigation_why(number: str):
     found = load_investigation(number)
     form = WhyForm()
-    success = _("Why added.") if inv.can_manage(current_user) else _("Why proposed.")
+    success = _("Why added.") if permissions.can_manage(current_user) else _("Why proposed.")
     return _act(
         found,
         form,
-        lambda: inv.add_why(found, current_user, form.text.data),
+        lambda: whys.add_why(found, current_user, form.text.data),
         success,
         "analysis",
     )
@@ -570,7 +464,7 @@ def investigation_why_decide(number: str, why_id: int, verb: str):
     if verb not in ("accept", "remove"):
         abort(404)
     require_manage()
-    service = inv.accept_why if verb == "accept" else inv.remove_why
+    service = whys.accept_why if verb == "accept" else whys.remove_why
     return _act(
         found,
         ConfirmForm(),
@@ -585,11 +479,13 @@ def investigation_action(number: str):
     found = load_investigation(number)
     form = ActionForm()
     form.owner.choices = staff_choices()
-    success = _("Action planned.") if inv.can_manage(current_user) else _("Action proposed.")
+    success = (
+        _("Action planned.") if permissions.can_manage(current_user) else _("Action proposed.")
+    )
     return _act(
         found,
         form,
-        lambda: inv.add_action(
+        lambda: capa.add_action(
             found,
             current_user,
             description=form.description.data,
@@ -619,7 +515,7 @@ def investigation_action_accept(number: str, action_id: int):
     return _act(
         found,
         form,
-        lambda: inv.accept_action(
+        lambda: capa.accept_action(
             action, current_user, owner=form.owner.data, due_on=form.due_on.data
         ),
         _("Action accepted."),
@@ -631,13 +527,13 @@ def investigation_action_accept(number: str, action_id: int):
 def investigation_action_done(number: str, action_id: int):
     found = load_investigation(number)
     action = _load_action(found, action_id)
-    if not inv.can_complete(current_user, action):
+    if not permissions.can_complete(current_user, action):
         abort(403)
     form = ActionDoneForm()
     return _act(
         found,
         form,
-        lambda: inv.complete_action(action, current_user, form.evidence.data),
+        lambda: capa.complete_action(action, current_user, form.evidence.data),
         _("Action marked done."),
         "actions",
     )
@@ -652,7 +548,7 @@ def investigation_action_cancel(number: str, action_id: int):
     return _act(
         found,
         form,
-        lambda: inv.cancel_action(action, current_user, form.reason.data),
+        lambda: capa.cancel_action(action, current_user, form.reason.data),
         _("Action cancelled."),
         "actions",
     )
@@ -666,7 +562,7 @@ def investigation_effectiveness(number: str):
     return _act(
         found,
         form,
-        lambda: inv.update_investigation(
+        lambda: operations.update_investigation(
             found,
             current_user,
             metric=form.metric.data or "",
@@ -690,7 +586,7 @@ def investigation_notify(number: str):
 
     def act():
         result.update(
-            inv.notify_customers(
+            notices.notify_customers(
                 found,
                 current_user,
                 resolve=form.resolve.data,
@@ -729,8 +625,8 @@ def ticket_link_investigation(protocol: str):
         _flash_errors(form)
         return back
     with attempt() as done:
-        found = inv.get_by_number(form.number.data)
-        inv.link_ticket(found, ticket, by=current_user)
+        found = queries.get_by_number(form.number.data)
+        operations.link_ticket(found, ticket, by=current_user)
     if done.error:
         flash(str(done.error), "error")
         return back
@@ -740,10 +636,10 @@ def ticket_link_investigation(protocol: str):
 
 def ticket_panel(ticket: Ticket) -> dict:
     """What the ticket workspace shows: its investigation with the containment, or suggestions."""
-    link = inv.link_of(ticket)
+    link = queries.link_of(ticket)
     return {
         "investigation_link": link,
-        "investigation_suggestions": [] if link else inv.suggestions_for(ticket),
+        "investigation_suggestions": [] if link else suggestions.suggestions_for(ticket),
         "investigation_link_form": TicketLinkForm(),
     }
 
@@ -754,17 +650,17 @@ def ticket_panel(ticket: Ticket) -> dict:
 @bp.get("/investigations/actions")
 def investigation_actions():
     """The owner's open actions, and for supervisors every overdue action."""
-    mine = inv.open_actions_of(current_user)
+    mine = queries.open_actions_of(current_user)
     overdue = (
-        list(db.session.scalars(inv.overdue_actions_query()))
-        if inv.can_manage(current_user)
+        list(db.session.scalars(queries.overdue_actions_query()))
+        if permissions.can_manage(current_user)
         else []
     )
     return render_template(
         "console/investigations/actions.html",
         mine=mine,
         overdue=overdue,
-        today=inv.today(),
+        today=dates.today(),
         done_form=ActionDoneForm(),
     )
 

@@ -17,8 +17,8 @@ from flask_login import current_user
 from ..core.clock import as_utc, now
 from ..core.formatting import duration, number
 from ..extensions import db
-from ..tickets.models import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, Category, Ticket
-from ..tickets.queries import TicketFilter, queue_filter, ticket_page
+from ..tickets.models import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, Category
+from ..tickets.queries import bounded_queue_counts, queue_filter, ticket_page
 from .blueprint import arg_choice, arg_int_choice, bp, visible_departments
 
 log = logging.getLogger(__name__)
@@ -49,31 +49,11 @@ def age(value) -> str:
     return duration(max(now() - as_utc(value), timedelta(0)), max_units=1)
 
 
-def _bounded_count_query(flt: TicketFilter):
-    """Rows in a queue, counted up to COUNT_CAP on the queue indexes (a scalar subquery)."""
-    inner = sa.select(Ticket.id).where(Ticket.status.in_(flt.statuses))
-    if flt.department_ids is not None:
-        inner = inner.where(Ticket.department_id.in_(flt.department_ids or [-1]))
-    if flt.assignee_id is not None:
-        inner = inner.where(Ticket.assignee_id == flt.assignee_id)
-    if flt.unassigned:
-        inner = inner.where(Ticket.assignee_id.is_(None))
-    return (
-        sa.select(sa.func.count())
-        .select_from(inner.limit(COUNT_CAP + 1).subquery())
-        .scalar_subquery()
-    )
-
-
 def _bounded_counts(user) -> dict[str, str]:
-    """Every queue's bounded count, in one statement."""
-    names = list(QUEUE_LABELS)
-    row = db.session.execute(
-        sa.select(*(_bounded_count_query(queue_filter(user, name)).label(name) for name in names))
-    ).one()
+    """Every queue's bounded count (one statement), as shown: "50+" past the cap."""
+    counts = bounded_queue_counts(user, list(QUEUE_LABELS), cap=COUNT_CAP)
     return {
-        name: f"{number(COUNT_CAP)}+" if n > COUNT_CAP else number(n)
-        for name, n in zip(names, row, strict=True)
+        name: f"{number(COUNT_CAP)}+" if n > COUNT_CAP else number(n) for name, n in counts.items()
     }
 
 

@@ -40,8 +40,8 @@ from ..escalations.models import (
 )
 from ..escalations.queries import notification_page
 from ..escalations.services import mark_notifications_read, unread_notifications
+from ..sla.clocks import SLA_STATE_LABELS, SLA_TARGET_LABELS
 from ..sla.reports import about_to_breach, compliance
-from ..sla.services import SLA_STATE_LABELS, SLA_TARGET_LABELS
 from .blueprint import arg_int_choice, bp, visible_departments
 from .forms import EmptyForm
 from .supervision_forms import ComplianceForm

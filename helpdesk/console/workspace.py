@@ -21,14 +21,14 @@ from ..customers.documents import format_document
 from ..customers.services import format_phone
 from ..escalations.queries import ticket_escalations
 from ..extensions import db
-from ..sla.services import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
+from ..mail.queries import email_links, refused_attachments
+from ..sla.clocks import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
 from ..tickets import services
 from ..tickets.attachments import path_of
 from ..tickets.models import STATUS_LABELS, Attachment, Category, Ticket
 from ..tickets.queries import TicketFilter, ticket_page
 from ..tickets.services import ALLOWED_TRANSITIONS
 from .blueprint import back_to_ticket, bp, load_workable_ticket
-from .emails import email_links, refused_attachments
 from .forms import (
     AssignForm,
     DetailsForm,

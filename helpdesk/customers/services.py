@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
@@ -15,6 +16,8 @@ from ..core.errors import Conflict, ValidationError
 from ..extensions import db
 from .documents import digits, is_valid_document
 from .models import SEGMENTS, Customer, CustomerEmail, CustomerPhone
+
+log = logging.getLogger(__name__)
 
 MAX_NAME = 200
 
@@ -150,6 +153,12 @@ def create_customer(
         customer.phones.append(CustomerPhone(number=phone_n))
     db.session.add(customer)
     db.session.flush()
+    log.info(
+        "Customer %s created (segment %s, login %s)",
+        customer.id,
+        customer.segment,
+        customer.user_id,
+    )
     return customer
 
 
@@ -233,6 +242,7 @@ def add_contacts(
     ):
         customer.document = document
     db.session.flush()
+    log.info("Customer %s: contact data added", customer.id)
 
 
 def update_customer(
@@ -253,4 +263,10 @@ def update_customer(
         customer.is_key_account = is_key_account
         customer.key_account_agent_id = key_account_agent_id if is_key_account else None
     db.session.flush()
+    log.info(
+        "Customer %s updated (segment %s, key account %s)",
+        customer.id,
+        customer.segment,
+        customer.is_key_account,
+    )
     return customer

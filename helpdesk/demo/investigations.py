@@ -6,26 +6,26 @@
   time, an agent's proposal waiting, and a containment shown to agents;
 - one in "analysing" (a defective batch), so that the Pareto chart has several bars.
 
-As in loader.py, the timestamps are then moved into the past with direct UPDATEs (demo only).
+As in loader.py, each step runs on the day it happened (`core.clock.travel`): the closed one was
+opened 50 days ago and closed 12 days ago, its recurrences came 6 and 2 days ago; the acting one
+was opened 18 days ago, the analysing one 5 days ago. Nothing is rewritten afterwards.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from contextlib import ExitStack
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from ..accounts.services import get_user_by_email
-from ..core.clock import as_utc, now
+from ..core.clock import as_utc, now, travel
 from ..extensions import db
-from ..investigations import services as inv
+from ..investigations import capa, dates, ishikawa, operations, whys
 from ..investigations.models import (
-    CapaAction,
     Investigation,
-    InvestigationEvent,
-    InvestigationTicket,
 )
-from ..tickets.models import Category, Ticket, TicketEvent
+from ..tickets.models import Category, Ticket
 
 SUBCATEGORIES = [
     ("method", "Roteirização da transportadora"),
@@ -66,15 +66,52 @@ def _tickets(category_key: str | None, names: tuple[str, ...], count: int, exclu
     return rows[:count]
 
 
+def _link(found: Investigation, ticket: Ticket, by, not_before) -> None:
+    """Link `ticket` at `not_before`, or when it arrived if that is later (demo clock)."""
+    with travel(max(not_before, as_utc(ticket.created_at) + timedelta(minutes=1))):
+        operations.link_ticket(found, ticket, by=by)
+        db.session.flush()
+
+
+class _Timeline:
+    """The demo clock of this module: each `at(when)` flushes what the previous step wrote and
+    moves the clock to `when` (column defaults read the clock when rows are inserted)."""
+
+    def __init__(self):
+        self.start = now()
+        self._stack = ExitStack()
+
+    def days_ago(self, days: float) -> datetime:
+        return self.start - timedelta(days=days)
+
+    def at(self, when: datetime) -> None:
+        db.session.flush()
+        self._stack.close()
+        self._stack = ExitStack()
+        self._stack.enter_context(travel(when))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        db.session.flush()
+        self._stack.close()
+
+
 def load_investigations() -> str:
+    with _Timeline() as clock:
+        return _load(clock)
+
+
+def _load(clock: _Timeline) -> str:
     admin = get_user_by_email("admin@demo.sac")
     supervisor = get_user_by_email("supervisora@demo.sac")
     agent = get_user_by_email("agente@demo.sac")
     if admin is None or supervisor is None or agent is None:
         return ""
-    subs = {name: inv.create_subcategory(cat, name) for cat, name in SUBCATEGORIES}
+    subs = {name: ishikawa.create_subcategory(cat, name) for cat, name in SUBCATEGORIES}
     used: set[int] = set()
-    today = inv.today()
+    today = dates.today()
 
     # 1. closed, with recurrences ------------------------------------------------------------
     delivery = _tickets(None, ("Delivery delay",), 8, used) or _tickets(None, (), 8, used)
@@ -82,7 +119,8 @@ def load_investigations() -> str:
         delivery = _tickets(None, (), 8, used)
     first, later = delivery[:-2], delivery[-2:]
     used |= {t.id for t in delivery}
-    closed = inv.open_investigation(
+    clock.at(clock.days_ago(50))
+    closed = operations.open_investigation(
         by=supervisor,
         title="Atrasos nas entregas da região Sul",
         statement=(
@@ -104,7 +142,8 @@ def load_investigations() -> str:
         ),
     )
     for t in first:
-        inv.link_ticket(closed, t, by=admin)
+        _link(closed, t, admin, clock.days_ago(49))
+    clock.at(clock.days_ago(50) + timedelta(hours=2))
     for text in (
         "Por que os pedidos atrasam? Ficam parados no centro de distribuição de Curitiba.",
         "Por que ficam parados? A transportadora só coleta duas vezes por semana.",
@@ -112,8 +151,8 @@ def load_investigations() -> str:
         "Por que a rota mudou? O contrato não previa volume mínimo de coletas.",
         "Por que não previa? O contrato não passou pela área de logística.",
     ):
-        inv.add_why(closed, supervisor, text)
-    inv.update_investigation(
+        whys.add_why(closed, supervisor, text)
+    operations.update_investigation(
         closed,
         supervisor,
         ishikawa="method",
@@ -121,19 +160,23 @@ def load_investigations() -> str:
         root_cause="Contrato novo da transportadora sem frequência mínima de coletas na região Sul.",
         evidence="Relatório de coletas de março: 8 coletas contra 22 em fevereiro.",
     )
-    inv.change_status(closed, supervisor, "analysing")
-    inv.change_status(closed, supervisor, "acting")
-    fix = inv.add_action(
+    operations.change_status(closed, supervisor, "analysing")
+    operations.change_status(closed, supervisor, "acting")
+    clock.at(clock.days_ago(48))
+    fix = capa.add_action(
         closed, supervisor, description="Aditivo ao contrato: coleta diária na região Sul",
         kind="corrective", owner=supervisor, due_on=today - timedelta(days=30),
     )  # fmt: skip
-    prevent = inv.add_action(
+    prevent = capa.add_action(
         closed, supervisor, description="Contratos de logística passam por revisão da área",
         kind="preventive", owner=admin, due_on=today - timedelta(days=25),
     )  # fmt: skip
-    inv.complete_action(fix, supervisor, "Aditivo assinado; coletas diárias desde o dia 1.")
-    inv.complete_action(prevent, admin, "Fluxo de aprovação atualizado no jurídico.")
-    inv.update_investigation(
+    clock.at(clock.days_ago(31))
+    capa.complete_action(fix, supervisor, "Aditivo assinado; coletas diárias desde o dia 1.")
+    clock.at(clock.days_ago(26))
+    capa.complete_action(prevent, admin, "Fluxo de aprovação atualizado no jurídico.")
+    clock.at(clock.days_ago(12))
+    operations.update_investigation(
         closed,
         supervisor,
         metric="Reclamações de atraso na região Sul por semana",
@@ -146,17 +189,18 @@ def load_investigations() -> str:
         notice_es=NOTICE["es"],
         notice_en=NOTICE["en"],
     )
-    inv.change_status(closed, supervisor, "verifying")
-    inv.change_status(closed, supervisor, "closed")
-    for t in later:  # came back after closing: recurrences
-        inv.link_ticket(closed, t, by=admin)
+    operations.change_status(closed, supervisor, "verifying")
+    operations.change_status(closed, supervisor, "closed")
+    for t, days in zip(later, (6, 2), strict=False):  # came back after closing: recurrences
+        _link(closed, t, admin, clock.days_ago(days))
 
     # 2. open, acting, with an overdue action ---------------------------------------------------
     billing = _tickets(None, ("Billing error", "Contestation of a charge"), 5, used) or _tickets(
         None, (), 5, used
     )
     used |= {t.id for t in billing}
-    acting = inv.open_investigation(
+    clock.at(clock.days_ago(18))
+    acting = operations.open_investigation(
         by=supervisor,
         title="Cobrança em duplicidade na fatura",
         statement="Clientes com débito automático recebem a mesma cobrança duas vezes.",
@@ -175,10 +219,11 @@ def load_investigations() -> str:
         ),
     )
     for t in billing:
-        inv.link_ticket(acting, t, by=admin)
-    inv.add_why(acting, supervisor, "Por que cobra duas vezes? O arquivo do banco é reenviado.")
-    inv.add_why(acting, agent, "Talvez o reenvio aconteça quando o banco demora a confirmar?")
-    inv.update_investigation(
+        _link(acting, t, admin, clock.days_ago(17))
+    clock.at(clock.days_ago(18) + timedelta(hours=2))
+    whys.add_why(acting, supervisor, "Por que cobra duas vezes? O arquivo do banco é reenviado.")
+    whys.add_why(acting, agent, "Talvez o reenvio aconteça quando o banco demora a confirmar?")
+    operations.update_investigation(
         acting,
         supervisor,
         ishikawa="machine",
@@ -190,22 +235,24 @@ def load_investigations() -> str:
         target="0",
         check_on=today + timedelta(days=21),
     )
-    inv.change_status(acting, supervisor, "analysing")
-    inv.change_status(acting, supervisor, "acting")
-    inv.add_action(
+    operations.change_status(acting, supervisor, "analysing")
+    operations.change_status(acting, supervisor, "acting")
+    clock.at(clock.days_ago(16))
+    capa.add_action(
         acting, supervisor, description="Corrigir o job de remessa (idempotência por arquivo)",
         kind="corrective", owner=agent, due_on=today - timedelta(days=4),
     )  # fmt: skip
-    inv.add_action(
+    capa.add_action(
         acting, supervisor, description="Alerta quando um arquivo for reenviado",
         kind="preventive", owner=supervisor, due_on=today + timedelta(days=10),
     )  # fmt: skip
-    inv.add_action(acting, agent, description="Avisar os clientes afetados por SMS")
+    capa.add_action(acting, agent, description="Avisar os clientes afetados por SMS")
 
     # 3. analysing, for a fuller Pareto ----------------------------------------------------------
     defects = _tickets(None, ("Defective product",), 3, used) or _tickets(None, (), 3, used)
     used |= {t.id for t in defects}
-    analysing = inv.open_investigation(
+    clock.at(clock.days_ago(5))
+    analysing = operations.open_investigation(
         by=supervisor,
         title="Produtos com defeito do lote 2231",
         statement="Aparelhos do lote 2231 param de ligar após poucos dias de uso.",
@@ -215,59 +262,10 @@ def load_investigations() -> str:
         subcategory=subs["Lote de fornecedor"],
     )
     for t in defects:
-        inv.link_ticket(analysing, t, by=admin)
-    inv.change_status(analysing, supervisor, "analysing")
-    db.session.flush()
-    _backdate(closed, opened_days=50, closed_days=12, recurrence_days=(6, 2))
-    _backdate(acting, opened_days=18)
-    _backdate(analysing, opened_days=5)
+        _link(analysing, t, admin, clock.days_ago(4))
+    clock.at(clock.days_ago(5) + timedelta(hours=2))
+    operations.change_status(analysing, supervisor, "analysing")
     return (
         f"investigations: {closed.number} closed with {len(later)} recurrences, "
         f"{acting.number} acting with an overdue action, {analysing.number} analysing"
     )
-
-
-def _backdate(found: Investigation, *, opened_days: int, closed_days=None, recurrence_days=()):
-    """Demo only: the investigation started `opened_days` ago (links a day later)."""
-    at = now()
-    opened = at - timedelta(days=opened_days)
-    closed = at - timedelta(days=closed_days) if closed_days is not None else None
-    session = db.session
-    session.execute(
-        sa.update(Investigation)
-        .where(Investigation.id == found.id)
-        .values(created_at=opened, updated_at=closed or at, closed_at=closed)
-    )
-    links = session.scalars(
-        sa.select(InvestigationTicket)
-        .where(InvestigationTicket.investigation_id == found.id)
-        .order_by(InvestigationTicket.id)
-    ).all()
-    recurrences = [link for link in links if link.is_recurrence]
-    for link in links:
-        link.linked_at = max(opened + timedelta(days=1), as_utc(link.ticket.created_at))
-    for link, days in zip(recurrences, recurrence_days, strict=False):
-        link.linked_at = max(at - timedelta(days=days), as_utc(link.ticket.created_at))
-    for link in links:
-        session.execute(
-            sa.update(TicketEvent)
-            .where(
-                TicketEvent.ticket_id == link.ticket_id,
-                TicketEvent.action == "investigation_linked",
-            )
-            .values(created_at=link.linked_at + timedelta(minutes=1))
-        )
-    session.execute(
-        sa.update(InvestigationEvent)
-        .where(
-            InvestigationEvent.investigation_id == found.id,
-            InvestigationEvent.action != "recurrence",
-        )
-        .values(created_at=opened + timedelta(hours=2))
-    )
-    session.execute(
-        sa.update(CapaAction)
-        .where(CapaAction.investigation_id == found.id)
-        .values(created_at=opened + timedelta(days=2))
-    )
-    session.flush()

@@ -6,13 +6,14 @@ Everything is created through the domain services (create_department, create_use
 create_customer, create_rule, register_ticket, add_message, change_status, transfer_ticket,
 record_verdict...), so the rows, events and queued emails are exactly what the application writes.
 
-Demo-only step, on purpose and nowhere else: the services stamp everything with the real clock, so
-after a ticket's story has been played its timestamps are *shifted* with direct UPDATEs onto a
-simulated timeline spread over the last 60 days (the ticket, its messages, events, outbox rows and
-SLA targets: start and met instants shifted, due instants recomputed from the shifted start),
-and its protocol number is re-issued for the simulated day (protocol counters are raised to match,
-so later registrations never collide). The demo's outbox rows are marked as sent, so that running
-the app does not write hundreds of .eml files.
+Each ticket's story is played on a simulated timeline spread over the last 60 days: every step
+(registration, answers, transfers, verdicts...) runs inside `core.clock.travel(at)`, so the
+services stamp the ticket, its messages, events, outbox rows and SLA targets with the simulated
+instant, compute due instants from it and issue the protocol of that day; nothing is rewritten
+afterwards. Stories are played in the order they start, so each day's protocol sequence follows
+the clock. Staff and customers are created 3 to 12 months back the same way. The demo's outbox
+rows are marked as sent (when they were queued), so that running the app does not write hundreds
+of .eml files.
 
 Logins (all documented in README/docs):
 
@@ -25,11 +26,10 @@ Logins (all documented in README/docs):
 
 from __future__ import annotations
 
-import bisect
+import logging
 import random
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,7 +38,7 @@ from flask import current_app
 
 from ..accounts.models import Department, User
 from ..accounts.services import create_department, create_user, get_user_by_email
-from ..core.clock import as_utc, now
+from ..core.clock import now, travel
 from ..core.permissions import can_work_ticket
 from ..customers.documents import make_cnpj, make_cpf
 from ..customers.models import Customer
@@ -56,12 +56,10 @@ from ..escalations.verdicts import record_verdict
 from ..extensions import db
 from ..notifications.models import OutboxMessage
 from ..routing.services import create_rule
-from ..sla.services import ensure_default_policy, shift_sla_rows
+from ..sla.policies import ensure_default_policy
 from ..tickets import services as tickets
 from ..tickets.categories import create_category
-from ..tickets.models import CHANNELS, STATUSES, Category, Message, ProtocolCounter, Ticket
-from ..tickets.models import TicketEvent as Event
-from ..tickets.protocol import format_protocol
+from ..tickets.models import CHANNELS, STATUSES, Category, Ticket
 from .data import (
     ANSWERS,
     CATEGORIES,
@@ -87,7 +85,20 @@ from .data import (
 
 
 def load_demo(tickets: int = 300, seed: int = 2024) -> str:
-    """Create the demo world; flush only (the caller commits). Returns a one-line summary."""
+    """Create the demo world; flush only (the caller commits). Returns a one-line summary.
+
+    The services' INFO lines (thousands for a demo) are held back while it plays: warnings and
+    errors still show, and the summary says what was made."""
+    logger = logging.getLogger("helpdesk")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        return _load_demo(tickets, seed)
+    finally:
+        logger.setLevel(level)
+
+
+def _load_demo(tickets: int, seed: int) -> str:
     if any(get_user_by_email(email) for email in (STAFF[0][0], DEMO_CUSTOMER[0])):
         return "demo data already loaded: nothing added"
     demo = _Demo(random.Random(seed))
@@ -100,8 +111,7 @@ def load_demo(tickets: int = 300, seed: int = 2024) -> str:
     ensure_default_ladder()
     email_tickets = 2 if tickets >= 10 else 0  # of the N, these two arrive by email (below)
     demo.tickets(tickets - email_tickets)
-    db.session.flush()
-    demo.shift_time()
+    demo.mark_mail_sent()
     if email_tickets:
         from ..mail.demo import load_mail_demo
 
@@ -124,19 +134,10 @@ def load_demo(tickets: int = 300, seed: int = 2024) -> str:
 
 @dataclass
 class _Story:
-    """One ticket's life: when it starts, and (real instant -> simulated instant) marks."""
+    """One ticket's life: when it started, and the ticket its steps were played on."""
 
     start: datetime
-    marks: list[tuple[datetime, datetime]] = field(default_factory=list)
     ticket: Ticket | None = None
-
-    def to_sim(self, real: datetime | None) -> datetime | None:
-        if real is None:
-            return None
-        real = as_utc(real)
-        i = bisect.bisect_right([m[0] for m in self.marks], real) - 1
-        r, s = self.marks[max(i, 0)]
-        return s + (real - r)
 
 
 class _Demo:
@@ -177,26 +178,34 @@ class _Demo:
 
     def staff(self) -> None:
         for email, name, role, password, dept_names in STAFF:
-            self.users[email] = create_user(
-                email=email,
+            with travel(self._joined()):
+                self.users[email] = create_user(
+                    email=email,
+                    name=name,
+                    role=role,
+                    password=password,
+                    departments=[self.depts[d] for d in dept_names],
+                    locale="pt_BR",
+                )
+                db.session.flush()
+        email, name, password = DEMO_CUSTOMER
+        with travel(self._joined()):
+            self.demo_user = create_user(
+                email=email, name=name, role="customer", password=password, locale="pt_BR"
+            )
+            self.demo_customer = create_customer(
                 name=name,
-                role=role,
-                password=password,
-                departments=[self.depts[d] for d in dept_names],
+                email=email,
+                phone="+5511987654321",
+                document=make_cpf("529982247"),
+                user_id=self.demo_user.id,
                 locale="pt_BR",
             )
-        email, name, password = DEMO_CUSTOMER
-        self.demo_user = create_user(
-            email=email, name=name, role="customer", password=password, locale="pt_BR"
-        )
-        self.demo_customer = create_customer(
-            name=name,
-            email=email,
-            phone="+5511987654321",
-            document=make_cpf("529982247"),
-            user_id=self.demo_user.id,
-            locale="pt_BR",
-        )
+            db.session.flush()
+
+    def _joined(self) -> datetime:
+        """When a person came: staff and customers existed before the tickets, 3 to 12 months."""
+        return self.now - timedelta(days=self.rng.randint(90, 365))
 
     def customers(self, count: int = 80) -> None:
         rng = self.rng
@@ -223,7 +232,7 @@ class _Demo:
             first, last = name.split()[0], name.split()[-1]
             email = _ascii(f"{first}.{last}{n}@example.com").lower()
             self.customers_list.append(
-                create_customer(
+                self._new_customer(
                     name=name,
                     email=email if rng.random() < 0.9 else None,
                     phone=phone(),
@@ -235,13 +244,15 @@ class _Demo:
             n += 1
             email = _ascii(name.replace(" ", ".") + f"{n}@example.net").lower()
             self.customers_list.append(
-                create_customer(name=name, email=email, phone=phone(), document=cpf(), locale="es")
+                self._new_customer(
+                    name=name, email=email, phone=phone(), document=cpf(), locale="es"
+                )
             )
         for company in COMPANIES:
             n += 1
             slug = _ascii(company.split()[0]).lower()
             self.customers_list.append(
-                create_customer(
+                self._new_customer(
                     name=company,
                     email=f"contato@{slug}{n}.example.com",
                     phone=phone(),
@@ -253,7 +264,7 @@ class _Demo:
             n += 1
             slug = _ascii(company.split()[-2] if len(company.split()) > 2 else company).lower()
             self.key_accounts.append(
-                create_customer(
+                self._new_customer(
                     name=company,
                     email=f"sac@{slug}{n}.example.com",
                     phone=phone(),
@@ -264,6 +275,12 @@ class _Demo:
                 )
             )
         self.all_customers = [self.demo_customer, *self.customers_list, *self.key_accounts]
+
+    def _new_customer(self, **fields) -> Customer:
+        with travel(self._joined()):
+            customer = create_customer(**fields)
+            db.session.flush()
+        return customer
 
     def rules(self) -> None:
         d, c = self.depts, self.cats
@@ -345,8 +362,13 @@ class _Demo:
             else:
                 customer = rng.choice(self.all_customers)
             plans.append((customer, status, channel))
-        for customer, status, channel in plans:
-            self._play(customer, status, channel)
+        # played in the order they start: each day's protocol numbers follow the clock
+        timeline = sorted(
+            ((self._start_time(status), n, plan) for n, plan in enumerate(plans)),
+            key=lambda item: item[:2],
+        )
+        for start, _n, (customer, status, channel) in timeline:
+            self._play(start, customer, status, channel)
             self.ticket_count += 1
 
     def _start_time(self, status: str | None) -> datetime:
@@ -369,9 +391,11 @@ class _Demo:
         )  # fmt: skip
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
 
-    def _play(self, customer: Customer, status: str | None, channel: str | None) -> None:
+    def _play(
+        self, start: datetime, customer: Customer, status: str | None, channel: str | None
+    ) -> None:
+        """Play one ticket's story, each step at its simulated instant (the clock travels)."""
         rng = self.rng
-        start = self._start_time(status)
         status = status or self._status_for_age(self.now - start)
         channel = channel or rng.choice(CHANNELS)
         if customer is self.demo_customer:
@@ -389,16 +413,20 @@ class _Demo:
         room = (self.now - start).total_seconds() / 60 - 1
         factor = min(1.0, room / total) if total else 1.0
         story = _Story(start=start)
-        sim = start
         register = self._register_step(
             customer, channel, kind, cat_key, subject, description, remedy
         )
-        story.marks.append((now(), sim))
-        story.ticket = register()
+        # each step flushes inside its block: column defaults (created_at=now) read the clock
+        # when the row is inserted
+        with travel(start):
+            story.ticket = register()
+            db.session.flush()
+        sim = start
         for gap, step in steps:
             sim += timedelta(minutes=gap * factor)
-            story.marks.append((now(), sim))
-            step(story.ticket)
+            with travel(sim):
+                step(story.ticket)
+                db.session.flush()
         self.stories.append(story)
 
     def _register_step(self, customer, channel, kind, cat_key, subject, description, remedy):
@@ -542,139 +570,15 @@ class _Demo:
             add((1440, 7200), close)
         return steps
 
-    # time travel (demo only) ----------------------------------------------------------------
-
-    def shift_time(self) -> None:
-        """Move every story's rows onto its simulated timeline, with direct UPDATEs."""
-        if not self.stories:
-            return
-        session = db.session
-        by_ticket = {s.ticket.id: s for s in self.stories}
-        ids = list(by_ticket)
-        new_protocols = self._reissue_protocols()
-
-        def shift_rows(model, columns: list[str]) -> list[dict]:
-            rows = session.execute(
-                sa.select(model.id, model.ticket_id, *[getattr(model, c) for c in columns]).where(
-                    model.ticket_id.in_(ids)
-                )
-            )
-            out = []
-            for row in rows:
-                story = by_ticket[row.ticket_id]
-                values = {"_id": row.id}
-                for c in columns:
-                    values[c] = story.to_sim(getattr(row, c))
-                out.append(values)
-            return out
-
-        def update(model, rows: list[dict]) -> None:
-            if not rows:
-                return
-            table = model.__table__
-            columns = [k for k in rows[0] if k != "_id"]
-            stmt = (
-                table.update()
-                .where(table.c.id == sa.bindparam("_id"))
-                .values({c: sa.bindparam(c) for c in columns})
-            )
-            session.execute(stmt, rows)
-
-        update(Event, shift_rows(Event, ["created_at"]))
-        update(Message, shift_rows(Message, ["created_at"]))
-        # the outbox rows: timestamps, and the protocol they quote
-        outbox = []
-        for row in session.execute(
-            sa.select(
-                OutboxMessage.id, OutboxMessage.ticket_id, OutboxMessage.created_at,
-                OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html,
-            ).where(OutboxMessage.ticket_id.in_(ids))
-        ):  # fmt: skip
-            story = by_ticket[row.ticket_id]
-            old, new = story.ticket.protocol, new_protocols[row.ticket_id]
-            at = story.to_sim(row.created_at)
-            outbox.append(
-                {
-                    "_id": row.id,
-                    "created_at": at,
-                    "next_attempt_at": at,
-                    "sent_at": at,
-                    "subject": row.subject.replace(old, new),
-                    "body_text": row.body_text.replace(old, new),
-                    "body_html": row.body_html.replace(old, new),
-                }
-            )
-        update(OutboxMessage, outbox)
-        ticket_columns = [
-            "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at", "rated_at",
-        ]  # fmt: skip
-        rows = []
-        for row in session.execute(
-            sa.select(Ticket.id, *[getattr(Ticket, c) for c in ticket_columns]).where(
-                Ticket.id.in_(ids)
-            )
-        ):
-            story = by_ticket[row.id]
-            values = {"_id": row.id, "protocol": new_protocols[row.id]}
-            for c in ticket_columns:
-                values[c] = story.to_sim(getattr(row, c))
-            rows.append(values)
-        update(Ticket, rows)
-        shift_sla_rows({tid: story.to_sim for tid, story in by_ticket.items()})
-        # the demo's emails count as delivered: running the app must not send them all now
-        session.execute(
+    def mark_mail_sent(self) -> None:
+        """The demo's emails count as delivered when they were queued: running the app must not
+        send them all now."""
+        db.session.execute(
             sa.update(OutboxMessage)
             .where(OutboxMessage.status == "pending")
-            .values(status="sent", sent_at=sa.func.coalesce(OutboxMessage.sent_at, self.now))
+            .values(status="sent", sent_at=OutboxMessage.created_at)
         )
-        self._backdate_people()
-        session.expire_all()
-
-    def _reissue_protocols(self) -> dict[int, str]:
-        """Protocol numbers of the simulated day, after that day's counter; counters raised."""
-        session = db.session
-        days = {
-            s.ticket.id: s.start.astimezone(self.tz).strftime("%Y%m%d")
-            for s in sorted(self.stories, key=lambda s: s.start)
-        }
-        counters = {
-            c.day: c.value
-            for c in session.scalars(
-                sa.select(ProtocolCounter).where(ProtocolCounter.day.in_(set(days.values())))
-            )
-        }
-        issued: dict[int, str] = {}
-        used: dict[str, int] = defaultdict(int)
-        for ticket_id, day in days.items():
-            used[day] = max(used[day], counters.get(day, 0)) + 1
-            issued[ticket_id] = format_protocol(day, used[day])
-        for day, value in used.items():
-            counter = session.get(ProtocolCounter, day)
-            if counter is None:
-                session.add(ProtocolCounter(day=day, value=value))
-            else:
-                counter.value = max(counter.value, value)
-        session.flush()
-        return issued
-
-    def _backdate_people(self) -> None:
-        """Staff and customers existed before the tickets: created 3 to 12 months ago."""
-        session = db.session
-        for model, objects in (
-            (User, [*self.users.values(), self.demo_user]),
-            (Customer, self.all_customers),
-        ):
-            rows = [
-                {"_id": o.id, "created_at": self.now - timedelta(days=self.rng.randint(90, 365))}
-                for o in objects
-            ]
-            table = model.__table__
-            session.execute(
-                table.update()
-                .where(table.c.id == sa.bindparam("_id"))
-                .values(created_at=sa.bindparam("created_at")),
-                rows,
-            )
+        db.session.flush()
 
 
 def _answer_channel(channel: str) -> str:

@@ -1,5 +1,5 @@
 """Read-side queries of the supervision surface: the escalation queue (three tabs, filters, keyset
-pages), a ticket's escalations, a user's notifications.
+pages), a ticket's escalations, a user's notifications, the admin's list of escalation rules.
 
 Every list is one indexed statement cut by a keyset cursor (never OFFSET) plus eager loads, so the
 cost of a page does not grow with the table or with the rows shown.
@@ -11,14 +11,15 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
+from ..accounts.models import User
 from ..core.clock import as_utc
 from ..core.cursors import DT, ID, Page, decode_cursor, encode_cursor
 from ..core.errors import ValidationError
 from ..extensions import db
 from ..tickets.models import Ticket
-from .models import Escalation, Notification
+from .models import Escalation, EscalationRule, Notification
 from .services import visible_escalations_filter
 
 # tab -> (condition, sort columns, descending)
@@ -166,3 +167,26 @@ def notification_page(user, *, cursor: str | None = None, limit: int = 50) -> Pa
         rows = rows[:limit]
         next_cursor = encode_cursor([rows[-1].id])
     return Page(rows, next_cursor)
+
+
+def rules_with_people() -> tuple[list[EscalationRule], dict[int, str]]:
+    """The escalation rules in their order (with their departments and reassignee), and the names
+    of the people they notify by id (one statement for all of them)."""
+    rows = list(
+        db.session.scalars(
+            sa.select(EscalationRule)
+            .options(
+                selectinload(EscalationRule.department),
+                selectinload(EscalationRule.reassign_department),
+                selectinload(EscalationRule.reassign_user),
+            )
+            .order_by(EscalationRule.position, EscalationRule.id)
+        )
+    )
+    wanted = {uid for rule in rows for uid in (rule.notify_user_ids or [])}
+    people = (
+        dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(wanted))).all())
+        if wanted
+        else {}
+    )
+    return rows, people

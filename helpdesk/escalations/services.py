@@ -9,6 +9,7 @@ change priority) goes through the ticket services like any other change and reco
 from __future__ import annotations
 
 import heapq
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,13 +21,15 @@ from flask_babel import lazy_gettext as _l
 from ..accounts.models import Department, User, memberships
 from ..core.clock import as_utc, now
 from ..core.errors import Conflict, NotAllowed, ValidationError
+from ..core.logs import who
 from ..core.permissions import can_work_ticket, is_admin, is_supervisor, staff_department_ids
 from ..core.text import clean_text
 from ..extensions import db
-from ..investigations.services import link_of, link_ticket, open_investigation
+from ..investigations.operations import link_ticket, open_investigation
+from ..investigations.queries import link_of
 from ..notifications.services import queue_email
+from ..sla.clocks import refresh_schedule, ticket_slas
 from ..sla.models import SLA_TARGETS, TicketSla
-from ..sla.services import refresh_schedule, ticket_slas
 from ..tickets import services as tickets
 from ..tickets.events import record_event
 from ..tickets.models import KINDS, OPEN_STATUSES, PRIORITIES, Ticket
@@ -45,6 +48,8 @@ from .models import (
     EscalationRule,
     Notification,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_NOTE = 5000
 
@@ -223,6 +228,7 @@ def create_rule(**fields) -> EscalationRule:
     db.session.add(rule)
     db.session.flush()
     _rules_changed()
+    log.info("Escalation rule %s created (level %s)", rule.id, rule.level)
     return rule
 
 
@@ -232,6 +238,7 @@ def update_rule(rule: EscalationRule, **fields) -> EscalationRule:
         setattr(rule, field, value)
     db.session.flush()
     _rules_changed()
+    log.info("Escalation rule %s updated", rule.id)
     return rule
 
 
@@ -250,6 +257,7 @@ def move_rule(rule: EscalationRule, direction: int) -> None:
         item.position = position * 10
     db.session.flush()
     forget_rules()
+    log.info("Escalation rule %s moved to position %s", rule.id, rule.position)
 
 
 def _rules_changed() -> None:
@@ -396,6 +404,15 @@ def _raise(ticket, actor, *, level: int, trigger: str, reason: str, note: str) -
         [Raised.of(escalation)], skip_user_id=actor.id if actor is not None else None
     )
     emit_event(ticket, "ticket.escalated", escalated_payload(escalation.id, level, trigger, reason))
+    log.info(
+        "Ticket %s escalated to level %s (%s, %s) by %s: escalation %s",
+        ticket.protocol,
+        level,
+        trigger,
+        reason,
+        who(actor, "customer" if trigger == "customer" else "system"),
+        escalation.id,
+    )
     return escalation
 
 
@@ -463,6 +480,12 @@ def acknowledge(escalation: Escalation, actor) -> None:
     escalation.acknowledged_at, escalation.acknowledged_by_id = now(), actor.id
     record_event(escalation.ticket, actor, "escalation_acknowledged", new=escalation.level)
     db.session.flush()
+    log.info(
+        "Escalation %s of ticket %s acknowledged by %s",
+        escalation.id,
+        escalation.ticket.protocol,
+        who(actor),
+    )
 
 
 def _open_investigation(escalation: Escalation, actor, note: str, investigation=None) -> None:
@@ -537,6 +560,13 @@ def decide(
     escalation.decided_by_id, escalation.closed_at = actor.id, at
     record_event(ticket, actor, "escalation_decided", new=decision, detail=note)
     db.session.flush()
+    log.info(
+        "Escalation %s of ticket %s decided (%s) by %s",
+        escalation.id,
+        ticket.protocol,
+        decision,
+        who(actor),
+    )
 
 
 # notifying -----------------------------------------------------------------------------------------
@@ -626,6 +656,12 @@ def notify_escalations(
             )
     if rows:
         db.session.execute(sa.insert(Notification.__table__), rows)
+        log.info(
+            "Escalation notifications: %s for %s user(s) about %s escalation(s)",
+            len(rows),
+            len(per_user),
+            len(items),
+        )
     if email:
         send_digests(per_user)
     return per_user
@@ -656,6 +692,7 @@ def send_digests(per_user: dict[int, list[Raised]]) -> int:
             level_labels=LEVEL_LABELS,
             reason_labels=REASON_LABELS,
         )
+    log.info("Escalation digests queued for %s user(s)", len(users))
     return len(users)
 
 
@@ -676,4 +713,6 @@ def mark_notifications_read(user, ids=None) -> int:
     )
     if ids is not None:
         query = query.where(Notification.id.in_(list(ids)))
-    return db.session.execute(query.values(read_at=now())).rowcount
+    marked = db.session.execute(query.values(read_at=now())).rowcount
+    log.info("Notifications of user %s marked read: %s", user.id, marked)
+    return marked

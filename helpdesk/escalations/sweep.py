@@ -158,6 +158,8 @@ def sweep(at: datetime | None = None, *, batch: int = BATCH, commit: bool = True
         send_digests(digests)
     if commit:  # also ends the last (empty) batch's transaction and its lock
         db.session.commit()
+    if totals:  # a sweep with nothing due says nothing (it runs every minute)
+        log.info("SLA sweep at %s: %s", at.isoformat(), dict(totals))
     return dict(totals)
 
 
@@ -414,6 +416,15 @@ def _fire(firing: dict[int, tuple], at: datetime, rules_by_id) -> tuple[list, di
         )
         for (escalation_id, ticket_id), change in zip(inserted, ticket_updates, strict=True)
     ]
+    for item in raised:
+        log.info(
+            "Ticket %s escalated to level %s by rule %s (%s): escalation %s",
+            item.protocol,
+            item.level,
+            item.rule_id,
+            item.reason,
+            item.id,
+        )
     _emit_webhooks(raised)
     return raised, notify_escalations(raised, rules=rules_by_id, email=False)
 

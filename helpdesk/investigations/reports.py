@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from ..core.clock import as_utc
 from ..extensions import db
+from .dates import day_start, today
 from .models import ISHIKAWA_LABELS, CapaAction, Investigation, InvestigationTicket
-from .services import day_start, today
 
 UNCLASSIFIED = "unclassified"
 

@@ -119,6 +119,13 @@ def process(row: InboundMessage, *, release: bool = False) -> InboundMessage:
         row.ticket_id = row.ticket_message_id = None
     row.processed_at = now()
     db.session.flush()
+    log.info(
+        "Inbound email %s (mailbox %s): %s, ticket %s",
+        row.id,
+        row.mailbox_id,
+        row.state,
+        row.ticket_id,
+    )
     return row
 
 
@@ -128,6 +135,7 @@ def release_held(row: InboundMessage) -> InboundMessage:
     if row.state != "held":
         raise Conflict(_l("Only a held message can be released."))
     row.state = "received"
+    log.info("Inbound email %s released from hold", row.id)
     return process(row, release=True)
 
 
@@ -136,6 +144,7 @@ def reprocess(row: InboundMessage) -> InboundMessage:
     if row.state != "failed":
         raise Conflict(_l("Only a message that failed can be processed again."))
     row.state = "received"
+    log.info("Inbound email %s processed again", row.id)
     return process(row)
 
 
@@ -396,6 +405,7 @@ def create_mailbox(*, password: str = "", **values) -> Mailbox:
     mailbox = Mailbox(**clean, password=password or "")
     db.session.add(mailbox)
     db.session.flush()
+    log.info("Mailbox %s created", mailbox.id)
     return mailbox
 
 
@@ -408,6 +418,7 @@ def update_mailbox(mailbox: Mailbox, *, password: str | None = None, **values) -
     if password:
         mailbox.password = password
     db.session.flush()
+    log.info("Mailbox %s updated%s", mailbox.id, " (new password)" if password else "")
     return mailbox
 
 
@@ -418,8 +429,10 @@ def delete_mailbox(mailbox: Mailbox) -> None:
         .where(InboundMessage.mailbox_id == mailbox.id)
         .values(mailbox_id=None)
     )
+    mailbox_id = mailbox.id
     db.session.delete(mailbox)
     db.session.flush()
+    log.info("Mailbox %s removed (its messages kept)", mailbox_id)
 
 
 def mailbox_by_name(name: str) -> Mailbox | None:

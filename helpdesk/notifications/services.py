@@ -123,6 +123,12 @@ def queue_email(
     db.session.add(message)
     db.session.flush()
     db.session.info.setdefault(_SENT_KEY, []).append(message.id)
+    log.info(
+        "Email %s (%s) queued, ticket %s",
+        message.id,
+        kind,
+        ticket.protocol if ticket is not None else None,
+    )
     return message
 
 
@@ -260,6 +266,7 @@ def deliver_outbox(ids: list[int] | None = None, limit: int = 100) -> dict:
             row.sent_at = now()
             db.session.add(OutboxAttempt(outbox_id=row.id, ok=True))
             sent += 1
+            log.info("Email %s (%s) sent, attempt %s", row.id, row.kind, row.attempts)
         db.session.commit()
     return {"sent": sent, "failed": failed}
 
@@ -280,6 +287,7 @@ def retry_dead_letter(row: OutboxMessage) -> OutboxMessage:
     row.attempts = 0
     row.next_attempt_at = now()
     db.session.flush()
+    log.info("Email %s (dead letter) queued again", row.id)
     return row
 
 
@@ -293,6 +301,8 @@ def release_stale_claims(older_than_minutes: int = 15) -> int:
         )
         .values(status="pending")
     )
+    if result.rowcount:
+        log.info("Outbox: %s stale claim(s) released", result.rowcount)
     return result.rowcount
 
 

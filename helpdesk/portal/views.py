@@ -44,7 +44,7 @@ from ..escalations.models import OMBUDSMAN_LEVEL
 from ..escalations.services import customer_can_escalate, escalate_by_customer
 from ..escalations.verdicts import record_verdict
 from ..extensions import db, limiter, login_manager
-from ..sla.services import visible_slas
+from ..sla.clocks import visible_slas
 from ..tickets import services as tickets
 from ..tickets.attachments import path_of
 from ..tickets.models import KINDS, Attachment, Category, Ticket

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,6 +15,8 @@ from ..extensions import db
 from ..tickets.events import record_event
 from ..tickets.models import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, Ticket
 from .models import RoutingRule
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -176,6 +179,13 @@ def route_ticket(
         record_event(
             ticket, None, "assigned", field="assignee", old=None, new=agent.name, detail=why
         )
+    log.info(
+        "Ticket %s routed to department %s (%s), assignee %s",
+        ticket.protocol,
+        department.id,
+        f"rule {rule.id}" if rule else "default",
+        agent.id if agent else None,
+    )
 
 
 # rule administration ----------------------------------------------------------------------
@@ -228,6 +238,7 @@ def create_rule(**data) -> RoutingRule:
     rule = RoutingRule(position=data.get("position") or last + 10, **values)
     db.session.add(rule)
     db.session.flush()
+    log.info("Routing rule %s created (department %s)", rule.id, rule.department_id)
     return rule
 
 
@@ -237,6 +248,7 @@ def update_rule(rule: RoutingRule, **data) -> RoutingRule:
     if data.get("position") is not None:
         rule.position = data["position"]
     db.session.flush()
+    log.info("Routing rule %s updated", rule.id)
     return rule
 
 
@@ -252,6 +264,7 @@ def move_rule(rule: RoutingRule, direction: int) -> None:
     for position, item in enumerate(rules, start=1):
         item.position = position * 10
     db.session.flush()
+    log.info("Routing rule %s moved to position %s", rule.id, rule.position)
 
 
 def draft_rule(**data) -> RoutingRule:

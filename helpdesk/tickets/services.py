@@ -6,6 +6,7 @@ for each change and queues notifications into the outbox.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -16,13 +17,14 @@ from ..accounts.models import Department, User
 from ..accounts.services import default_department
 from ..core.clock import now
 from ..core.errors import NotAllowed, ProtocolNotFound, TicketClosed, ValidationError
+from ..core.logs import who
 from ..core.permissions import can_assign_to
 from ..core.text import clean_text
 from ..customers.models import Customer
 from ..extensions import db
 from ..notifications import services as notify
 from ..routing.services import route_ticket
-from ..sla import services as sla
+from ..sla import clocks
 from ..webhooks.services import emit_event
 from . import protocol as protocols
 from .attachments import store_upload
@@ -37,6 +39,8 @@ from .models import (
     Message,
     Ticket,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_SUBJECT = 200
 MAX_TEXT = 20000
@@ -138,6 +142,15 @@ def register_ticket(
     if notify_customer:
         notify.notify_acknowledgement(ticket)
     emit_event(ticket, "ticket.created")
+    log.info(
+        "Ticket %s registered via %s by %s: customer %s, department %s, assignee %s",
+        ticket.protocol,
+        channel,
+        who(actor, "customer"),
+        ticket.customer_id,
+        ticket.department_id,
+        ticket.assignee_id,
+    )
     return ticket
 
 
@@ -189,7 +202,7 @@ def _new_ticket(
         record_event(
             ticket, actor, "assigned", field="assignee", new=assignee.name, detail="registered_by"
         )
-    sla.apply_sla(ticket, actor)  # due instants, inserted with the ticket (one policy lookup)
+    clocks.apply_sla(ticket, actor)  # due instants, inserted with the ticket (one policy lookup)
     return ticket
 
 
@@ -234,7 +247,8 @@ def update_details(
     if reroute:
         route_ticket(ticket, actor)
     if (ticket.kind, ticket.category_id, ticket.department_id) != before:
-        sla.recompute_sla(ticket, actor)
+        clocks.recompute_sla(ticket, actor)
+    log.info("Ticket %s details updated by %s", ticket.protocol, who(actor))
     return ticket
 
 
@@ -273,6 +287,7 @@ def complete_phone_registration(
             notify_customer=False,
         )
     notify.notify_acknowledgement(ticket)
+    log.info("Ticket %s phone registration completed by %s", ticket.protocol, who(actor))
     return ticket
 
 
@@ -323,7 +338,7 @@ def add_message(
         record_event(ticket, actor, "answered", public=True)
         if ticket.first_response_at is None:
             ticket.first_response_at = message.created_at
-        sla.mark_first_response(ticket, actor)
+        clocks.mark_first_response(ticket, actor)
         target = new_status or ("pending_customer" if ticket.status in OPEN_STATUSES else None)
         if target and target != ticket.status:
             change_status(ticket, actor, target, notify_customer=False)
@@ -332,7 +347,7 @@ def add_message(
         emit_event(ticket, "ticket.public_reply", _reply_data(message))
     else:
         record_event(ticket, actor, "customer_replied", new=channel, public=True)
-        sla.start_next_response(ticket, message.created_at)
+        clocks.start_next_response(ticket, message.created_at)
         if keep_status:
             pass
         elif ticket.status == "resolved":
@@ -340,6 +355,13 @@ def add_message(
         elif ticket.status in ("pending_customer", "new"):
             change_status(ticket, actor, "open")
     db.session.flush()
+    log.info(
+        "Ticket %s: %s %s added by %s",
+        ticket.protocol,
+        "note" if internal else "message",
+        message.id,
+        who(actor, "customer"),
+    )
     return message
 
 
@@ -397,9 +419,10 @@ def change_status(
         ticket.customer_verdict = None if old == "resolved" else ticket.customer_verdict
     record_event(ticket, actor, "status", field="status", old=old, new=status, public=True)
     emit_event(ticket, "ticket.status_changed", {"old": old, "new": status})
+    log.info("Ticket %s status %s -> %s by %s", ticket.protocol, old, status, who(actor))
     if status in ("resolved", "closed", "reopened"):
-        sla.mark_resolved(ticket, actor)
-    sla.sync_pause(ticket, actor)
+        clocks.mark_resolved(ticket, actor)
+    clocks.sync_pause(ticket, actor)
     if status == "resolved" and notify_customer:
         notify.notify_resolved(ticket)
 
@@ -418,7 +441,8 @@ def change_priority(ticket: Ticket, actor: User, priority: int) -> None:
             new=PRIORITIES[priority],
         )
         ticket.priority = priority
-        sla.recompute_sla(ticket, actor)
+        clocks.recompute_sla(ticket, actor)
+        log.info("Ticket %s priority set to %s by %s", ticket.protocol, priority, who(actor))
 
 
 def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
@@ -440,6 +464,12 @@ def assign_ticket(ticket: Ticket, actor: User, assignee: User | None) -> None:
         old=old,
         new=assignee.name if assignee else None,
     )
+    log.info(
+        "Ticket %s assigned to %s by %s",
+        ticket.protocol,
+        who(assignee) if assignee else "nobody",
+        who(actor),
+    )
 
 
 def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason: str) -> None:
@@ -450,7 +480,7 @@ def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason:
         raise ValidationError(_l("This department is not active."), field="department")
     if department.id == ticket.department_id:
         raise ValidationError(_l("The ticket is already in this department."), field="department")
-    old = ticket.department.name
+    old, old_id = ticket.department.name, ticket.department_id
     ticket.department_id = department.id
     ticket.department = department
     record_event(
@@ -462,7 +492,14 @@ def transfer_ticket(ticket: Ticket, actor: User, department: Department, reason:
         new=department.name,
         detail=reason,
     )
-    sla.recompute_sla(ticket, actor)
+    log.info(
+        "Ticket %s transferred from department %s to %s by %s",
+        ticket.protocol,
+        old_id,
+        department.id,
+        who(actor),
+    )
+    clocks.recompute_sla(ticket, actor)
     if ticket.assignee is not None and not can_assign_to(actor, ticket, ticket.assignee):
         assign_ticket(ticket, actor, None)
 
@@ -501,3 +538,10 @@ def record_ticket_verdict(
             change_status(ticket, actor, "reopened")
     ticket.customer_verdict = "resolved" if resolved else "not_resolved"
     db.session.flush()
+    log.info(
+        "Ticket %s verdict %s (rating %s) by %s",
+        ticket.protocol,
+        ticket.customer_verdict,
+        rating,
+        who(actor, "customer"),
+    )

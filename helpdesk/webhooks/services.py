@@ -28,6 +28,7 @@ from ..channels.models import CONNECTOR_CHANNELS
 from ..channels.queries import conversation_of
 from ..core.clock import iso, now
 from ..core.errors import Conflict, ValidationError
+from ..core.logs import who
 from ..extensions import db
 from ..tickets.models import PRIORITIES
 from . import transport
@@ -77,6 +78,7 @@ def create_subscription(
     )
     db.session.add(sub)
     db.session.flush()
+    log.info("Webhook subscription %s created by %s: %s", sub.id, who(actor), ", ".join(events))
     return sub
 
 
@@ -87,6 +89,7 @@ def update_subscription(
     sub.url, sub.events, sub.description, sub.active = url, events, description, active
     sub.updated_at = now()
     db.session.flush()
+    log.info("Webhook subscription %s updated (%s)", sub.id, "active" if active else "inactive")
     return sub
 
 
@@ -94,6 +97,7 @@ def rotate_secret(sub: WebhookSubscription) -> str:
     sub.secret = new_secret()
     sub.updated_at = now()
     db.session.flush()
+    log.info("Webhook subscription %s: secret rotated", sub.id)
     return sub.secret
 
 
@@ -107,6 +111,7 @@ def retry_delivery(delivery: WebhookDelivery) -> None:
     delivery.attempts = 0
     delivery.next_attempt_at = now()
     db.session.flush()
+    log.info("Webhook delivery %s queued again", delivery.id)
 
 
 # events ------------------------------------------------------------------------------------
@@ -184,6 +189,12 @@ def emit_event(ticket, event: str, data: dict | None = None) -> list[WebhookDeli
         )
         db.session.add(row)
         rows.append(row)
+    log.info(
+        "Ticket %s: webhook event %s queued for %s subscription(s)",
+        ticket.protocol,
+        event,
+        len(rows),
+    )
     return rows
 
 
@@ -273,6 +284,7 @@ def deliver_webhooks(limit: int = 50, ids: list[int] | None = None) -> dict:
             row.delivered_at = now()
             row.last_error = ""
             result["delivered"] += 1
+            log.info("Webhook delivery %s (%s) delivered", row.id, row.event)
         else:
             row.last_error = error
             if row.attempts >= cfg["WEBHOOK_MAX_ATTEMPTS"]:
@@ -297,6 +309,8 @@ def release_stale_webhook_claims(older_than_minutes: int = 15) -> int:
         )
         .values(status="pending")
     )
+    if result.rowcount:
+        log.info("Webhooks: %s stale claim(s) released", result.rowcount)
     return result.rowcount or 0
 
 
