@@ -14,12 +14,20 @@ Isolation, as a real deployment sees it:
   its savepoint, its rollback returns to it). Ids still start at 1 in every test;
 - a test that needs real commits (threads, subprocesses, a live server: they use their own
   connections) is marked `@pytest.mark.commits` (`browser` tests are, too): it runs on the real
-  database, which is emptied after it.
+  database, which is emptied after it;
+- a world that many tests of a module share (a permission matrix's cast of people and tickets) is
+  a fixture decorated with `@module_world`: the first test that asks for it builds it, and it
+  stays, inside one transaction for the whole module, under every later test of that module;
+  each test then runs in a SAVEPOINT of that transaction, rolled back at its end, and gets the
+  world's rows attached to its own session. Run with `--dist loadscope` under xdist, so a module's
+  tests share a worker and the world is built once.
 CSRF protection is off, as in most Flask suites, except in tests marked `@pytest.mark.csrf`.
 """
 
 from __future__ import annotations
 
+import copy
+import inspect
 import os
 import re
 from contextlib import contextmanager
@@ -82,9 +90,11 @@ class RequestClient(FlaskClient):
 
 
 class _Shared:
-    """The connection that the running test's transaction lives on (None: real commits)."""
+    """The connection that the running test's transaction lives on (None: real commits), and,
+    in a module that shares a world, that module's transaction and the running test's savepoint."""
 
     connection: sa.Connection | None = None
+    module: _ModuleTransaction | None = None
 
 
 _session_get_bind = _FlaskSession.get_bind
@@ -189,7 +199,7 @@ def _test_transaction(app):
             connection.execute(sa.text(_reset_sequences_sql(app, connection)))
     _Shared.connection = connection
     try:
-        yield
+        yield connection
     finally:
         _Shared.connection = None
         outer.rollback()
@@ -198,17 +208,158 @@ def _test_transaction(app):
         connection.close()
 
 
+class _ModuleTransaction:
+    """One module's transaction (opened by the first test that asks for a world, ended by the
+    first test of the module that asks for none), the worlds built in it, and the running test's
+    savepoint."""
+
+    def __init__(self, app):
+        self.app = app
+        self.connection: sa.Connection | None = None
+        self.worlds: dict[str, object] = {}
+        self.savepoint: sa.NestedTransaction | None = None
+        self._transaction = None
+
+    def open(self) -> None:
+        if self.connection is None:
+            if self.app.extensions.get("db_committed"):
+                _clean(self.app)
+            self._transaction = _test_transaction(self.app)
+            self.connection = self._transaction.__enter__()
+
+    def end(self) -> None:
+        if self.connection is not None:
+            self._transaction.__exit__(None, None, None)
+            self.connection = self._transaction = None
+            self.worlds.clear()
+
+    def keep(self) -> None:
+        """What the running test has written so far stays for the module's later tests (its
+        savepoint is released into the module's transaction and a new one begins)."""
+        self.savepoint.commit()
+        self.savepoint = self.connection.begin_nested()
+
+
+@pytest.fixture(scope="module")
+def _module_transaction(app):
+    _Shared.module = _ModuleTransaction(app)
+    try:
+        yield _Shared.module
+    finally:
+        _Shared.module.end()
+        _Shared.module = None
+
+
+_WORLDS: set[str] = set()
+
+
+def _asks_for_a_world(request) -> bool:
+    return not _WORLDS.isdisjoint(request.fixturenames)
+
+
+def pytest_collection_modifyitems(items):
+    """In each module, the tests that share its world run first (stable order otherwise), so
+    the world is built once and ended once, before the module's other tests."""
+    position = {}
+    for index, item in enumerate(items):
+        position.setdefault(item.module, index)
+    items.sort(
+        key=lambda item: (
+            position[item.module],
+            _WORLDS.isdisjoint(getattr(item, "fixturenames", ())),
+        )
+    )
+
+
+@contextmanager
+def _test_savepoint():
+    """The running test's transaction inside its module's one: a savepoint rolled back at the end."""
+    module = _Shared.module
+    module.savepoint = module.connection.begin_nested()
+    try:
+        yield
+    finally:
+        if module.savepoint.is_active:
+            module.savepoint.rollback()
+        module.savepoint = None
+
+
+def module_world(build):
+    """Make `build` (a fixture function that creates rows and returns the objects a test needs)
+    a fixture whose rows are created once per module (see the module's docstring). Its other
+    fixtures are asked for only when it builds, so a later test pays for none of them; each test
+    gets a shallow copy of what `build` returned, its rows attached to the test's session."""
+    names = [n for n in inspect.signature(build).parameters if n != "db"]
+    _WORLDS.add(build.__name__)
+
+    def fixture(_module_transaction, db, request):
+        worlds = _module_transaction.worlds
+        if build.__name__ not in worlds:
+            kwargs = {name: request.getfixturevalue(name) for name in names}
+            if "db" in inspect.signature(build).parameters:
+                kwargs["db"] = db
+            world = build(**kwargs)
+            db.session.commit()
+            _module_transaction.keep()
+            worlds[build.__name__] = world
+            return world
+        return _attached(worlds[build.__name__], db.session, {})
+
+    fixture.__doc__ = build.__doc__
+    return pytest.fixture(name=build.__name__)(fixture)
+
+
+def _attached(value, session, seen: dict):
+    """`value` with every mapped object in it (attributes, dicts, lists) merged into `session`
+    without a query (the rows are in the module's transaction; attributes load on first use)."""
+    if id(value) in seen:
+        return seen[id(value)]
+    state = sa.inspect(value, raiseerr=False)
+    if state is not None and getattr(state, "mapper", None) is not None:
+        result = session.merge(value, load=False)
+    elif isinstance(value, dict):
+        result = {k: _attached(v, session, seen) for k, v in value.items()}
+    elif isinstance(value, list):
+        result = [_attached(v, session, seen) for v in value]
+    elif hasattr(value, "__dict__") and type(value).__module__.startswith("tests"):
+        result = copy.copy(value)
+        seen[id(value)] = result
+        for key, item in vars(value).items():
+            setattr(result, key, _attached(item, session, seen))
+        return result
+    else:
+        result = value
+    seen[id(value)] = result
+    return result
+
+
 @pytest.fixture
 def db(app, request):
     """A clean database for each test, inside an app context (see the module's docstring)."""
-    if app.extensions.get("db_committed"):
+    module = _Shared.module
+    if module is not None and module.connection is not None and not _asks_for_a_world(request):
+        module.end()  # this test must not see the module's world
+    sharing = module is not None and _asks_for_a_world(request)
+    if sharing:
+        module.open()
+    elif app.extensions.get("db_committed"):
         _clean(app)  # a previous test committed for real
     app.extensions["sent_mail"] = []
     csrf = request.node.get_closest_marker("csrf") is not None
     app.config["WTF_CSRF_ENABLED"] = csrf
     try:
         marks = {m.name for m in request.node.iter_markers()}
-        if marks & {"commits", "browser"}:  # a live server answers from its own threads
+        if sharing:
+            if marks & {"commits", "browser"}:
+                raise RuntimeError(
+                    "a test that commits for real cannot share its module's world: move it to"
+                    " another module"
+                )
+            with _test_savepoint(), app.test_request_context():
+                yield _db
+                _db.session.rollback()
+                _db.session.remove()
+        elif marks & {"commits", "browser"}:  # a live server answers from its own threads
             try:
                 with app.test_request_context():
                     yield _db
@@ -253,7 +404,11 @@ def make_department(db):
 
 @pytest.fixture
 def default_department(db, make_department):
-    return make_department("SAC", is_default=True)
+    from helpdesk.accounts.models import Department
+
+    # in a module that shares a world, the world's default department is this test's too
+    existing = db.session.scalar(sa.select(Department).where(Department.is_default.is_(True)))
+    return existing or make_department("SAC", is_default=True)
 
 
 @pytest.fixture

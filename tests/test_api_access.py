@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests import test_api_support as support
+from tests.conftest import module_world
 from tests.test_api_support import API, headers
 
 cast = support.cast
@@ -234,7 +235,7 @@ MATRIX = [
 ]
 
 
-@pytest.fixture
+@module_world
 def full_cast(cast, db):
     from helpdesk.escalations.services import escalate_by_agent
     from helpdesk.routing.services import create_rule

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from helpdesk.tickets.protocol import format_protocol
+from tests.conftest import module_world
 
 API = "/api/v1"
 
@@ -48,7 +49,7 @@ class Cast:
     customer A in department X and one of customer B in department Y, and a token for each."""
 
 
-@pytest.fixture
+@module_world
 def cast(db, make_user, make_department, make_ticket, token_for):
     from tests.conftest import customer_of
 
