@@ -30,11 +30,14 @@ run: install
 	HELPDESK_PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole suite on SQLite, and on PostgreSQL when HELPDESK_TEST_PG_URL is set
+## (one pytest-xdist worker per core; a module's tests stay on one worker, so a module's shared
+## world is built once: see tests/conftest.py)
+PYTEST := $(BIN)/pytest -q -n auto --dist loadscope
 test: install
-	$(BIN)/pytest -q
+	$(PYTEST)
 	@if [ -n "$$HELPDESK_TEST_PG_URL" ]; then \
 		echo "== the same suite on PostgreSQL"; \
-		HELPDESK_TEST_DATABASE_URL="$$HELPDESK_TEST_PG_URL" $(BIN)/pytest -q; \
+		HELPDESK_TEST_DATABASE_URL="$$HELPDESK_TEST_PG_URL" $(PYTEST); \
 	else \
 		echo "(PostgreSQL run skipped: set HELPDESK_TEST_PG_URL, as .ci/run does)"; \
 	fi

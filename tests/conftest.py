@@ -32,6 +32,7 @@ import os
 import re
 from contextlib import contextmanager
 from itertools import count
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -319,9 +320,9 @@ def _attached(value, session, seen: dict):
         result = session.merge(value, load=False)
     elif isinstance(value, dict):
         result = {k: _attached(v, session, seen) for k, v in value.items()}
-    elif isinstance(value, list):
-        result = [_attached(v, session, seen) for v in value]
-    elif hasattr(value, "__dict__") and type(value).__module__.startswith("tests"):
+    elif isinstance(value, list | tuple):
+        result = type(value)(_attached(v, session, seen) for v in value)
+    elif isinstance(value, SimpleNamespace) or type(value).__module__.startswith("tests."):
         result = copy.copy(value)
         seen[id(value)] = result
         for key, item in vars(value).items():
@@ -345,6 +346,7 @@ def db(app, request):
     elif app.extensions.get("db_committed"):
         _clean(app)  # a previous test committed for real
     app.extensions["sent_mail"] = []
+    settings = dict(app.config)  # what a test changes in the config ends with it
     csrf = request.node.get_closest_marker("csrf") is not None
     app.config["WTF_CSRF_ENABLED"] = csrf
     try:
@@ -373,6 +375,8 @@ def db(app, request):
                 _db.session.rollback()
                 _db.session.remove()
     finally:
+        app.config.clear()
+        app.config.update(settings)
         app.config["WTF_CSRF_ENABLED"] = False
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import module_world
+
 from .test_admin_support import (  # noqa: F401 - fixtures
     ac,
     admin,
@@ -51,7 +53,7 @@ POST_ONLY = [
 PRINCIPALS = ["anonymous", "customer_a", "customer_b", "agent_x", "agent_y", "supervisor", "admin"]
 
 
-@pytest.fixture
+@module_world
 def world(db, make_department, make_user, admin):
     """Two departments, people of every role, a category and a rule."""
     from helpdesk.routing.services import create_rule

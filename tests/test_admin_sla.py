@@ -11,6 +11,8 @@ from datetime import time
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import module_world
+
 from .test_admin_support import (  # noqa: F401 - fixtures
     ac,
     admin,
@@ -41,7 +43,7 @@ def _get_calendar(db, name):
     return db.session.scalar(sa.select(BusinessCalendar).where(BusinessCalendar.name == name))
 
 
-@pytest.fixture
+@module_world
 def world(db, make_department, make_user, admin):
     x = make_department("Billing")
     y = make_department("Technical")

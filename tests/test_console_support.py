@@ -9,13 +9,13 @@ import io
 import re
 from dataclasses import dataclass
 
-import pytest
 from flask import g
 from werkzeug.datastructures import FileStorage
 
 from helpdesk.core.clock import now
 from helpdesk.core.unit import commit
 from helpdesk.extensions import db as _db
+from tests.conftest import module_world
 
 from .conftest import AuthActions, csrf_from, session_cookie_id
 
@@ -86,7 +86,7 @@ class World:
     attachment_y: object
 
 
-@pytest.fixture
+@module_world
 def world(db, app, make_department, make_user, make_ticket, make_customer, sent_mail):
     from helpdesk.tickets.services import add_message
 

@@ -18,10 +18,10 @@ from helpdesk.investigations.models import (
     NoticeBroadcast,
 )
 from helpdesk.tickets.models import Message
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, module_world
 
 
-@pytest.fixture
+@module_world
 def world(db, make_department, default_department, make_user, make_customer, make_ticket):
     dept_y = make_department("Finance")
     w = SimpleNamespace()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.models import Attachment, Ticket
-from tests.conftest import customer_of
+from tests.conftest import customer_of, module_world
 
 from .test_portal_support import *  # noqa: F403
 from .test_portal_support import fresh, login_as, page, post, settle_mail
@@ -210,7 +210,7 @@ def test_get_on_a_post_route_is_405(signed_in, db, customer, make_ticket, path):
 # attachments belong to their ticket and to what the customer may see ------------------------------
 
 
-@pytest.fixture
+@module_world
 def world(db, app, make_user, make_department, make_ticket):
     """Two customers, staff in the ticket's department and elsewhere, one answered ticket with a
     public and an internal attachment."""
