@@ -124,8 +124,8 @@ class Config:
     # scheduler
     SCHEDULER_OUTBOX_SECONDS = _env_int("SCHEDULER_OUTBOX_SECONDS", 5)
     SCHEDULER_SWEEP_SECONDS = _env_int("SCHEDULER_SWEEP_SECONDS", 60)
-    # where the scheduler keeps its jobs (default: the application's database)
-    SCHEDULER_JOBSTORE_URL = _env("SCHEDULER_JOBSTORE_URL", None)
+    # tell owners of overdue corrective/preventive actions (an investigation's) this often
+    SCHEDULER_OVERDUE_ACTIONS_MINUTES = _env_int("SCHEDULER_OVERDUE_ACTIONS_MINUTES", 30)
     # minutes a supervisor has to acknowledge an escalation raised by hand (rules set their own)
     ESCALATION_ACK_MINUTES = _env_int("ESCALATION_ACK_MINUTES", 240)
     # lines listed in one escalation email (the rest is counted: "and 120 more")

@@ -676,7 +676,7 @@ def send_digests(per_user: dict[int, list[Raised]]) -> int:
     users = db.session.scalars(
         sa.select(User).where(User.id.in_(list(per_user)), User.active.is_(True))
     ).all()
-    shown = current_app.config.get("ESCALATION_EMAIL_LINES", 25)
+    shown = current_app.config["ESCALATION_EMAIL_LINES"]
     for user in users:
         mine = per_user[user.id]
         top = heapq.nsmallest(shown, mine, key=lambda i: (-i.level, i.ack_due_at, i.protocol))
