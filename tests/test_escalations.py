@@ -8,6 +8,7 @@ calendar days."""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -582,6 +583,37 @@ def _scheduler_process(env: dict, log_path):
         )
 
 
+@contextmanager
+def _jobs_wait_at_the_tables(database_url: str):
+    """Hold the tables the outbox and the sweep work on while the schedulers start: each one's
+    first pass waits at the lock, and both passes go at once when it is released (a start line
+    for the race). PostgreSQL: ACCESS EXCLUSIVE (even reads wait); SQLite: the write lock."""
+    if database_url.startswith("postgresql"):
+        engine = sa.create_engine(database_url)
+        try:
+            with engine.connect() as conn, conn.begin() as transaction:
+                conn.execute(
+                    sa.text(
+                        "LOCK TABLE outbox_messages, ticket_slas, escalations"
+                        " IN ACCESS EXCLUSIVE MODE"
+                    )
+                )
+                yield
+                transaction.rollback()
+        finally:
+            engine.dispose()
+    else:
+        import sqlite3
+
+        conn = sqlite3.connect(sa.engine.make_url(database_url).database, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+
+
 def _stop(processes, timeout=10):
     """SIGTERM (the scheduler shuts down at once), then wait; kill what did not stop."""
     import subprocess
@@ -602,8 +634,9 @@ def test_two_scheduler_processes_do_each_jobs_work_once(
     app, db, database_url, ladder, staff, make_ticket, smtp_server, tmp_path
 ):
     """Two `python -m helpdesk.scheduler` at once on one database (the test's: PostgreSQL or a
-    SQLite file): the due escalation is raised once and every queued email is sent once. They
-    are stopped as soon as the work is seen done (and one more pass of both has run)."""
+    SQLite file), their first passes started together: the due escalation is raised once and
+    every queued email is sent once. They are stopped as soon as the work is seen done (and one
+    more pass of both has run)."""
     import os
     import time
     from email import message_from_bytes
@@ -614,6 +647,7 @@ def test_two_scheduler_processes_do_each_jobs_work_once(
     db.session.commit()  # the acknowledgement waits in the outbox, the escalation is due
     queued = set(db.session.scalars(sa.select(OutboxMessage.message_id)))
     assert queued and not db.session.scalar(sa.select(sa.func.count()).select_from(Escalation))
+    db.session.rollback()  # end the test's read transaction: it would hold the lock up
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
     env.update(
@@ -628,7 +662,7 @@ def test_two_scheduler_processes_do_each_jobs_work_once(
         HELPDESK_PORT=str(free_port()),
     )
     logs = [tmp_path / "scheduler-1.log", tmp_path / "scheduler-2.log"]
-    processes = [_scheduler_process(env, path) for path in logs]
+    processes = []
 
     def done() -> bool:
         db.session.rollback()  # a fresh snapshot
@@ -638,6 +672,13 @@ def test_two_scheduler_processes_do_each_jobs_work_once(
 
     try:
         deadline = time.monotonic() + 60
+        with _jobs_wait_at_the_tables(database_url):
+            processes += [_scheduler_process(env, path) for path in logs]
+            while not all("scheduler started" in path.read_text() for path in logs):
+                assert time.monotonic() < deadline, [p.read_text() for p in logs]
+                assert all(p.poll() is None for p in processes), [p.read_text() for p in logs]
+                time.sleep(0.05)
+            time.sleep(0.5)  # both first passes are now waiting at the lock
         while not done():
             assert time.monotonic() < deadline, [p.read_text() for p in logs]
             assert all(p.poll() is None for p in processes), [p.read_text() for p in logs]
@@ -653,6 +694,6 @@ def test_two_scheduler_processes_do_each_jobs_work_once(
     assert [(level, trigger) for level, trigger, _ in _levels(db, ticket)] == [(3, "sla")]
     rows = db.session.scalars(sa.select(OutboxMessage)).all()
     assert {row.message_id for row in rows} >= queued
-    assert all(row.status == "sent" and row.attempts == 1 for row in rows)
     received = [message_from_bytes(raw)["Message-ID"] for _, raw in smtp_server.messages]
     assert sorted(received) == sorted(row.message_id for row in rows)  # each exactly once
+    assert all(row.status == "sent" and row.attempts == 1 for row in rows)
