@@ -125,7 +125,8 @@ def build_scheduler(app: Flask, *, cls=BlockingScheduler):
     scheduler = cls(
         jobstores={"default": MemoryJobStore()},
         timezone="UTC",
-        # a run that found the previous one still going is skipped, not queued behind it
+        # one run of a job at a time in this process; runs missed while the process was busy or
+        # suspended are merged into one (the next pass catches up from the data anyway)
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
     intervals = {
