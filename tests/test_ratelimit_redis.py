@@ -105,3 +105,13 @@ def test_a_redis_storage_without_the_redis_client_stops_start_up(monkeypatch):
     monkeypatch.setitem(sys.modules, "redis", None)  # `import redis` fails as if not installed
     with pytest.raises(RuntimeError, match=r"redis client is not installed.*\[redis\]"):
         check_storage("redis://127.0.0.1:6379")
+
+
+def test_the_application_refuses_to_start_on_redis_without_the_client(app, monkeypatch):
+    from helpdesk import create_app
+
+    settings = {k: v for k, v in app.config.items() if k.isupper()}
+    settings["RATELIMIT_STORAGE_URI"] = "redis://127.0.0.1:6379/0"
+    monkeypatch.setitem(sys.modules, "redis", None)
+    with pytest.raises(RuntimeError, match="HELPDESK_RATELIMIT_STORAGE_URI is a Redis address"):
+        create_app(type("RedisConfig", (), settings))  # before the shared limiter is touched
