@@ -168,9 +168,10 @@ def _resolved(labels: dict) -> dict:
     return {key: str(label) for key, label in labels.items()}
 
 
-# (locale, id of the catalog, id of the app's label dict) -> (catalog, labels). Flask-Babel keeps one catalog object per locale
-# for the life of the process, so the resolved labels are a pure function of it; a new catalog
-# object (another app, reloaded translations) is a new key, checked by identity.
+# (locale, id of the catalog, id of the app's label dict) -> (catalog, labels). Flask-Babel keeps
+# one catalog object per locale for the life of the process, so the resolved labels are a pure
+# function of it and of the labels the app was given; a new catalog object (another app, reloaded
+# translations) is a new key, checked by identity.
 _LABELS_CACHE: dict[tuple[str, int, int], tuple[object, dict]] = {}
 
 
