@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,redis]"
 	touch $@
 
 install: $(VENV)/.installed translations
@@ -42,9 +42,11 @@ test: install
 		echo "(PostgreSQL run skipped: set HELPDESK_TEST_PG_URL, as .ci/run does)"; \
 	fi
 
+## lint: ruff, and the import contract of docs/architecture.md (pyproject.toml, [tool.importlinter])
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## bench: seed N tickets (default 100000) and measure under gunicorn; one escalation sweep with
 ## 1 % of the tickets due (same database); then inbound email

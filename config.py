@@ -1,4 +1,11 @@
-"""Configuration classes; every value can be overridden by a HELPDESK_* environment variable."""
+"""Configuration classes; every value can be overridden by a HELPDESK_* environment variable.
+
+`HELPDESK_<NAME>` sets `<NAME>` of the base Config (with three older, documented names:
+HELPDESK_DATABASE_URL, HELPDESK_DEFAULT_LOCALE, HELPDESK_DEFAULT_TIMEZONE), parsed to the
+setting's type: integers, booleans (1/true/yes/on or 0/false/no/off), comma-separated lists. The
+few settings that are not read from the environment are listed, with the reason, in
+NOT_FROM_ENVIRONMENT; tests/test_config.py checks both, and docs/deploy.md lists the variables.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +22,48 @@ def _env(name: str, default=None):
 
 
 def _env_int(name: str, default: int) -> int:
-    return int(_env(name, default))
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"HELPDESK_{name} must be a whole number, not {value!r}") from None
+
+
+def _env_optional_int(name: str, default: int | None) -> int | None:
+    """A number, or nothing (the variable set to an empty value)."""
+    value = _env(name)
+    if value is not None and not value.strip():
+        return None
+    return _env_int(name, default)
 
 
 def _env_bool(name: str, default: bool) -> bool:
     value = _env(name)
     if value is None:
         return default
-    return value.lower() in {"1", "true", "yes", "on"}
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"HELPDESK_{name} must be 1/true/yes/on or 0/false/no/off, not {value!r}")
+
+
+def _env_list(name: str, default: str) -> list[str]:
+    """Comma-separated values (empty ones dropped)."""
+    return [item.strip() for item in _env(name, default).split(",") if item.strip()]
+
+
+# Settings of Config that no environment variable sets, and why (tests/test_config.py checks
+# that every other one follows its HELPDESK_* variable)
+NOT_FROM_ENVIRONMENT = {
+    "SQLALCHEMY_ENGINE_OPTIONS": "a dict of SQLAlchemy engine arguments: code, not a setting",
+    "SQLALCHEMY_TRACK_MODIFICATIONS": "Flask-SQLAlchemy's change events: off, nothing uses them",
+    "BABEL_TRANSLATION_DIRECTORIES": "the package's own catalogs (make translations builds them)",
+    "SESSION_COOKIE_HTTPONLY": "security: scripts never read the session cookie",
+    "REMEMBER_COOKIE_HTTPONLY": "security: scripts never read the remember-me cookie",
+}
 
 
 def served_port() -> int:
@@ -52,7 +93,7 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
     # i18n
-    LANGUAGES = ["pt_BR", "es", "en"]
+    LANGUAGES = _env_list("LANGUAGES", "pt_BR,es,en")  # each needs a catalog (but en)
     BABEL_DEFAULT_LOCALE = _env("DEFAULT_LOCALE", "pt_BR")
     BABEL_DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "America/Sao_Paulo")
     CURRENCY = _env("CURRENCY", "BRL")  # ISO 4217 code of money amounts (investigation costs)
@@ -64,10 +105,10 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
     MAX_FORM_MEMORY_SIZE = _env_int("MAX_FORM_MEMORY_SIZE", 1024 * 1024)
     ALLOWED_ATTACHMENT_EXTENSIONS = set(
-        _env(
+        _env_list(
             "ALLOWED_ATTACHMENT_EXTENSIONS",
             "pdf,png,jpg,jpeg,gif,webp,txt,csv,doc,docx,xls,xlsx,odt,ods,mp3,ogg,wav,eml",
-        ).split(",")
+        )
     )
 
     # mail: "file" writes .eml files under instance/mail, "smtp" sends
@@ -91,16 +132,16 @@ class Config:
 
     # security
     SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SAMESITE = _env("SESSION_COOKIE_SAMESITE", "Lax")
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     # a sign-in session unused for this many days ends by itself (0: never)
     SESSION_IDLE_DAYS = _env_int("SESSION_IDLE_DAYS", 30)
-    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_TIME_LIMIT = _env_optional_int("WTF_CSRF_TIME_LIMIT", None)  # seconds; empty: none
     PROXY_COUNT = _env_int("PROXY_COUNT", 0)
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = _env_bool("RATELIMIT_HEADERS_ENABLED", True)
     # per account (the posted email, known or not), on top of the per-IP limits: a slow guess
     # from many addresses stops too. Login counts failed attempts only.
     LOGIN_ACCOUNT_LIMITS = _env("LOGIN_ACCOUNT_LIMITS", "10/minute;20/hour;50/day")
@@ -109,7 +150,7 @@ class Config:
     SIGNUP_ACCOUNT_LIMITS = _env("SIGNUP_ACCOUNT_LIMITS", "5/hour;10/day")
     GUEST_ACCOUNT_LIMITS = _env("GUEST_ACCOUNT_LIMITS", "5/hour;20/day")
     PASSWORD_CHANGE_LIMITS = _env("PASSWORD_CHANGE_LIMITS", "10/hour")  # wrong current password
-    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
+    PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")  # werkzeug's method names
     RESET_TOKEN_HOURS = _env_int("RESET_TOKEN_HOURS", 2)
     GUEST_LINK_HOURS = _env_int("GUEST_LINK_HOURS", 24)
     # how long a browser keeps a demand open after a guest link (checked on every request)
@@ -124,12 +165,12 @@ class Config:
     # scheduler
     SCHEDULER_OUTBOX_SECONDS = _env_int("SCHEDULER_OUTBOX_SECONDS", 5)
     SCHEDULER_SWEEP_SECONDS = _env_int("SCHEDULER_SWEEP_SECONDS", 60)
-    # where the scheduler keeps its jobs (default: the application's database)
-    SCHEDULER_JOBSTORE_URL = _env("SCHEDULER_JOBSTORE_URL", None)
+    # tell owners of overdue corrective/preventive actions (an investigation's) this often
+    SCHEDULER_OVERDUE_ACTIONS_MINUTES = _env_int("SCHEDULER_OVERDUE_ACTIONS_MINUTES", 30)
     # minutes a supervisor has to acknowledge an escalation raised by hand (rules set their own)
     ESCALATION_ACK_MINUTES = _env_int("ESCALATION_ACK_MINUTES", 240)
     # lines listed in one escalation email (the rest is counted: "and 120 more")
-    ESCALATION_EMAIL_LINES = 25
+    ESCALATION_EMAIL_LINES = _env_int("ESCALATION_EMAIL_LINES", 25)
     SCHEDULER_WEBHOOK_SECONDS = _env_int("SCHEDULER_WEBHOOK_SECONDS", 10)
     SCHEDULER_RECORDING_PURGE_HOURS = _env_int("SCHEDULER_RECORDING_PURGE_HOURS", 24)
 
@@ -142,9 +183,7 @@ class Config:
     WEBHOOK_BACKOFF_SECONDS = _env_int("WEBHOOK_BACKOFF_SECONDS", 30)  # 30 s, 60 s, 2 min, ...
     # hosts or networks a webhook may reach even though private/loopback (comma separated),
     # e.g. "10.0.0.0/8,hooks.internal.example"; empty: only public addresses
-    WEBHOOK_ALLOWED_NETWORKS = [
-        x.strip() for x in _env("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if x.strip()
-    ]
+    WEBHOOK_ALLOWED_NETWORKS = _env_list("WEBHOOK_ALLOWED_NETWORKS", "")
     SCHEDULER_MAIL_SECONDS = _env_int("SCHEDULER_MAIL_SECONDS", 60)  # poll active mailboxes
     MAIL_FETCH_BATCH = _env_int("MAIL_FETCH_BATCH", 500)  # messages per mailbox per pass
     IMAP_TIMEOUT = _env_int("IMAP_TIMEOUT", 30)

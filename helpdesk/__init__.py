@@ -56,6 +56,7 @@ def create_app(config: str | type | None = None) -> Flask:
     sqlite.register(app)
     boundary.register(app)  # before any route: the bounded <int:...> converter
     web.register(app)
+    register_template_helpers(app)
     register_blueprints(app)
 
     from . import cli, models  # noqa: F401 - models: every table in the metadata
@@ -65,8 +66,34 @@ def create_app(config: str | type | None = None) -> Flask:
 
 
 def _include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
-    """Tables owned by libraries (APScheduler's job store) are not ours to migrate."""
+    """Tables owned by libraries are not ours to migrate (`apscheduler_jobs`, left by versions
+    that kept the scheduler's jobs in the database, may still exist: see docs/scheduler.md)."""
     return not (type_ == "table" and name and name.startswith("apscheduler_"))
+
+
+def register_template_helpers(app: Flask) -> None:
+    """What templates need from the domain packages: their label dictionaries and the protocol
+    filter (handed to core.web here, so that core imports no domain package)."""
+    from .core import web
+    from .customers.models import SEGMENT_LABELS
+    from .mail.models import INBOUND_STATE_LABELS, TLS_MODE_LABELS
+    from .notifications.models import OUTBOX_STATUS_LABELS
+    from .tickets.models import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
+    from .tickets.protocol import display as display_protocol
+
+    web.register_labels(
+        app,
+        status_labels=STATUS_LABELS,
+        priority_labels=PRIORITY_LABELS,
+        kind_labels=KIND_LABELS,
+        channel_labels=CHANNEL_LABELS,
+        segment_labels=SEGMENT_LABELS,
+        tls_mode_labels=TLS_MODE_LABELS,
+        outbox_status_labels=OUTBOX_STATUS_LABELS,
+        inbound_state_labels=INBOUND_STATE_LABELS,
+    )
+    # `{{ ticket.protocol|protocol }}`: grouped for reading aloud (URLs keep the plain digits)
+    app.jinja_env.filters["protocol"] = display_protocol
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,14 +1,20 @@
 """The scheduler process: runs periodic jobs beside (never inside) the web workers.
 
-Start it with `python -m helpdesk.scheduler` (`make run` does). Every job is idempotent and safe when
-two schedulers run at once, so one scheduler per machine is fine.
+Start it with `python -m helpdesk.scheduler` (`make run` does). The jobs are defined here, in code,
+and each process keeps them in memory (APScheduler's MemoryJobStore): APScheduler's persistent job
+stores must never be shared by two schedulers, and nothing needs one, because every job is
+idempotent and reads what is due from the data. So one scheduler, or one per machine, on the same
+database, never does a job's work twice (see docs/scheduler.md).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+from datetime import UTC, datetime
 
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
@@ -18,9 +24,7 @@ _app: Flask | None = None  # the application the jobs run in (set by build_sched
 
 
 def _job_app() -> Flask:
-    """The application jobs run in: the one given to build_scheduler, else (a job store loaded by
-    another process, or `python -m helpdesk.scheduler`, where this module also exists as
-    `__main__`) one created here once."""
+    """The application jobs run in: the one given to build_scheduler, else one created here once."""
     global _app
     if _app is None:
         from . import create_app
@@ -30,10 +34,7 @@ def _job_app() -> Flask:
 
 
 def run_job(name: str):
-    """Run one named job in an app context, commit, log; failures are logged and rolled back.
-
-    Jobs are stored by this function's textual reference and the job's name (APScheduler's
-    SQLAlchemy job store pickles them), so they survive restarts of the scheduler process."""
+    """Run one named job in an app context, commit, log; failures are logged and rolled back."""
     from .extensions import db
 
     func = JOBS[name]
@@ -113,21 +114,19 @@ JOBS = {
 }
 
 
-def build_scheduler(app: Flask, *, persistent: bool = True, cls=BlockingScheduler):
-    """The scheduler with its jobs, kept in the application's database (or
-    SCHEDULER_JOBSTORE_URL) so that a restart finds them; `persistent=False` keeps them in memory."""
+def build_scheduler(app: Flask, *, cls=BlockingScheduler):
+    """The scheduler with its jobs, kept in this process's memory (never in a shared store).
+
+    Each job runs once as soon as the scheduler starts, then every interval: a restart (a deploy)
+    never pushes a daily job back by a day, and whatever came due while no scheduler ran is done
+    at once (the jobs read what is due from the data, so nothing is lost while they are down)."""
     global _app
     _app = app
-    jobstores = {}
-    if persistent:
-        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-
-        url = app.config.get("SCHEDULER_JOBSTORE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
-        jobstores["default"] = SQLAlchemyJobStore(url=url)
     scheduler = cls(
-        jobstores=jobstores,
+        jobstores={"default": MemoryJobStore()},
         timezone="UTC",
-        # a missed run (the process was down) runs once when it is back, not once per miss
+        # one run of a job at a time in this process; runs missed while the process was busy or
+        # suspended are merged into one (the next pass catches up from the data anyway)
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
     intervals = {
@@ -136,16 +135,18 @@ def build_scheduler(app: Flask, *, persistent: bool = True, cls=BlockingSchedule
         "deliver_webhooks": app.config["SCHEDULER_WEBHOOK_SECONDS"],
         "purge_recordings": app.config["SCHEDULER_RECORDING_PURGE_HOURS"] * 3600,
         "fetch_mail": app.config["SCHEDULER_MAIL_SECONDS"],
-        "overdue_actions": app.config.get("SCHEDULER_OVERDUE_ACTIONS_MINUTES", 30) * 60,
+        "overdue_actions": app.config["SCHEDULER_OVERDUE_ACTIONS_MINUTES"] * 60,
     }
+    first_run = datetime.now(UTC)
     for name, seconds in intervals.items():
         scheduler.add_job(
-            "helpdesk.scheduler:run_job",
+            run_job,
             "interval",
             args=[name],
             seconds=seconds,
             id=name,
             name=name,
+            next_run_time=first_run,
             replace_existing=True,
         )
     return scheduler
@@ -161,6 +162,10 @@ def main() -> None:
     # errors; each job logs what it did when it did something
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     app = create_app()
+    if os.environ.get("HELPDESK_SCHEDULER_JOBSTORE_URL"):
+        log.warning(
+            "HELPDESK_SCHEDULER_JOBSTORE_URL is ignored: jobs are kept in memory (docs/scheduler.md)"
+        )
     scheduler = build_scheduler(app)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     log.info("scheduler started with jobs: %s", ", ".join(JOBS))
@@ -171,8 +176,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # run the canonical module's main: the stored jobs call helpdesk.scheduler:run_job, which must
-    # find the application in that module, not in this `__main__` copy
+    # run the canonical module's main, so that one module (not this `__main__` copy as well) holds
+    # the application and the jobs
     from helpdesk.scheduler import main as canonical_main
 
     canonical_main()

@@ -8,6 +8,7 @@ calendar days."""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -512,25 +513,25 @@ def test_escalate_command_prints_what_it_did(app, db, ladder, staff, make_ticket
     assert "Nothing due." in again.output
 
 
-@pytest.mark.commits
-def test_scheduler_keeps_its_jobs_in_the_database(app, db, database_url):
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+def test_scheduler_keeps_its_jobs_in_memory(app, db):
+    from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from helpdesk import scheduler as module
 
-    for _ in range(2):  # a restart replaces the jobs, it does not add more
-        sched = module.build_scheduler(app, cls=BackgroundScheduler)
-        sched.start(paused=True)
-        sched.shutdown(wait=False)
-    store = SQLAlchemyJobStore(url=database_url)
-    store.start(None, "default")
+    sched = module.build_scheduler(app, cls=BackgroundScheduler)
+    sched.start(paused=True)
     try:
-        jobs = {job.id: job for job in store.get_all_jobs()}
+        assert isinstance(sched._lookup_jobstore("default"), MemoryJobStore)
+        jobs = {job.id: job for job in sched.get_jobs()}
+        assert set(jobs) == set(module.JOBS)
+        assert jobs["escalation_sweep"].trigger.interval == timedelta(seconds=60)
+        assert jobs["overdue_actions"].trigger.interval == timedelta(minutes=30)
+        # each job runs as soon as the scheduler starts (a restart never delays a daily job)
+        due = datetime.now(UTC) + timedelta(seconds=5)
+        assert all(job.next_run_time <= due for job in jobs.values())
     finally:
-        store.shutdown()
-    assert {"deliver_outbox", "escalation_sweep"} <= set(jobs)
-    assert jobs["escalation_sweep"].trigger.interval == timedelta(seconds=60)
+        sched.shutdown(wait=False)
     assert module.run_job("escalation_sweep") is None  # runs in the app, nothing due
 
 
@@ -572,44 +573,127 @@ def test_escalations_are_webhook_events(app, db, ladder, staff, make_ticket):
     assert len(bodies[by_sweep.id]) == 1 and '"trigger":"sla"' in bodies[by_sweep.id][0]
 
 
-def test_scheduler_process_runs_its_stored_jobs(tmp_path):
-    """`python -m helpdesk.scheduler` against a fresh database: the jobs it stores and runs find the
-    application (they once failed with 'build_scheduler() first' when started as __main__)."""
-    import os
+def _scheduler_process(env: dict, log_path):
     import subprocess
     import sys
-    import time
 
-    db_url = f"sqlite:///{tmp_path / 'sched.db'}"
-    env = {
-        **os.environ,
-        "HELPDESK_ENV": "development",
-        "HELPDESK_DATABASE_URL": db_url,
-        "HELPDESK_INSTANCE_PATH": str(tmp_path),
-        "HELPDESK_SCHEDULER_OUTBOX_SECONDS": "1",
-    }
-    flask = os.path.join(os.path.dirname(sys.executable), "flask")
-    subprocess.run([flask, "--app", "wsgi", "db", "upgrade"], env=env, check=True,
-                   capture_output=True)  # fmt: skip
-    started = time.time()
-    try:
-        out = subprocess.run(
-            [sys.executable, "-m", "helpdesk.scheduler"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=8,
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "helpdesk.scheduler"], env=env, stdout=log, stderr=log
         )
-        log = out.stderr + out.stdout
-    except subprocess.TimeoutExpired as exc:  # it runs until stopped: read what it logged
-        log = (exc.stderr or b"").decode() + (exc.stdout or b"").decode()
-    assert "scheduler started with jobs" in log
-    assert "raised an exception" not in log and "Traceback" not in log
-    # the stored job ran several times: its next run moved on (it is rescheduled after each run)
-    import sqlite3
 
-    with sqlite3.connect(tmp_path / "sched.db") as conn:
-        (next_run,) = conn.execute(
-            "SELECT next_run_time FROM apscheduler_jobs WHERE id = 'deliver_outbox'"
-        ).fetchone()
-    assert next_run > started + 3
+
+@contextmanager
+def _jobs_wait_at_the_tables(database_url: str):
+    """Hold the tables the outbox and the sweep work on while the schedulers start: each one's
+    first pass waits at the lock, and both passes go at once when it is released (a start line
+    for the race). PostgreSQL: ACCESS EXCLUSIVE (even reads wait); SQLite: the write lock."""
+    if database_url.startswith("postgresql"):
+        engine = sa.create_engine(database_url)
+        try:
+            with engine.connect() as conn, conn.begin() as transaction:
+                conn.execute(
+                    sa.text(
+                        "LOCK TABLE outbox_messages, ticket_slas, escalations"
+                        " IN ACCESS EXCLUSIVE MODE"
+                    )
+                )
+                yield
+                transaction.rollback()
+        finally:
+            engine.dispose()
+    else:
+        import sqlite3
+
+        conn = sqlite3.connect(sa.engine.make_url(database_url).database, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+
+
+def _stop(processes, timeout=10):
+    """SIGTERM (the scheduler shuts down at once), then wait; kill what did not stop."""
+    import subprocess
+
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in processes:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.commits
+def test_two_scheduler_processes_do_each_jobs_work_once(
+    app, db, database_url, ladder, staff, make_ticket, smtp_server, tmp_path
+):
+    """Two `python -m helpdesk.scheduler` at once on one database (the test's: PostgreSQL or a
+    SQLite file), their first passes started together: the due escalation is raised once and
+    every queued email is sent once. They are stopped as soon as the work is seen done (and one
+    more pass of both has run)."""
+    import os
+    import time
+    from email import message_from_bytes
+
+    from tests.mailservers import free_port
+
+    ticket = _registered(make_ticket, at=datetime.now(UTC) - timedelta(days=10))
+    db.session.commit()  # the acknowledgement waits in the outbox, the escalation is due
+    queued = set(db.session.scalars(sa.select(OutboxMessage.message_id)))
+    assert queued and not db.session.scalar(sa.select(sa.func.count()).select_from(Escalation))
+    db.session.rollback()  # end the test's read transaction: it would hold the lock up
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    env.update(
+        HELPDESK_ENV="development",
+        HELPDESK_DATABASE_URL=database_url,
+        HELPDESK_INSTANCE_PATH=str(tmp_path),
+        HELPDESK_MAIL_TRANSPORT="smtp",
+        HELPDESK_SMTP_HOST="127.0.0.1",
+        HELPDESK_SMTP_PORT=str(app.config["SMTP_PORT"]),
+        HELPDESK_SCHEDULER_OUTBOX_SECONDS="1",  # the emails the escalation queues leave soon
+        HELPDESK_SCHEDULER_SWEEP_SECONDS="1",
+        HELPDESK_PORT=str(free_port()),
+    )
+    logs = [tmp_path / "scheduler-1.log", tmp_path / "scheduler-2.log"]
+    processes = []
+
+    def done() -> bool:
+        db.session.rollback()  # a fresh snapshot
+        statuses = db.session.scalars(sa.select(OutboxMessage.status)).all()
+        escalated = db.session.scalar(sa.select(sa.func.count()).select_from(Escalation))
+        return escalated > 0 and all(status == "sent" for status in statuses)
+
+    try:
+        deadline = time.monotonic() + 60
+        with _jobs_wait_at_the_tables(database_url):
+            processes += [_scheduler_process(env, path) for path in logs]
+            while not all("scheduler started" in path.read_text() for path in logs):
+                assert time.monotonic() < deadline, [p.read_text() for p in logs]
+                assert all(p.poll() is None for p in processes), [p.read_text() for p in logs]
+                time.sleep(0.05)
+            time.sleep(0.5)  # both first passes are now waiting at the lock
+        while not done():
+            assert time.monotonic() < deadline, [p.read_text() for p in logs]
+            assert all(p.poll() is None for p in processes), [p.read_text() for p in logs]
+            time.sleep(0.1)
+        time.sleep(1.5)  # one more pass of both: nothing is left for the second one to do again
+    finally:
+        _stop(processes)
+    texts = [path.read_text() for path in logs]
+    for text in texts:
+        assert "scheduler started with jobs" in text, text
+        assert "Traceback" not in text and "raised an exception" not in text, text
+
+    assert [(level, trigger) for level, trigger, _ in _levels(db, ticket)] == [(3, "sla")]
+    rows = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert {row.message_id for row in rows} >= queued
+    received = [message_from_bytes(raw)["Message-ID"] for _, raw in smtp_server.messages]
+    assert sorted(received) == sorted(row.message_id for row in rows)  # each exactly once
+    assert all(row.status == "sent" and row.attempts == 1 for row in rows)

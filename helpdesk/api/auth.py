@@ -12,9 +12,10 @@ from flask import g, request
 from ..accounts.models import User
 from ..accounts.services import user_for_api_token
 from ..core.errors import NotAllowed, ProtocolNotFound
-from ..core.permissions import can_view_ticket, is_admin, is_staff
+from ..core.permissions import is_admin, is_staff
 from ..extensions import login_manager
 from ..tickets.models import Ticket
+from ..tickets.permissions import can_view_ticket
 from ..tickets.services import get_ticket_by_protocol
 from .blueprint import bp
 from .errors import Unauthenticated

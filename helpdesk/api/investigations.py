@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 
 from ..core.errors import NotAllowed, ValidationError
 from ..core.i18n import localized_name
-from ..core.permissions import can_view_ticket
 from ..core.text import id_number
 from ..core.unit import commit
 from ..extensions import db
@@ -27,6 +26,7 @@ from ..investigations.models import (
     CapaAction,
     Investigation,
 )
+from ..tickets.permissions import can_view_ticket
 from ..tickets.services import get_ticket_by_protocol
 from .auth import api_user, require_staff
 from .blueprint import bp

@@ -10,9 +10,10 @@ from flask import url_for
 from flask_babel import get_locale
 
 from ..core.clock import iso  # noqa: F401 - the API modules import it from here
-from ..core.permissions import can_download_attachment, can_see_message, is_staff
+from ..core.permissions import is_staff
 from ..tickets.authors import event_author
 from ..tickets.models import PRIORITIES
+from ..tickets.permissions import can_download_attachment, can_see_message
 
 
 def _locale() -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.services import customer_record_for
 from ..core.errors import DomainError, NotAllowed, ValidationError
-from ..core.permissions import can_view_ticket, is_staff, staff_department_ids
+from ..core.permissions import is_staff
 from ..core.unit import commit
 from ..customers.models import Customer, CustomerEmail, CustomerPhone
 from ..customers.services import normalize_email, normalize_phone, resolve_customer
@@ -33,6 +33,7 @@ from ..tickets.models import (
     Ticket,
     TicketEvent,
 )
+from ..tickets.permissions import can_view_ticket, staff_department_ids
 from ..tickets.services import (
     add_message,
     assign_ticket,

@@ -9,11 +9,12 @@ from flask_login import current_user
 
 from ..accounts.models import Department
 from ..core.errors import ProtocolNotFound
-from ..core.permissions import can_work_ticket, is_admin, is_staff
+from ..core.permissions import is_admin, is_staff
 from ..core.text import ascii_digits
 from ..extensions import db, login_manager
 from ..tickets import protocol as protocols
 from ..tickets.models import Ticket
+from ..tickets.permissions import can_work_ticket
 from ..tickets.queries import ticket_with_thread
 from ..tickets.services import get_ticket_by_protocol
 

@@ -18,10 +18,11 @@ from wtforms.validators import Length, Optional
 
 from ..channels.calls import active_calls_for, link_call, open_demands
 from ..channels.models import Call
-from ..core.permissions import can_take_call, can_work_ticket
+from ..core.permissions import can_take_call
 from ..core.unit import attempt
 from ..customers.services import create_customer, format_phone
 from ..extensions import db
+from ..tickets.permissions import can_work_ticket
 from .blueprint import back_to_ticket, bp, load_workable_ticket
 from .phone import _start
 

@@ -7,11 +7,11 @@ from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ..core.permissions import staff_department_ids
 from ..customers.documents import format_document
 from ..customers.models import Customer
 from ..customers.services import format_phone
 from ..extensions import db
+from ..tickets.permissions import staff_department_ids
 from ..tickets.queries import TicketFilter, ticket_page
 from .blueprint import bp
 

@@ -18,7 +18,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..accounts.models import Department, User
 from ..core.errors import InvalidProtocol
 from ..core.forms import show_domain_error
-from ..core.permissions import can_work_ticket
 from ..core.unit import attempt
 from ..escalations import services
 from ..escalations.models import (
@@ -40,6 +39,7 @@ from ..extensions import db
 from ..sla.clocks import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
 from ..tickets import protocol as protocols
 from ..tickets.models import PRIORITY_LABELS, TicketEvent
+from ..tickets.permissions import can_work_ticket
 from .blueprint import arg_choice, back_to_ticket, bp, load_workable_ticket, visible_departments
 from .forms import EmptyForm, opts
 from .history import describe_event, event_detail

@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import Department, User
 from ..core.errors import DomainError
 from ..core.forms import show_domain_error
-from ..core.permissions import can_view_ticket, can_work_ticket
 from ..core.text import id_number
 from ..core.unit import attempt
 from ..extensions import db
@@ -42,6 +41,7 @@ from ..investigations.models import (
     Investigation,
 )
 from ..tickets.models import Category, Ticket
+from ..tickets.permissions import can_view_ticket, can_work_ticket
 from ..tickets.services import get_ticket_by_protocol
 from .blueprint import back_to_ticket, bp, load_workable_ticket
 from .forms import opts

@@ -16,12 +16,12 @@ from flask_login import current_user
 
 from ..core.errors import DomainError
 from ..core.forms import show_domain_error
-from ..core.permissions import can_work_ticket
 from ..core.unit import attempt
 from ..customers.models import Customer
 from ..customers.services import create_customer, find_customers, format_phone
 from ..extensions import db
 from ..tickets import services
+from ..tickets.permissions import can_work_ticket
 from ..tickets.queries import TicketFilter, ticket_page
 from .blueprint import bp, load_workable_ticket
 from .forms import CallerSearchForm, NewCallerForm, PhoneDetailsForm, StartCallForm

@@ -29,7 +29,7 @@ from flask_login import current_user
 
 from ..core.clock import as_utc, now
 from ..core.formatting import duration, local_date
-from ..core.permissions import is_supervisor, staff_department_ids
+from ..core.permissions import is_supervisor
 from ..core.text import id_number
 from ..escalations.models import (
     DECISION_LABELS,
@@ -42,6 +42,7 @@ from ..escalations.queries import notification_page
 from ..escalations.services import mark_notifications_read, unread_notifications
 from ..sla.clocks import SLA_STATE_LABELS, SLA_TARGET_LABELS
 from ..sla.reports import about_to_breach, compliance
+from ..tickets.permissions import staff_department_ids
 from .blueprint import arg_int_choice, bp, visible_departments
 from .forms import EmptyForm
 from .supervision_forms import ComplianceForm

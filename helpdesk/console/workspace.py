@@ -15,7 +15,6 @@ from flask_login import current_user
 
 from ..accounts.models import Department, User
 from ..core.clock import as_utc
-from ..core.permissions import can_download_attachment, staff_department_ids
 from ..core.unit import attempt
 from ..customers.documents import format_document
 from ..customers.services import format_phone
@@ -26,6 +25,7 @@ from ..sla.clocks import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
 from ..tickets import services
 from ..tickets.attachments import path_of
 from ..tickets.models import STATUS_LABELS, Attachment, Category, Ticket
+from ..tickets.permissions import can_download_attachment, staff_department_ids
 from ..tickets.queries import TicketFilter, ticket_page
 from ..tickets.services import ALLOWED_TRANSITIONS
 from .blueprint import back_to_ticket, bp, load_workable_ticket

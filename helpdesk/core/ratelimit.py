@@ -5,7 +5,8 @@ hit, only to drop expired counters. Every process that builds the app built one,
 included, and a timed wait across a clock jump (suspend, NTP, a VM restore) kept such a process
 alive after its work was done. `LocalMemoryStorage` keeps the same counters and drops expired ones
 inline, at most every SWEEP_SECONDS, on the thread that counts. `memory://` in the settings means
-this storage; a shared store (`redis://...`) is used as configured.
+this storage; a shared store (`redis://...`, with the `redis` extra installed) is used as
+configured, so several application servers count together.
 """
 
 from __future__ import annotations
@@ -68,6 +69,25 @@ def storage_uri(configured: str | None) -> str:
     return uri
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
+
+
+def check_storage(uri: str) -> None:
+    """Refuse to start with a Redis storage when the redis client is not installed (limits would
+    only fail later, with a message that does not say what to install)."""
+    if not uri.startswith(REDIS_SCHEMES):
+        return
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        raise RuntimeError(
+            "HELPDESK_RATELIMIT_STORAGE_URI is a Redis address, but the redis client is not "
+            "installed: pip install -c constraints.txt -e '.[redis]' (see docs/deploy.md)"
+        ) from None
+
+
 def init_limiter(app: Flask) -> None:
-    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app.config.get("RATELIMIT_STORAGE_URI"))
+    uri = storage_uri(app.config.get("RATELIMIT_STORAGE_URI"))
+    check_storage(uri)
+    app.config["RATELIMIT_STORAGE_URI"] = uri
     limiter.init_app(app)

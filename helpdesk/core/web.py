@@ -6,7 +6,7 @@ import logging
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request, session, url_for
+from flask import Flask, current_app, jsonify, render_template, request, session, url_for
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from sqlalchemy import text
@@ -154,45 +154,37 @@ def register(app: Flask) -> None:
 
     register_filters(app)
     install_csrf_field()
-    from ..tickets.protocol import display as display_protocol
 
-    # `{{ ticket.protocol|protocol }}`: grouped for reading aloud (URLs keep the plain digits)
-    app.jinja_env.filters["protocol"] = display_protocol
+
+def register_labels(app: Flask, **labels: dict) -> None:
+    """Label dictionaries every template sees, translated once per locale (`status_labels`...).
+
+    The domain packages own them; the application factory (above every layer) hands them in, so
+    this core module never imports a domain package."""
+    app.extensions.setdefault("template_labels", {}).update(labels)
 
 
 def _resolved(labels: dict) -> dict:
     return {key: str(label) for key, label in labels.items()}
 
 
-# (locale, id of the catalog) -> (catalog, labels). Flask-Babel keeps one catalog object per locale
-# for the life of the process, so the resolved labels are a pure function of it; a new catalog
-# object (another app, reloaded translations) is a new key, checked by identity.
-_LABELS_CACHE: dict[tuple[str, int], tuple[object, dict]] = {}
+# (locale, id of the catalog, id of the app's label dict) -> (catalog, labels). Flask-Babel keeps
+# one catalog object per locale for the life of the process, so the resolved labels are a pure
+# function of it and of the labels the app was given; a new catalog object (another app, reloaded
+# translations) is a new key, checked by identity.
+_LABELS_CACHE: dict[tuple[str, int, int], tuple[object, dict]] = {}
 
 
 def _resolved_labels() -> dict:
     from flask_babel import get_domain
 
-    from ..customers.models import SEGMENT_LABELS
-    from ..mail.models import INBOUND_STATE_LABELS, TLS_MODE_LABELS
-    from ..notifications.models import OUTBOX_STATUS_LABELS
-    from ..tickets.models import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS
-
     catalog = get_domain().get_translations()
-    key = (str(get_locale()), id(catalog))
+    source = current_app.extensions.get("template_labels", {})
+    key = (str(get_locale()), id(catalog), id(source))
     hit = _LABELS_CACHE.get(key)
     if hit is not None and hit[0] is catalog:
         return hit[1]
-    labels = {
-        "status_labels": MappingProxyType(_resolved(STATUS_LABELS)),
-        "priority_labels": MappingProxyType(_resolved(PRIORITY_LABELS)),
-        "kind_labels": MappingProxyType(_resolved(KIND_LABELS)),
-        "channel_labels": MappingProxyType(_resolved(CHANNEL_LABELS)),
-        "segment_labels": MappingProxyType(_resolved(SEGMENT_LABELS)),
-        "tls_mode_labels": MappingProxyType(_resolved(TLS_MODE_LABELS)),
-        "outbox_status_labels": MappingProxyType(_resolved(OUTBOX_STATUS_LABELS)),
-        "inbound_state_labels": MappingProxyType(_resolved(INBOUND_STATE_LABELS)),
-    }
+    labels = {name: MappingProxyType(_resolved(values)) for name, values in source.items()}
     if len(_LABELS_CACHE) > 64:  # tests create many apps; keep the dict small
         _LABELS_CACHE.clear()
     _LABELS_CACHE[key] = (catalog, labels)

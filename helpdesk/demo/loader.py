@@ -39,7 +39,6 @@ from flask import current_app
 from ..accounts.models import Department, User
 from ..accounts.services import create_department, create_user, get_user_by_email
 from ..core.clock import now, travel
-from ..core.permissions import can_work_ticket
 from ..customers.documents import make_cnpj, make_cpf
 from ..customers.models import Customer
 from ..customers.services import create_customer
@@ -60,6 +59,7 @@ from ..sla.policies import ensure_default_policy
 from ..tickets import services as tickets
 from ..tickets.categories import create_category
 from ..tickets.models import CHANNELS, STATUSES, Category, Ticket
+from ..tickets.permissions import can_work_ticket
 from .data import (
     ANSWERS,
     CATEGORIES,

@@ -22,7 +22,7 @@ from ..accounts.models import Department, User, memberships
 from ..core.clock import as_utc, now
 from ..core.errors import Conflict, NotAllowed, ValidationError
 from ..core.logs import who
-from ..core.permissions import can_work_ticket, is_admin, is_supervisor, staff_department_ids
+from ..core.permissions import is_admin, is_supervisor
 from ..core.text import clean_text
 from ..extensions import db
 from ..investigations.operations import link_ticket, open_investigation
@@ -33,6 +33,7 @@ from ..sla.models import SLA_TARGETS, TicketSla
 from ..tickets import services as tickets
 from ..tickets.events import record_event
 from ..tickets.models import KINDS, OPEN_STATUSES, PRIORITIES, Ticket
+from ..tickets.permissions import can_work_ticket, staff_department_ids
 from ..tickets.services import ensure_open
 from ..webhooks.services import emit_event
 from .engine import forget_rules
@@ -676,7 +677,7 @@ def send_digests(per_user: dict[int, list[Raised]]) -> int:
     users = db.session.scalars(
         sa.select(User).where(User.id.in_(list(per_user)), User.active.is_(True))
     ).all()
-    shown = current_app.config.get("ESCALATION_EMAIL_LINES", 25)
+    shown = current_app.config["ESCALATION_EMAIL_LINES"]
     for user in users:
         mine = per_user[user.id]
         top = heapq.nsmallest(shown, mine, key=lambda i: (-i.level, i.ack_due_at, i.protocol))

@@ -24,10 +24,10 @@ from ..accounts.models import User
 from ..core.clock import now
 from ..core.errors import Conflict, NotAllowed, NotFound, ValidationError
 from ..core.logs import who
-from ..core.permissions import can_work_ticket
 from ..extensions import db
 from ..tickets.events import record_event
 from ..tickets.models import Ticket
+from ..tickets.permissions import can_work_ticket
 from .fields import apply_values, text_value
 from .history import record
 from .models import (

@@ -38,7 +38,7 @@ from ..auth.forms import GuestAccessForm
 from ..auth.guest import guest_grant_for, guest_ticket_ids, remember_guest_grant
 from ..core.errors import NotAllowed, ProtocolNotFound
 from ..core.forms import show_domain_error
-from ..core.permissions import can_download_attachment, can_view_ticket, is_staff
+from ..core.permissions import is_staff
 from ..core.unit import attempt
 from ..escalations.models import OMBUDSMAN_LEVEL
 from ..escalations.services import customer_can_escalate, escalate_by_customer
@@ -48,6 +48,7 @@ from ..sla.clocks import visible_slas
 from ..tickets import services as tickets
 from ..tickets.attachments import path_of
 from ..tickets.models import KINDS, Attachment, Category, Ticket
+from ..tickets.permissions import can_download_attachment, can_view_ticket
 from ..tickets.queries import TicketFilter, ticket_page, ticket_with_thread
 from .forms import (
     KIND_HINTS,

@@ -162,7 +162,7 @@ def ticket_page(
 
 def queue_filter(user: User, queue: str, **filters) -> TicketFilter:
     """The console's queues: mine, my departments' unassigned, all open in my departments."""
-    from ..core.permissions import staff_department_ids
+    from .permissions import staff_department_ids
 
     if queue not in QUEUES:
         raise ValidationError(_l("Unknown queue."), field="queue")

@@ -18,7 +18,6 @@ from ..accounts.services import default_department
 from ..core.clock import now
 from ..core.errors import NotAllowed, ProtocolNotFound, TicketClosed, ValidationError
 from ..core.logs import who
-from ..core.permissions import can_assign_to
 from ..core.text import clean_text
 from ..customers.models import Customer
 from ..extensions import db
@@ -39,6 +38,7 @@ from .models import (
     Message,
     Ticket,
 )
+from .permissions import can_assign_to
 
 log = logging.getLogger(__name__)
 
