@@ -11,7 +11,6 @@ import logging
 
 import sqlalchemy as sa
 from flask import jsonify, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -43,15 +42,29 @@ from ..tickets.services import (
 )
 from .auth import api_user, load_ticket, require_staff
 from .blueprint import bp
-from .errors import IdempotencyConflict, InvalidInput
+from .documented import IDEMPOTENCY_KEY, LOCATION, PROTOCOL, documented, ok, query
+from .errors import IdempotencyConflict
 from .lookups import category_by_ref, department_by_ref, user_by_ref
-from .parsing import Fields, as_files, canonical, json_object, query_datetime, query_int
+from .parsing import as_files, canonical, json_object, query_datetime, query_int
+from .schemas.tickets import (
+    CustomerInput,
+    EventList,
+    MessageInput,
+    MessageList,
+    TicketChange,
+    TicketCreated,
+    TicketInput,
+    TicketPage,
+)
+from .schemas.tickets import Message as MessageSchema
+from .schemas.tickets import Ticket as TicketSchema
 from .serializers import (
     event_json,
     message_json,
     ticket_json,
     visible_messages,
 )
+from .validation import parse_body
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +78,39 @@ CUSTOMER_CHANNEL = "api"  # a customer's own token always registers through the 
 
 
 @bp.post("/tickets")
+@documented(
+    "createTicket",
+    "tickets",
+    _l("Register a ticket"),
+    description=_l(
+        "The same intake as every channel: issues the protocol, routes and "
+        "acknowledges by email. Staff tokens give the customer; a customer's token "
+        "registers for themself. Fields such as status, assignee or protocol are "
+        "ignored."
+    ),
+    parameters=(IDEMPOTENCY_KEY,),
+    body=TicketInput,
+    example={
+        "kind": "complaint",
+        "channel": "chat",
+        "subject": "Cobrança em duplicidade",
+        "description": "Fui cobrado duas vezes na fatura de março.",
+        "customer": {
+            "name": "Maria Silva",
+            "email": "maria@example.com",
+            "phone": "+5511987654321",
+        },
+    },
+    responses={
+        201: ok(
+            TicketSchema,
+            TicketCreated,
+            description=_l("Registered (or replayed)."),
+            headers=LOCATION,
+        )
+    },
+    errors=(400, 401, 403, 409, 413, 415, 422),
+)
 def create_ticket():
     user = api_user()
     body = json_object()
@@ -75,26 +121,18 @@ def create_ticket():
         if replay is not None:
             return replay
 
-    f = Fields(body)
-    kind = f.text("kind", "")
-    subject = f.text("subject", "")
-    description = f.text("description", "")
-    remedy = f.text("remedy", "")
-    channel = f.text("channel", "api")
-    category_ref = f.ref("category")
-    files = f.attachments()
-    customer_data = None if not is_staff(user) else f.obj("customer")
-    f.check()
-
+    if not is_staff(user):  # a customer registers for themself: `customer` is not read
+        body = {name: value for name, value in body.items() if name != "customer"}
+    given = parse_body(TicketInput, body)
     values = {
-        "kind": kind,
-        "channel": channel,
-        "subject": subject,
-        "description": description,
-        "remedy": remedy,
-        "category_ref": category_ref,
-        "customer_data": customer_data,
-        "files": files,
+        "kind": given.kind or "",
+        "channel": given.channel or "api",
+        "subject": given.subject or "",
+        "description": given.description or "",
+        "remedy": given.remedy or "",
+        "category_ref": given.category,
+        "customer_data": given.customer,
+        "files": [a.decoded() for a in given.attachments or ()],
     }
     # Two requests may race on the same new customer or the same Idempotency-Key: the unique
     # constraints decide; the loser rolls back, then replays the winner or tries once more.
@@ -188,18 +226,14 @@ def _created(ticket: Ticket, user):
     return response
 
 
-def _resolve_customer(data: dict | None) -> Customer:
-    if not data:
+def _resolve_customer(data: CustomerInput | None) -> Customer:
+    if data is None or not data.model_fields_set:
         raise ValidationError(
             _l("Give the customer: at least an email, a phone number or a document."),
             field="customer",
         )
-    f = Fields(data)
-    values = {name: f.text(name) for name in ("name", "email", "phone", "document")}
-    if f.errors:
-        raise InvalidInput({f"customer.{k}": v for k, v in f.errors.items()})
     try:
-        return resolve_customer(**values)
+        return resolve_customer(**data.model_dump())
     except DomainError as exc:
         exc.field = f"customer.{exc.field}" if exc.field else "customer"
         raise
@@ -209,6 +243,45 @@ def _resolve_customer(data: dict | None) -> Customer:
 
 
 @bp.get("/tickets")
+@documented(
+    "listTickets",
+    "tickets",
+    _l("List tickets"),
+    description=_l(
+        "Tickets the token's owner may see (customers: their own; agents and "
+        "supervisors: their departments and tickets assigned to them; admins: all), "
+        "newest first, one page at a time. Follow `next` for the next page."
+    ),
+    parameters=(
+        query(
+            "status",
+            _l("Comma-separated statuses (default: every status)."),
+            {"type": "string", "examples": ["new,open"]},
+        ),
+        query(
+            "channel",
+            _l("Only tickets that arrived through this channel."),
+            {"enum": list(CHANNELS)},
+        ),
+        query("department", _l("Department id or name.")),
+        query("customer_email", _l("Tickets of the customer with this email.")),
+        query("customer_phone", _l("Tickets of the customer with this phone.")),
+        query(
+            "updated_since",
+            _l("Only tickets changed at or after this instant (ISO 8601)."),
+            {"type": "string", "format": "date-time"},
+        ),
+        query("sort", _l("Order."), {"enum": list(queries.SORTS), "default": "newest"}),
+        query(
+            "limit",
+            _l("Page size."),
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
+        ),
+        query("cursor", _l("The `next` value of the previous page.")),
+    ),
+    responses={200: ok(TicketPage)},
+    errors=(400, 401),
+)
 def list_tickets():
     user = api_user()
     sort = request.args.get("sort", "newest")
@@ -315,6 +388,14 @@ def _load_contacts(tickets: list[Ticket]) -> None:
 
 
 @bp.get("/tickets/<protocol>")
+@documented(
+    "getTicket",
+    "tickets",
+    _l("Read one ticket"),
+    parameters=(PROTOCOL,),
+    responses={200: ok(TicketSchema)},
+    errors=(400, 401, 404),
+)
 def get_ticket(protocol: str):
     user = api_user()
     ticket = queries.ticket_with_thread(load_ticket(protocol, user).id)
@@ -322,30 +403,31 @@ def get_ticket(protocol: str):
 
 
 @bp.patch("/tickets/<protocol>")
+@documented(
+    "updateTicket",
+    "tickets",
+    _l("Change status, priority, assignee or department"),
+    description=_l("Staff only. A transfer to another department needs a reason."),
+    parameters=(PROTOCOL,),
+    body=TicketChange,
+    example={"status": "open", "priority": "high", "assignee": None},
+    responses={200: ok(TicketSchema)},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def update_ticket(protocol: str):
     user = api_user()
     require_staff(user)
     ticket = load_ticket(protocol, user)
-    body = json_object()
-    f = Fields(body)
-    status = f.text("status")
-    priority = f.text("priority")
-    outcome = f.text("outcome")
-    department_ref = f.ref("department")
-    reason = f.text("reason", "")
-    assignee_ref = f.ref("assignee") if f.has("assignee") else None
-    if priority is not None and priority not in PRIORITY_VALUES:
-        f.errors["priority"] = _(
-            "Unknown priority. Use one of: %(values)s.", values=", ".join(PRIORITY_VALUES)
-        )
-    f.check()
+    change = parse_body(TicketChange, json_object())
+    status, priority, outcome = change.status, change.priority, change.outcome
+    department_ref, assignee_ref, reason = change.department, change.assignee, change.reason or ""
 
     # order matters: a transfer may unassign, and closing must come last
     if department_ref is not None:
         department = department_by_ref(department_ref)
         if department.id != ticket.department_id:
             transfer_ticket(ticket, user, department, reason)
-    if f.has("assignee"):
+    if "assignee" in change.model_fields_set:
         assignee = user_by_ref(assignee_ref, "assignee") if assignee_ref is not None else None
         assign_ticket(ticket, user, assignee)
     if priority is not None:
@@ -361,6 +443,15 @@ def update_ticket(protocol: str):
 
 
 @bp.get("/tickets/<protocol>/messages")
+@documented(
+    "listMessages",
+    "tickets",
+    _l("Read the thread"),
+    description=_l("Internal notes only for staff."),
+    parameters=(PROTOCOL,),
+    responses={200: ok(MessageList)},
+    errors=(400, 401, 404),
+)
 def list_messages(protocol: str):
     user = api_user()
     ticket = queries.ticket_with_thread(load_ticket(protocol, user).id)
@@ -369,16 +460,29 @@ def list_messages(protocol: str):
 
 
 @bp.post("/tickets/<protocol>/messages")
+@documented(
+    "createMessage",
+    "tickets",
+    _l("Add a message"),
+    description=_l(
+        "A staff reply (emailed to the customer), an internal note (staff, "
+        "internal: true) or the customer's reply. Files in `attachments` are "
+        "stored with the message and listed in the answer and in the thread, with "
+        "the same limits as when registering a ticket (accepted types, size, at most "
+        "10); a file that breaks them refuses the whole message."
+    ),
+    parameters=(PROTOCOL,),
+    body=MessageInput,
+    example={"body": "Obrigado, aguardo retorno."},
+    responses={201: ok(MessageSchema)},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def create_message(protocol: str):
     user = api_user()
     ticket = load_ticket(protocol, user)
-    body = json_object()
-    f = Fields(body)
-    text = f.text("body", "")
-    internal = f.boolean("internal", False)
-    channel = f.text("channel", "api")
-    files = f.attachments()
-    f.check()
+    given = parse_body(MessageInput, json_object())
+    text, internal, channel = given.body or "", bool(given.internal), given.channel or "api"
+    files = [a.decoded() for a in given.attachments or ()]
     if not is_staff(user):
         if internal:
             raise NotAllowed(_l("Only staff can write internal notes."))
@@ -392,6 +496,15 @@ def create_message(protocol: str):
 
 
 @bp.get("/tickets/<protocol>/events")
+@documented(
+    "listEvents",
+    "tickets",
+    _l("Read the history"),
+    description=_l("Internal events only for staff."),
+    parameters=(PROTOCOL,),
+    responses={200: ok(EventList)},
+    errors=(400, 401, 404),
+)
 def list_events(protocol: str):
     user = api_user()
     ticket = load_ticket(protocol, user)

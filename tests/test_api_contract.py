@@ -1,0 +1,106 @@
+"""The answers of the documented API match the OpenAPI document generated from the models.
+
+tests/api_contract.py checks every answer the test client sees; here each route documented by
+models is called on purpose (successes and errors), and a serializer that adds, drops or renames
+a field is caught.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tests import test_api_support as support
+from tests.test_api_support import API, headers
+
+cast = support.cast
+token_for = support.token_for
+
+PDF = base64.b64encode(b"%PDF-1.4 fake").decode()
+
+
+def _sweep(client, cast) -> None:
+    """Every route documented by models, as staff and as a customer, and its errors."""
+    staff, customer = headers(cast, "admin"), headers(cast, "customer_a")
+    agent_x = headers(cast, "agent_x")
+    url = f"{API}/tickets/{cast.ticket_a.protocol}"
+    created = client.post(
+        f"{API}/tickets",
+        json={
+            "kind": "complaint",
+            "subject": "Cobrança",
+            "description": "Duas vezes",
+            "customer": {"name": "Maria", "email": "maria@example.com", "phone": "+5511987654321"},
+            "attachments": [{"filename": "fatura.pdf", "content_base64": PDF}],
+        },
+        headers={**staff, "Idempotency-Key": "k1"},
+    )
+    assert created.status_code == 201
+    own = client.post(f"{API}/tickets", json={"kind": "request", "subject": "Oi"}, headers=customer)
+    assert own.status_code == 201
+    answers = [
+        client.get(f"{API}/tickets", headers=staff),
+        client.get(f"{API}/tickets?limit=1", headers=customer),
+        client.get(url, headers=staff),
+        client.get(url, headers=customer),
+        client.patch(url, json={"priority": "high", "assignee": cast.agent_x.id}, headers=staff),
+        client.post(f"{url}/messages", json={"body": "Nota", "internal": True}, headers=staff),
+        client.post(
+            f"{url}/messages",
+            json={"body": "Anexo", "attachments": [{"filename": "a.pdf", "content_base64": PDF}]},
+            headers=customer,
+        ),
+        client.get(f"{url}/messages", headers=staff),
+        client.get(f"{url}/messages", headers=customer),
+        client.get(f"{url}/events", headers=staff),
+        client.get(f"{url}/events", headers=customer),
+        client.get(f"{API}/customers?email=ana@example.com", headers=staff),
+    ]
+    assert {r.status_code for r in answers} == {200, 201}
+    errors = [
+        (client.get(f"{API}/tickets"), 401),
+        (client.get(f"{API}/tickets?limit=0", headers=staff), 400),
+        (client.get(f"{API}/tickets/202501310000017", headers=staff), 400),  # check digit
+        (client.get(f"{API}/tickets/{cast.ticket_b.protocol}", headers=agent_x), 404),
+        (client.post(f"{API}/tickets", data="x", headers=staff), 415),
+        (client.post(f"{API}/tickets", json={"subject": 1}, headers=staff), 422),
+        (client.patch(url, json={"priority": "very"}, headers=staff), 422),
+        (client.patch(url, json={}, headers=customer), 403),
+        (client.post(f"{url}/messages", json={"internal": "yes"}, headers=staff), 422),
+        (client.get(f"{API}/customers", headers=staff), 400),
+        (client.get(f"{API}/customers?email=a@example.com", headers=customer), 403),
+    ]
+    assert [r.status_code for r, _ in errors] == [status for _, status in errors]
+
+
+def test_every_documented_route_answers_as_documented(client, cast):
+    _sweep(client, cast)  # the test client checks each answer against the document
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda data: {**data, "surprise": 1},  # a field the model does not know
+        lambda data: {k: v for k, v in data.items() if k != "status"},  # a field left out
+        lambda data: {("state" if k == "status" else k): v for k, v in data.items()},  # renamed
+        lambda data: {**data, "escalation_level": "high"},  # another type
+    ],
+    ids=["added", "removed", "renamed", "retyped"],
+)
+def test_a_serializer_that_drifts_from_its_model_fails(client, cast, monkeypatch, change):
+    from helpdesk.api import tickets
+
+    serializer = tickets.ticket_json
+    monkeypatch.setattr(tickets, "ticket_json", lambda *a, **kw: change(serializer(*a, **kw)))
+    with pytest.raises(AssertionError, match="does not match the document"):
+        client.get(f"{API}/tickets/{cast.ticket_a.protocol}", headers=headers(cast, "admin"))
+
+
+def test_a_problem_with_an_unknown_member_fails(client, cast, monkeypatch):
+    from helpdesk.api import errors
+
+    problem = errors.problem
+    monkeypatch.setattr(errors, "problem", lambda *a, **kw: problem(*a, **kw, hint="x"))
+    with pytest.raises(AssertionError, match="does not match the document"):
+        client.get(f"{API}/tickets/202501310000017", headers=headers(cast, "admin"))
