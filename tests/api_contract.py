@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from flask import Flask
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 from werkzeug.exceptions import HTTPException
 
 JSON_TYPES = ("application/json", "application/problem+json")
@@ -63,14 +63,19 @@ class Contract:
         validator = self.validator(path, method, str(response.status_code), response.mimetype)
         errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
         if errors:
-            where = "\n".join(
-                f"  at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-                for e in errors[:10]
-            )
+            where = "\n".join(_explain(e) for e in errors[:10])
             raise AssertionError(
                 f"{method.upper()} {path} {response.status_code} does not match the document:\n"
                 f"{where}"
             )
+
+
+def _explain(error: ValidationError) -> str:
+    """Where and why; for "not valid under any of" the reason in each branch."""
+    if error.context:
+        return "\n".join(_explain(sub) for sub in error.context)
+    where = "/".join(map(str, error.absolute_path)) or "(root)"
+    return f"  at {where}: {error.message[:300]}"
 
 
 def check_response(app: Flask, method: str, url_path: str, response) -> None:
