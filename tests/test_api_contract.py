@@ -104,3 +104,29 @@ def test_a_problem_with_an_unknown_member_fails(client, cast, monkeypatch):
     monkeypatch.setattr(errors, "problem", lambda *a, **kw: problem(*a, **kw, hint="x"))
     with pytest.raises(AssertionError, match="does not match the document"):
         client.get(f"{API}/tickets/202501310000017", headers=headers(cast, "admin"))
+
+
+def test_every_documented_admin_route_answers_as_documented(client, cast):
+    admin, agent = headers(cast, "admin"), headers(cast, "agent_x")
+    rule = client.post(
+        f"{API}/routing-rules",
+        json={"name": "Fatura", "keywords": ["fatura"], "department": "Department X"},
+        headers=admin,
+    )
+    assert rule.status_code == 201
+    rule_url = f"{API}/routing-rules/{rule.get_json()['id']}"
+    answers = [
+        (client.get(f"{API}/departments", headers=agent), 200),
+        (client.post(f"{API}/departments", json={"name": "Ouvidoria"}, headers=admin), 201),
+        (client.post(f"{API}/departments", json={"name": "Ouvidoria"}, headers=admin), 409),
+        (client.post(f"{API}/departments", json={"is_default": 1}, headers=admin), 422),
+        (client.get(f"{API}/categories", headers=agent), 200),
+        (client.post(f"{API}/categories", json={"name": "Billing"}, headers=admin), 201),
+        (client.post(f"{API}/categories", json={"name": "X"}, headers=agent), 403),
+        (client.get(f"{API}/routing-rules", headers=admin), 200),
+        (client.patch(rule_url, json={"agent": cast.agent_x.email}, headers=admin), 200),
+        (client.patch(rule_url, json={"segment": "vip"}, headers=admin), 422),
+        (client.patch(rule_url, json={"department": "Nowhere"}, headers=admin), 400),
+        (client.patch(f"{API}/routing-rules/999", json={}, headers=admin), 404),
+    ]
+    assert [r.status_code for r, _ in answers] == [status for _, status in answers]

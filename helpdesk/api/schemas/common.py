@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ...core.text import id_number
+from ...core.text import MAX_ID, id_number
 
 MAX_ATTACHMENTS = 10
 
@@ -58,6 +59,33 @@ Ref = Annotated[
     Field(description=_l("An id or a name.")),
 ]
 """A record given by its id (1..MAX_ID) or its name (1 to 254 characters)."""
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_ID:
+        raise invalid(_("This field must be a whole number."))
+    return value
+
+
+Whole = Annotated[
+    int,
+    PlainValidator(_whole, json_schema_input_type=int),
+    Field(json_schema_extra={"minimum": -MAX_ID, "maximum": MAX_ID}),
+]
+"""A whole number that fits an INTEGER column (no bool, no float)."""
+
+
+def one_of(values: tuple[str, ...], message) -> Callable[[Any], Any]:
+    """A check for a field the services would store as given: a value outside `values` is a 422
+    naming the valid ones (`message` has %(values)s)."""
+
+    def check(value: Any) -> Any:
+        if value is not None and value not in values:
+            raise invalid(str(message) % {"values": ", ".join(values)})
+        return value
+
+    return check
+
 
 When = Annotated[datetime | None, Field(json_schema_extra={"format": "date-time"})]
 
