@@ -130,3 +130,40 @@ def test_every_documented_admin_route_answers_as_documented(client, cast):
         (client.patch(f"{API}/routing-rules/999", json={}, headers=admin), 404),
     ]
     assert [r.status_code for r, _ in answers] == [status for _, status in answers]
+
+
+def test_every_documented_escalation_route_answers_as_documented(client, cast):
+    supervisor, agent = headers(cast, "supervisor"), headers(cast, "agent_x")
+    ticket_url = f"{API}/tickets/{cast.ticket_a.protocol}"
+    raised = client.post(
+        f"{ticket_url}/escalations",
+        json={"reason": "legal_threat", "note": "Procon"},
+        headers=supervisor,
+    )
+    assert raised.status_code == 201 and raised.get_json()["escalation"]
+    url = f"{API}/escalations/{raised.get_json()['escalation']['id']}"
+    answers = [
+        (client.get(f"{API}/escalations", headers=supervisor), 200),
+        (client.get(f"{API}/escalations?state=late", headers=supervisor), 400),
+        (client.get(f"{API}/escalations", headers=agent), 403),
+        (client.get(url, headers=supervisor), 200),
+        (client.get(f"{API}/escalations/999", headers=supervisor), 404),
+        (client.post(f"{url}/acknowledge", headers=supervisor), 200),
+        (client.post(f"{url}/acknowledge", headers=supervisor), 409),
+        (client.post(f"{url}/decision", json={"note": 1}, headers=supervisor), 422),
+        (client.post(f"{url}/decision", json={"decision": "fire"}, headers=supervisor), 400),
+        (
+            client.post(
+                f"{url}/decision", json={"decision": "instruct", "note": "x"}, headers=supervisor
+            ),
+            200,
+        ),
+        (client.post(f"{ticket_url}/escalations", json={"level": "2"}, headers=agent), 422),
+        (
+            client.post(
+                f"{ticket_url}/escalations", json={"reason": "x", "note": "y"}, headers=agent
+            ),
+            400,
+        ),
+    ]
+    assert [r.status_code for r, _ in answers] == [status for _, status in answers]

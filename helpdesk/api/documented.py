@@ -43,6 +43,8 @@ class Operation:
     description: Text | None = None
     body: type[BaseModel] | None = None
     example: dict | None = None
+    body_required: bool = True
+    body_description: Text | None = None
     responses: Mapping[int, Ok] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     parameters: tuple[dict, ...] = ()

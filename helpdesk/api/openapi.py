@@ -14,9 +14,8 @@ from flask_babel.speaklater import LazyString
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from . import openapi_escalations
 from .blueprint import bp
-from .documented import IDEMPOTENCY_KEY, OPERATIONS, PROTOCOL, Operation
+from .documented import IDEMPOTENCY_KEY, OPERATIONS, Operation
 from .investigations_openapi import paths as investigation_paths
 from .investigations_openapi import schemas as investigation_schemas
 from .openapi_channels import channel_paths, channel_schemas, channel_tags
@@ -33,10 +32,6 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 
 def _ref(name: str) -> dict:
     return {"$ref": REF_TEMPLATE.format(model=name)}
-
-
-def _nullable(schema: dict) -> dict:
-    return {"anyOf": [schema, {"type": "null"}]}
 
 
 def _problem(description: str) -> dict:
@@ -57,16 +52,6 @@ def _body(schema_name: str, example: dict) -> dict:
     }
 
 
-def _query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema or {"type": "string"},
-    }
-
-
 def _errors(*codes: int) -> dict:
     texts = {
         400: _("Invalid input or a wrong check digit (problem+json, with errors by field)."),
@@ -79,13 +64,6 @@ def _errors(*codes: int) -> dict:
         422: _("A field has the wrong type or shape (errors by field)."),
     }
     return {str(code): _problem(texts[code]) for code in codes}
-
-
-def _items(schema_name: str) -> dict:
-    return {
-        "type": "object",
-        "properties": {"items": {"type": "array", "items": _ref(schema_name)}},
-    }
 
 
 def _translated(node):
@@ -115,7 +93,9 @@ def _operation(op: Operation) -> dict:
         content = {"schema": _ref(op.body.__name__)}
         if op.example is not None:
             content["example"] = op.example
-        data["requestBody"] = {"required": True, "content": {JSON: content}}
+        data["requestBody"] = {"required": op.body_required, "content": {JSON: content}}
+        if op.body_description is not None:
+            data["requestBody"]["description"] = op.body_description
     responses = {
         str(status): _ok(_schema_of(answer.models), answer.description, answer.headers)
         for status, answer in op.responses.items()
@@ -178,7 +158,6 @@ def build_spec() -> dict:
             },
         },
     }
-    paths.update(openapi_escalations.paths(_ok, _body, _query, _errors, _items, PROTOCOL))
     paths.update(channel_paths(_ok, _body, _errors, IDEMPOTENCY_KEY))
     paths.update(documented_paths)
     return _translated(
@@ -221,7 +200,6 @@ def build_spec() -> dict:
                 },
                 "schemas": {
                     **documented_schemas,
-                    **openapi_escalations.schemas(_ref, _nullable),
                     **channel_schemas(),
                     **investigation_schemas(),
                 },
