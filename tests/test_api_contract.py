@@ -167,3 +167,28 @@ def test_every_documented_escalation_route_answers_as_documented(client, cast):
         ),
     ]
     assert [r.status_code for r, _ in answers] == [status for _, status in answers]
+
+
+def test_every_documented_channel_route_answers_as_documented(client, cast, make_user, token_for):
+    pbx = support.bearer(token_for(make_user("integration", password=None, name="PBX")))
+    call = {"call_id": "c-1", "event": "ringing", "caller": "+5511987654321"}
+    chat = {"channel": "whatsapp", "conversation_id": "wa-1", "contact": "+5511987654321"}
+    answers = [
+        (client.post(f"{API}/calls", json=call, headers=pbx), 201),
+        (
+            client.post(
+                f"{API}/calls",
+                json={**call, "event": "answered", "agent": cast.agent_x.id},
+                headers=pbx,
+            ),
+            200,
+        ),
+        (client.post(f"{API}/calls", json={"event": "ringing"}, headers=pbx), 422),
+        (client.post(f"{API}/calls", json={**call, "agent": "nobody@x.org"}, headers=pbx), 400),
+        (client.post(f"{API}/calls", json=call, headers=headers(cast, "agent_x")), 403),
+        (client.post(f"{API}/conversations", json={**chat, "text": "Oi"}, headers=pbx), 201),
+        (client.post(f"{API}/conversations", json={**chat, "text": "De novo"}, headers=pbx), 200),
+        (client.post(f"{API}/conversations", json={**chat, "kind": "x"}, headers=pbx), 422),
+        (client.post(f"{API}/conversations", json={"text": "Oi"}, headers=pbx), 400),
+    ]
+    assert [r.status_code for r, _ in answers] == [status for _, status in answers]

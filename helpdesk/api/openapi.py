@@ -15,10 +15,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .blueprint import bp
-from .documented import IDEMPOTENCY_KEY, OPERATIONS, Operation
+from .documented import OPERATIONS, Operation
 from .investigations_openapi import paths as investigation_paths
 from .investigations_openapi import schemas as investigation_schemas
-from .openapi_channels import channel_paths, channel_schemas, channel_tags
 from .schemas.common import Problem
 
 JSON = "application/json"
@@ -43,13 +42,6 @@ def _ok(schema: dict, description: str | None = None, headers: dict | None = Non
     if headers:
         body["headers"] = headers
     return body
-
-
-def _body(schema_name: str, example: dict) -> dict:
-    return {
-        "required": True,
-        "content": {JSON: {"schema": _ref(schema_name), "example": example}},
-    }
 
 
 def _errors(*codes: int) -> dict:
@@ -158,7 +150,6 @@ def build_spec() -> dict:
             },
         },
     }
-    paths.update(channel_paths(_ok, _body, _errors, IDEMPOTENCY_KEY))
     paths.update(documented_paths)
     return _translated(
         {
@@ -186,7 +177,13 @@ def build_spec() -> dict:
                     ),
                 },
                 {"name": "documentation", "description": _("This description.")},
-                *channel_tags(),
+                {
+                    "name": "channels",
+                    "description": _(
+                        "Phone systems (CTI) and chat/WhatsApp/social connectors. Integration "
+                        "or admin tokens."
+                    ),
+                },
             ],
             "security": [{"bearerAuth": []}],
             "paths": paths,
@@ -200,7 +197,6 @@ def build_spec() -> dict:
                 },
                 "schemas": {
                     **documented_schemas,
-                    **channel_schemas(),
                     **investigation_schemas(),
                 },
             },

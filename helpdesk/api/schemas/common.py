@@ -80,7 +80,7 @@ def one_of(values: tuple[str, ...], message) -> Callable[[Any], Any]:
     naming the valid ones (`message` has %(values)s)."""
 
     def check(value: Any) -> Any:
-        if value is not None and value not in values:
+        if value and value not in values:
             raise invalid(str(message) % {"values": ", ".join(values)})
         return value
 
