@@ -192,3 +192,53 @@ def test_every_documented_channel_route_answers_as_documented(client, cast, make
         (client.post(f"{API}/conversations", json={"text": "Oi"}, headers=pbx), 400),
     ]
     assert [r.status_code for r, _ in answers] == [status for _, status in answers]
+
+
+def test_every_documented_investigation_route_answers_as_documented(client, cast):
+    supervisor, customer = headers(cast, "supervisor"), headers(cast, "customer_a")
+    opened = client.post(
+        f"{API}/investigations",
+        json={"title": "Atrasos", "impact": "high", "tickets": [cast.ticket_a.protocol]},
+        headers=supervisor,
+    )
+    assert opened.status_code == 201
+    url = opened.headers["Location"]
+    action = client.post(
+        f"{url}/actions",
+        json={"description": "Auditar", "owner": cast.supervisor.email, "due_on": "2030-01-01"},
+        headers=supervisor,
+    )
+    assert action.status_code == 201
+    answers = [
+        (client.get(f"{API}/investigations?status=active", headers=supervisor), 200),
+        (client.get(f"{API}/investigations", headers=customer), 403),
+        (client.get(url, headers=supervisor), 200),
+        (client.patch(url, json={"impact": "huge"}, headers=supervisor), 422),
+        (client.patch(url, json={"status": "closed"}, headers=supervisor), 400),  # not next
+        (client.patch(url, json={"status": "analysing"}, headers=supervisor), 200),
+        (client.get(f"{url}/tickets", headers=supervisor), 200),
+        (client.get(f"{url}/actions", headers=supervisor), 200),
+        (
+            client.patch(
+                f"{url}/actions/{action.get_json()['id']}",
+                json={"status": "done", "evidence": "Feito"},
+                headers=supervisor,
+            ),
+            200,
+        ),
+        (client.post(f"{url}/notify", json={"templates": {"fr": "x"}}, headers=supervisor), 422),
+        (client.post(f"{url}/notify", json={"templates": {"en": "Ok"}}, headers=supervisor), 200),
+        (client.post(f"{url}/tickets", json={"protocol": 1}, headers=supervisor), 422),
+        (
+            client.delete(f"{url}/tickets?protocol={cast.ticket_a.protocol}", headers=supervisor),
+            204,
+        ),
+        (
+            client.post(
+                f"{url}/tickets", json={"protocol": cast.ticket_a.protocol}, headers=supervisor
+            ),
+            201,
+        ),
+        (client.get(f"{API}/investigations/INV-99999", headers=supervisor), 404),
+    ]
+    assert [r.status_code for r, _ in answers] == [status for _, status in answers]

@@ -24,7 +24,7 @@ Text = Any  # a str or a flask_babel LazyString
 
 @dataclass(frozen=True)
 class Ok:
-    """A successful answer: a JSON body of `models` (one, or any of several)."""
+    """A successful answer: a JSON body of `models` (one, or any of several; none: no body)."""
 
     models: tuple[type[BaseModel], ...]
     description: Text | None = None
@@ -47,6 +47,7 @@ class Operation:
     body_description: Text | None = None
     responses: Mapping[int, Ok] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
+    error_texts: Mapping[int, Text] = field(default_factory=dict)
     parameters: tuple[dict, ...] = ()
 
 

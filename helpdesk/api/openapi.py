@@ -16,8 +16,6 @@ from pydantic.json_schema import models_json_schema
 
 from .blueprint import bp
 from .documented import OPERATIONS, Operation
-from .investigations_openapi import paths as investigation_paths
-from .investigations_openapi import schemas as investigation_schemas
 from .schemas.common import Problem
 
 JSON = "application/json"
@@ -90,9 +88,15 @@ def _operation(op: Operation) -> dict:
             data["requestBody"]["description"] = op.body_description
     responses = {
         str(status): _ok(_schema_of(answer.models), answer.description, answer.headers)
+        if answer.models
+        else {"description": answer.description}
         for status, answer in op.responses.items()
     }
-    data["responses"] = {**responses, **_errors(*sorted({*op.errors, *ANY_ROUTE}))}
+    errors = _errors(*sorted({*op.errors, *ANY_ROUTE}))
+    for status, text in op.error_texts.items():
+        if str(status) in errors:
+            errors[str(status)]["description"] = text
+    data["responses"] = {**responses, **errors}
     return data
 
 
@@ -125,7 +129,6 @@ def openapi_path(rule: str) -> str:
 def build_spec() -> dict:
     documented_paths, documented_schemas = _documented_paths()
     paths = {
-        **investigation_paths(),
         "/api/v1/openapi.json": {
             "get": {
                 "tags": ["documentation"],
@@ -197,7 +200,6 @@ def build_spec() -> dict:
                 },
                 "schemas": {
                     **documented_schemas,
-                    **investigation_schemas(),
                 },
             },
         }

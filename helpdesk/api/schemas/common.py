@@ -18,8 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validat
 from pydantic_core import PydanticCustomError
 
 from ...core.text import MAX_ID, id_number
-
-MAX_ATTACHMENTS = 10
+from ...tickets.services import MAX_ATTACHMENTS
 
 
 def invalid(message: str) -> PydanticCustomError:
