@@ -29,10 +29,11 @@ class Ok:
     models: tuple[type[BaseModel], ...]
     description: Text | None = None
     headers: Mapping[str, dict] | None = None
+    content: Mapping[str, dict] | None = None  # a body that is not JSON (the docs page)
 
 
-def ok(*models: type[BaseModel], description: Text | None = None, headers=None) -> Ok:
-    return Ok(models, description, headers)
+def ok(*models: type[BaseModel], description: Text | None = None, headers=None, content=None) -> Ok:
+    return Ok(models, description, headers, content)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     error_texts: Mapping[int, Text] = field(default_factory=dict)
     parameters: tuple[dict, ...] = ()
+    public: bool = False  # no token needed
 
 
 OPERATIONS: dict[str, Operation] = {}

@@ -1,5 +1,8 @@
-"""The OpenAPI 3.1 description of /api/v1 (a plain dict, built per request so texts are translated)
-and the public docs page that renders it.
+"""The OpenAPI 3.1 description of /api/v1 and the public docs page that renders it.
+
+Generated: paths and methods from the URL map, operations from @documented (api/documented.py),
+components.schemas from the pydantic models (api/schemas/). Built per request, so every text is
+in the request's language.
 """
 
 from __future__ import annotations
@@ -10,20 +13,19 @@ import shlex
 
 from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .blueprint import bp
-from .documented import OPERATIONS, Operation
-from .schemas.common import Problem
+from .documented import OPERATIONS, Operation, documented, ok
+from .schemas.common import OpenApiDocument, Problem
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 ANY_ROUTE = (400,)  # core.boundary refuses a NUL byte or lone surrogate in a query or header
 METHODS = ("get", "post", "patch", "put", "delete")
-
-
 REF_TEMPLATE = "#/components/schemas/{model}"
 
 
@@ -75,6 +77,8 @@ def _schema_of(models: tuple[type[BaseModel], ...]) -> dict:
 
 def _operation(op: Operation) -> dict:
     data = {"tags": [op.tag], "operationId": op.operation_id, "summary": op.summary}
+    if op.public:
+        data["security"] = []
     if op.description is not None:
         data["description"] = op.description
     if op.parameters:
@@ -89,7 +93,10 @@ def _operation(op: Operation) -> dict:
     responses = {
         str(status): _ok(_schema_of(answer.models), answer.description, answer.headers)
         if answer.models
-        else {"description": answer.description}
+        else {
+            "description": answer.description,
+            **({"content": answer.content} if answer.content else {}),
+        }
         for status, answer in op.responses.items()
     }
     errors = _errors(*sorted({*op.errors, *ANY_ROUTE}))
@@ -127,33 +134,7 @@ def openapi_path(rule: str) -> str:
 
 
 def build_spec() -> dict:
-    documented_paths, documented_schemas = _documented_paths()
-    paths = {
-        "/api/v1/openapi.json": {
-            "get": {
-                "tags": ["documentation"],
-                "operationId": "getOpenApi",
-                "summary": _("This OpenAPI document"),
-                "security": [],
-                "responses": {"200": _ok({"type": "object"})},
-            },
-        },
-        "/api/v1/docs": {
-            "get": {
-                "tags": ["documentation"],
-                "operationId": "getDocs",
-                "summary": _("This documentation as a web page"),
-                "security": [],
-                "responses": {
-                    "200": {
-                        "description": _("HTML page"),
-                        "content": {"text/html": {"schema": {"type": "string"}}},
-                    }
-                },
-            },
-        },
-    }
-    paths.update(documented_paths)
+    paths, schemas = _documented_paths()
     return _translated(
         {
             "openapi": "3.1.0",
@@ -198,15 +179,20 @@ def build_spec() -> dict:
                         "description": _("An API token; it acts with its owner's role."),
                     }
                 },
-                "schemas": {
-                    **documented_schemas,
-                },
+                "schemas": schemas,
             },
         }
     )
 
 
 @bp.get("/openapi.json")
+@documented(
+    "getOpenApi",
+    "documentation",
+    _l("This OpenAPI document"),
+    public=True,
+    responses={200: ok(OpenApiDocument)},
+)
 def openapi():
     return jsonify(build_spec())
 
@@ -256,6 +242,15 @@ def doc_groups(spec: dict, base: str) -> list[dict]:
 
 
 @bp.get("/docs")
+@documented(
+    "getDocs",
+    "documentation",
+    _l("This documentation as a web page"),
+    public=True,
+    responses={
+        200: ok(description=_l("HTML page"), content={"text/html": {"schema": {"type": "string"}}})
+    },
+)
 def docs():
     spec = build_spec()
     base = request.host_url.rstrip("/")

@@ -135,3 +135,7 @@ class Problem(BaseModel):  # RFC 9457 problem details
     errors: dict[str, str] | None = Field(
         default=None, description=_l("Message for each field that is not valid.")
     )
+
+
+class OpenApiDocument(BaseModel):  # the document itself: an object (its schema is OpenAPI's)
+    model_config = ConfigDict(extra="allow")
