@@ -1,4 +1,4 @@
-"""Ticket endpoints: register (idempotent), list (scoped, filtered, keyset), read, change, thread.
+"""Ticket endpoints: register (idempotent), read, change, thread (the list: ticket_list.py).
 
 Every change goes through the tickets services; the view parses, checks a named permission, calls
 the service and commits once.
@@ -13,21 +13,19 @@ import sqlalchemy as sa
 from flask import jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..accounts.services import customer_record_for
 from ..core.errors import DomainError, NotAllowed, ValidationError
-from ..core.permissions import can_view_ticket, is_staff, staff_department_ids
+from ..core.permissions import can_view_ticket, is_staff
 from ..core.unit import commit
-from ..customers.models import Customer, CustomerEmail, CustomerPhone
-from ..customers.services import normalize_email, normalize_phone, resolve_customer
+from ..customers.models import Customer
+from ..customers.services import resolve_customer
 from ..extensions import db
 from ..notifications.services import take_queued_ids
 from ..tickets import queries
 from ..tickets.models import (
-    CHANNELS,
     PRIORITY_VALUES,
-    STATUSES,
     IdempotencyKey,
     Ticket,
     TicketEvent,
@@ -42,10 +40,10 @@ from ..tickets.services import (
 )
 from .auth import api_user, load_ticket, require_staff
 from .blueprint import bp
-from .documented import IDEMPOTENCY_KEY, LOCATION, PROTOCOL, documented, ok, query
+from .documented import IDEMPOTENCY_KEY, LOCATION, PROTOCOL, documented, ok
 from .errors import IdempotencyConflict
 from .lookups import category_by_ref, department_by_ref, user_by_ref
-from .parsing import as_files, canonical, json_object, query_datetime, query_int
+from .parsing import as_files, canonical, json_object
 from .schemas.tickets import (
     CustomerInput,
     EventList,
@@ -54,7 +52,6 @@ from .schemas.tickets import (
     TicketChange,
     TicketCreated,
     TicketInput,
-    TicketPage,
 )
 from .schemas.tickets import Message as MessageSchema
 from .schemas.tickets import Ticket as TicketSchema
@@ -68,8 +65,6 @@ from .validation import parse_body
 
 log = logging.getLogger(__name__)
 
-MAX_PAGE = 100
-DEFAULT_PAGE = 50
 MAX_IDEMPOTENCY_KEY = 200
 CUSTOMER_CHANNEL = "api"  # a customer's own token always registers through the API channel
 
@@ -237,151 +232,6 @@ def _resolve_customer(data: CustomerInput | None) -> Customer:
     except DomainError as exc:
         exc.field = f"customer.{exc.field}" if exc.field else "customer"
         raise
-
-
-# list ----------------------------------------------------------------------------------------
-
-
-@bp.get("/tickets")
-@documented(
-    "listTickets",
-    "tickets",
-    _l("List tickets"),
-    description=_l(
-        "Tickets the token's owner may see (customers: their own; agents and "
-        "supervisors: their departments and tickets assigned to them; admins: all), "
-        "newest first, one page at a time. Follow `next` for the next page."
-    ),
-    parameters=(
-        query(
-            "status",
-            _l("Comma-separated statuses (default: every status)."),
-            {"type": "string", "examples": ["new,open"]},
-        ),
-        query(
-            "channel",
-            _l("Only tickets that arrived through this channel."),
-            {"enum": list(CHANNELS)},
-        ),
-        query("department", _l("Department id or name.")),
-        query("customer_email", _l("Tickets of the customer with this email.")),
-        query("customer_phone", _l("Tickets of the customer with this phone.")),
-        query(
-            "updated_since",
-            _l("Only tickets changed at or after this instant (ISO 8601)."),
-            {"type": "string", "format": "date-time"},
-        ),
-        query("sort", _l("Order."), {"enum": list(queries.SORTS), "default": "newest"}),
-        query(
-            "limit",
-            _l("Page size."),
-            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
-        ),
-        query("cursor", _l("The `next` value of the previous page.")),
-    ),
-    responses={200: ok(TicketPage)},
-    errors=(400, 401),
-)
-def list_tickets():
-    user = api_user()
-    sort = request.args.get("sort", "newest")
-    if sort not in queries.SORTS:
-        raise ValidationError(
-            _l("Unknown sort. Use one of: %(sorts)s."), field="sort", sorts=", ".join(queries.SORTS)
-        )
-    limit = query_int("limit", DEFAULT_PAGE, low=1, high=MAX_PAGE)
-    flt = _scoped_filter(user)
-    cursor = request.args.get("cursor") or None
-    try:
-        page = queries.ticket_page(flt, sort=sort, cursor=cursor, limit=limit)
-    except ValidationError as exc:
-        if exc.field == "cursor":
-            raise ValidationError(_l("This cursor is not valid."), field="cursor") from None
-        raise
-    _load_contacts(page.items)
-    response = jsonify(
-        {"items": [ticket_json(t, user) for t in page.items], "next": page.next_cursor}
-    )
-    if page.next_cursor:
-        args = request.args.to_dict()
-        args["cursor"] = page.next_cursor
-        response.headers["Link"] = f'<{url_for("api.list_tickets", **args)}>; rel="next"'
-    return response
-
-
-def _scoped_filter(user) -> queries.TicketFilter:
-    flt = queries.TicketFilter(statuses=())
-    statuses = [s.strip() for s in request.args.get("status", "").split(",") if s.strip()]
-    unknown = [s for s in statuses if s not in STATUSES]
-    if unknown:
-        raise ValidationError(
-            _l("Unknown status. Use one of: %(statuses)s."),
-            field="status",
-            statuses=", ".join(STATUSES),
-        )
-    flt.statuses = tuple(statuses)
-    channel = request.args.get("channel", "").strip()
-    if channel:
-        if channel not in CHANNELS:
-            raise ValidationError(
-                _l("Unknown channel. Use one of: %(channels)s."),
-                field="channel",
-                channels=", ".join(CHANNELS),
-            )
-        flt.channel = channel
-    department = request.args.get("department")
-    if department:
-        flt.department_ids = [department_by_ref(department).id]
-    email = request.args.get("customer_email")
-    if email:
-        try:
-            email = normalize_email(email)
-        except ValidationError as exc:
-            exc.field = "customer_email"
-            raise
-        flt.extra.append(
-            Ticket.customer_id.in_(
-                sa.select(CustomerEmail.customer_id).where(CustomerEmail.email == email)
-            )
-        )
-    phone = request.args.get("customer_phone")
-    if phone:
-        try:
-            phone = normalize_phone(phone)
-        except ValidationError as exc:
-            exc.field = "customer_phone"
-            raise
-        flt.extra.append(
-            Ticket.customer_id.in_(
-                sa.select(CustomerPhone.customer_id).where(CustomerPhone.number == phone)
-            )
-        )
-    flt.updated_since = query_datetime("updated_since")
-
-    # scope: what this token's owner may see in the UI
-    if not is_staff(user):
-        record = customer_record_for(user)
-        flt.customer_ids = [record.id] if record else []
-    else:
-        departments = staff_department_ids(user)
-        if departments is not None:
-            flt.extra.append(
-                sa.or_(Ticket.department_id.in_(departments or [-1]), Ticket.assignee_id == user.id)
-            )
-    return flt
-
-
-def _load_contacts(tickets: list[Ticket]) -> None:
-    """Emails and phones of every customer on the page in two queries, whatever the page size."""
-    ids = {t.customer_id for t in tickets}
-    if ids:
-        list(
-            db.session.scalars(
-                sa.select(Customer)
-                .where(Customer.id.in_(ids))
-                .options(selectinload(Customer.emails), selectinload(Customer.phones))
-            )
-        )
 
 
 # one ticket ----------------------------------------------------------------------------------
