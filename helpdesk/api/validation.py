@@ -7,6 +7,7 @@ error's type, translated into the request's language; the first error of a field
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,7 +22,9 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _one_of(ctx: dict) -> str:
-    return _("Use one of: %(values)s.", values=ctx.get("expected", "").replace("'", ""))
+    """pydantic gives the values as "'low', 'normal' or 'high'": listed without its English."""
+    expected = re.split(r", | or ", ctx.get("expected", ""))
+    return _("Use one of: %(values)s.", values=", ".join(v.strip("'") for v in expected))
 
 
 MESSAGES: dict[str, Callable[[dict], str]] = {
