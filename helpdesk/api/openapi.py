@@ -20,13 +20,12 @@ from pydantic.json_schema import models_json_schema
 
 from .blueprint import bp
 from .documented import OPERATIONS, Operation, documented, ok
-from .schemas.common import OpenApiDocument, Problem
+from .schemas.common import REF_TEMPLATE, OpenApiDocument, Problem
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 ANY_ROUTE = (400,)  # core.boundary refuses a NUL byte or lone surrogate in a query or header
 METHODS = ("get", "post", "patch", "put", "delete")
-REF_TEMPLATE = "#/components/schemas/{model}"
 
 
 def _ref(name: str) -> dict:

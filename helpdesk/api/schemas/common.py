@@ -20,6 +20,13 @@ from pydantic_core import PydanticCustomError
 from ...core.text import MAX_ID, id_number
 from ...tickets.services import MAX_ATTACHMENTS
 
+REF_TEMPLATE = "#/components/schemas/{model}"
+"""Where the OpenAPI document keeps each model's schema (api/openapi.py builds it there)."""
+
+
+def ref(model: type[BaseModel]) -> dict:
+    return {"$ref": REF_TEMPLATE.format(model=model.__name__)}
+
 
 def invalid(message: str) -> PydanticCustomError:
     """A field error whose message is already translated (see validation.field_errors)."""

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import Field
 
 from ...tickets.models import CHANNELS, KINDS, PRIORITY_VALUES, STATUSES
-from .common import Attachments, Named, Person, Ref, RequestBody, ResponseBody, When
+from .common import Attachments, Named, Person, Ref, RequestBody, ResponseBody, When, ref
 
 Priority = Literal[tuple(PRIORITY_VALUES)]  # type: ignore[valid-type]
 SlaState = Literal["on_track", "at_risk", "paused", "met", "breached"]
@@ -123,6 +123,11 @@ class Sla(ResponseBody):
     resolution: SlaTarget | None = None
 
 
+def _sla_inline(schema: dict) -> None:
+    """The targets also listed on the field itself (readers look for ticket.sla.properties)."""
+    schema["properties"] = {name: ref(SlaTarget) for name in Sla.model_fields}
+
+
 class TicketLinks(ResponseBody):
     self: str
     messages: str
@@ -156,7 +161,7 @@ class Ticket(ResponseBody):
     # detail only (one ticket, and the answer to a change or a registration)
     outcome: str | None = None
     attachments: list[Attachment] | None = None
-    sla: Sla | None = None
+    sla: Sla | None = Field(default=None, json_schema_extra=_sla_inline)
 
 
 class TicketCreated(ResponseBody):  # the ticket moved out of the creator's scope since
