@@ -45,6 +45,7 @@ os.environ.setdefault("HELPDESK_ENV", "testing")
 from config import TestingConfig  # noqa: E402
 from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db as _db  # noqa: E402
+from tests.api_contract import check_response  # noqa: E402
 from tests.mailservers import dovecot, smtp_server  # noqa: E402, F401 - real SMTP/IMAP servers
 
 _seq = count(1)
@@ -87,6 +88,9 @@ class RequestClient(FlaskClient):
             response = super().open(*args, **kwargs)
         if has_app_context():
             _db.session.expire_all()
+        request = response.request
+        if request.path.startswith("/api/"):  # its answer must match the OpenAPI document
+            check_response(self.application, request.method, request.path, response)
         return response
 
 

@@ -14,6 +14,7 @@ from . import (  # noqa: F401 - attach routes
     escalations,
     investigations,
     openapi,
+    ticket_list,
     tickets,
 )
 from .blueprint import bp

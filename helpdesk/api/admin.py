@@ -6,14 +6,13 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import jsonify, url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Department
 from ..accounts.services import create_department
 from ..core.errors import DomainError, NotFound
 from ..core.unit import commit
-from ..customers.models import SEGMENTS
 from ..extensions import db
 from ..routing.models import RoutingRule
 from ..routing.services import create_rule, update_rule
@@ -21,14 +20,35 @@ from ..tickets.categories import create_category
 from ..tickets.models import KINDS, PRIORITY_VALUES, Category
 from .auth import api_user, require_admin, require_staff
 from .blueprint import bp
+from .documented import LOCATION, documented, ok, path_parameter
 from .lookups import category_by_ref, department_by_ref, user_by_ref
-from .parsing import Fields, json_object
+from .parsing import json_object
+from .schemas.admin import Category as CategorySchema
+from .schemas.admin import (
+    CategoryInput,
+    CategoryList,
+    DepartmentInput,
+    DepartmentList,
+    RoutingRuleInput,
+    RoutingRuleList,
+)
+from .schemas.admin import Department as DepartmentSchema
+from .schemas.admin import RoutingRule as RoutingRuleSchema
 from .serializers import category_json, department_json, rule_json
+from .validation import parse_body
 
 # departments ---------------------------------------------------------------------------------
 
 
 @bp.get("/departments")
+@documented(
+    "listDepartments",
+    "administration",
+    _l("List departments"),
+    description=_l("Staff tokens."),
+    responses={200: ok(DepartmentList)},
+    errors=(401, 403),
+)
 def list_departments():
     require_staff(api_user())
     depts = db.session.scalars(sa.select(Department).order_by(Department.name))
@@ -36,17 +56,25 @@ def list_departments():
 
 
 @bp.post("/departments")
+@documented(
+    "createDepartment",
+    "administration",
+    _l("Create a department"),
+    description=_l("Admin tokens."),
+    body=DepartmentInput,
+    example={"name": "Financeiro"},
+    responses={201: ok(DepartmentSchema)},
+    errors=(400, 401, 403, 409, 415, 422),
+)
 def create_department_view():
     require_admin(api_user())
-    f = Fields(json_object())
-    values = {
-        "name": f.text("name", ""),
-        "description": f.text("description", ""),
-        "is_default": f.boolean("is_default", False),
-        "is_ombudsman": f.boolean("is_ombudsman", False),
-    }
-    f.check()
-    dept = create_department(**values)
+    given = parse_body(DepartmentInput, json_object())
+    dept = create_department(
+        name=given.name or "",
+        description=given.description or "",
+        is_default=bool(given.is_default),
+        is_ombudsman=bool(given.is_ombudsman),
+    )
     commit()
     return jsonify(department_json(dept)), 201
 
@@ -55,6 +83,14 @@ def create_department_view():
 
 
 @bp.get("/categories")
+@documented(
+    "listCategories",
+    "administration",
+    _l("List categories"),
+    description=_l("Staff tokens."),
+    responses={200: ok(CategoryList)},
+    errors=(401, 403),
+)
 def list_categories():
     require_staff(api_user())
     categories = db.session.scalars(sa.select(Category).order_by(Category.position, Category.name))
@@ -62,42 +98,45 @@ def list_categories():
 
 
 @bp.post("/categories")
+@documented(
+    "createCategory",
+    "administration",
+    _l("Create a category"),
+    description=_l("Admin tokens."),
+    body=CategoryInput,
+    example={"name": "Billing", "name_pt_br": "Cobrança", "name_es": "Facturación"},
+    responses={201: ok(CategorySchema)},
+    errors=(400, 401, 403, 409, 415, 422),
+)
 def create_category_view():
     require_admin(api_user())
-    f = Fields(json_object())
-    values = {
-        "name": f.text("name", ""),
-        "name_pt_br": f.text("name_pt_br", ""),
-        "name_es": f.text("name_es", ""),
-        "kinds": f.string_list("kinds") if f.has("kinds") else list(KINDS),
-        "active": f.boolean("active", True),
-        "position": f.integer("position") or 0,
-    }
-    f.check()
-    category = create_category(**values)
+    given = parse_body(CategoryInput, json_object())
+    category = create_category(
+        name=given.name or "",
+        name_pt_br=given.name_pt_br or "",
+        name_es=given.name_es or "",
+        kinds=given.kinds if "kinds" in given.model_fields_set else list(KINDS),
+        active=given.active if given.active is not None else True,
+        position=given.position or 0,
+    )
     commit()
     return jsonify(category_json(category)), 201
 
 
 # routing rules -------------------------------------------------------------------------------
 
-RULE_FIELDS = (
-    "name",
-    "active",
-    "kind",
-    "category",
-    "channel",
-    "keywords",
-    "segment",
-    "key_account",
-    "department",
-    "priority",
-    "agent",
-    "position",
-)
+RULE_ID = path_parameter("rule_id", schema={"type": "integer"})
 
 
 @bp.get("/routing-rules")
+@documented(
+    "listRoutingRules",
+    "administration",
+    _l("List routing rules"),
+    description=_l("Admin tokens. In the order they are tried."),
+    responses={200: ok(RoutingRuleList)},
+    errors=(401, 403),
+)
 def list_rules():
     require_admin(api_user())
     rules = db.session.scalars(
@@ -109,6 +148,21 @@ def list_rules():
 
 
 @bp.post("/routing-rules")
+@documented(
+    "createRoutingRule",
+    "administration",
+    _l("Create a routing rule"),
+    description=_l("Admin tokens."),
+    body=RoutingRuleInput,
+    example={
+        "name": "Cobrança",
+        "keywords": ["fatura", "cobrança"],
+        "department": "Financeiro",
+        "priority": "high",
+    },
+    responses={201: ok(RoutingRuleSchema, headers=LOCATION)},
+    errors=(400, 401, 403, 415, 422),
+)
 def create_rule_view():
     require_admin(api_user())
     data = _rule_values(json_object(), {})
@@ -122,6 +176,17 @@ def create_rule_view():
 
 
 @bp.patch("/routing-rules/<int:rule_id>")
+@documented(
+    "updateRoutingRule",
+    "administration",
+    _l("Change a routing rule"),
+    description=_l("Admin tokens. Fields left out keep their value."),
+    parameters=(RULE_ID,),
+    body=RoutingRuleInput,
+    example={"active": False},
+    responses={200: ok(RoutingRuleSchema)},
+    errors=(400, 401, 403, 404, 415, 422),
+)
 def update_rule_view(rule_id: int):
     require_admin(api_user())
     rule = db.session.get(RoutingRule, rule_id)
@@ -160,46 +225,32 @@ def _public_field_names():
 
 def _rule_values(body: dict, current: dict) -> dict:
     """Body fields (by public name) over the current values, checked for type and existence."""
-    f = Fields(body)
+    given = parse_body(RoutingRuleInput, body)
+    sent = given.model_fields_set
     data = dict(current)
-    if f.has("name"):
-        data["name"] = f.text("name", "")
-    if f.has("active"):
-        data["active"] = f.boolean("active", True)
+    if "name" in sent:
+        data["name"] = given.name or ""
+    if "active" in sent:
+        data["active"] = given.active if given.active is not None else True
     for name in ("kind", "channel", "segment"):
-        if f.has(name):
-            data[name] = f.text(name) or None
-    if f.has("keywords"):
-        value = body.get("keywords")
-        if isinstance(value, list):
-            words = f.string_list("keywords")
-            data["keywords"] = ",".join(words or [])
-        else:
-            data["keywords"] = f.text("keywords", "")
-    if f.has("key_account"):
-        data["key_account"] = f.boolean("key_account")
-    if f.has("priority"):
-        priority = f.text("priority")
-        if priority is not None and priority not in PRIORITY_VALUES:
-            f.errors["priority"] = _(
-                "Unknown priority. Use one of: %(values)s.", values=", ".join(PRIORITY_VALUES)
-            )
-        data["priority"] = PRIORITY_VALUES.get(priority) if priority else None
-    if f.has("position"):
-        data["position"] = f.integer("position")
-    refs = {name: f.ref(name) for name in ("category", "department", "agent") if f.has(name)}
-    if data.get("segment") and data["segment"] not in SEGMENTS:
-        f.errors["segment"] = _(
-            "Unknown segment. Use one of: %(values)s.", values=", ".join(SEGMENTS)
-        )
-    f.check()
-    if "category" in refs:
-        ref = refs["category"]
+        if name in sent:
+            data[name] = getattr(given, name) or None
+    if "keywords" in sent:
+        keywords = given.keywords or ""
+        data["keywords"] = keywords if isinstance(keywords, str) else ",".join(keywords)
+    if "key_account" in sent:
+        data["key_account"] = given.key_account
+    if "priority" in sent:
+        data["priority"] = PRIORITY_VALUES.get(given.priority) if given.priority else None
+    if "position" in sent:
+        data["position"] = given.position
+    if "category" in sent:
+        ref = given.category
         data["category_id"] = category_by_ref(ref).id if ref is not None else None
-    if "department" in refs:
-        ref = refs["department"]
+    if "department" in sent:
+        ref = given.department
         data["department_id"] = department_by_ref(ref).id if ref is not None else None
-    if "agent" in refs:
-        ref = refs["agent"]
+    if "agent" in sent:
+        ref = given.agent
         data["agent_id"] = user_by_ref(ref, "agent").id if ref is not None else None
     return data

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..channels.calls import record_call_event
-from ..channels.models import CALL_EVENTS
-from ..core.clock import now
 from ..core.errors import NotAllowed, ValidationError
 from ..core.permissions import can_integrate, is_staff
 from ..core.unit import commit
 from .auth import api_user
 from .blueprint import bp
+from .documented import documented, ok
 from .lookups import user_by_ref
-from .parsing import Fields, json_object, parse_datetime
+from .parsing import json_object
+from .schemas.channels import Call as CallSchema
+from .schemas.channels import CallEvent
 from .serializers import iso
+from .validation import parse_body
 
 
 def require_integration(user) -> None:
@@ -53,60 +56,50 @@ def call_json(call) -> dict:
     }
 
 
-def _limited(f: Fields, name: str, limit: int, *, required: bool = False) -> str:
-    value = (f.text(name, "") or "").strip()
-    if required and not value:
-        f.errors[name] = _("This field is required.")
-    elif len(value) > limit:
-        f.errors[name] = _("At most %(n)s characters.", n=limit)
-    return value
-
-
 @bp.post("/calls")
+@documented(
+    "postCallEvent",
+    "channels",
+    _l("Report a phone call event (CTI)"),
+    description=_l(
+        "For phone systems: ringing, answered or hung_up. Events are idempotent and "
+        "may arrive in any order. On ringing or answered the agent's console pops "
+        "the caller's record and open demands. Integration or admin tokens."
+    ),
+    body=CallEvent,
+    example={
+        "call_id": "1718031234.42",
+        "event": "ringing",
+        "caller": "+5511987654321",
+        "called": "08007771234",
+        "agent": "ana@example.com",
+    },
+    responses={
+        200: ok(CallSchema, description=_l("Applied to a known call.")),
+        201: ok(CallSchema, description=_l("A new call.")),
+    },
+    errors=(400, 401, 403, 415, 422),
+)
 def call_event():
     user = api_user()
     require_integration(user)
-    f = Fields(json_object())
-    call_id = _limited(f, "call_id", 120, required=True)
-    event = _limited(f, "event", 20, required=True)
-    if event and event not in CALL_EVENTS:
-        f.errors["event"] = _(
-            "Unknown event. Use one of: %(values)s.", values=", ".join(CALL_EVENTS)
-        )
-    provider = _limited(f, "provider", 40) or "pbx"
-    caller = _limited(f, "caller", 40)
-    called = _limited(f, "called", 40)
-    recording = _limited(f, "recording_ref", 500) or None
-    agent_ref = f.ref("agent")
-    duration = f.integer("duration")
-    if duration is not None and not 0 <= duration <= 7 * 24 * 3600:
-        f.errors["duration"] = _("Give the duration in seconds.")
-    at = None
-    raw_at = _limited(f, "at", 40)
-    if raw_at:
-        try:
-            at = parse_datetime(raw_at, "at")
-        except ValidationError as exc:
-            f.errors["at"] = str(exc)
-        else:  # a PBX clock is never days off: anything else is a wrong value, not a call
-            if abs((at - now()).total_seconds()) > 2 * 86400:
-                f.errors["at"] = _("Give the instant of the event (within two days of now).")
-    f.check()
+    given = parse_body(CallEvent, json_object())
+    agent_ref = given.agent
     agent = None
     if agent_ref is not None:
         agent = user_by_ref(agent_ref, "agent")
         if not is_staff(agent) or not agent.active:
             raise ValidationError(_("This person is not an active staff member."), field="agent")
     call, created = record_call_event(
-        provider=provider,
-        call_id=call_id,
-        event=event,
-        caller=caller,
-        called=called,
+        provider=given.provider or "pbx",
+        call_id=given.call_id,
+        event=given.event,
+        caller=given.caller,
+        called=given.called,
         agent=agent,
-        recording_ref=recording,
-        at=at,
-        duration=duration,
+        recording_ref=given.recording_ref or None,
+        at=given.at,
+        duration=given.duration,
     )
     body = call_json(call)
     commit()

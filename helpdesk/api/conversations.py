@@ -12,22 +12,25 @@ import hashlib
 
 import sqlalchemy as sa
 from flask import jsonify, url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..channels.conversations import receive_message
-from ..channels.models import CONNECTOR_CHANNELS, Conversation
+from ..channels.models import Conversation
 from ..core.unit import commit
 from ..extensions import db
 from ..notifications.services import take_queued_ids
-from ..tickets.models import KINDS, IdempotencyKey, Ticket
+from ..tickets.models import IdempotencyKey, Ticket
 from .auth import api_user
 from .blueprint import bp
 from .calls import require_integration
+from .documented import IDEMPOTENCY_KEY, documented, ok
 from .errors import IdempotencyConflict
-from .parsing import Fields, canonical, json_object
+from .parsing import canonical, json_object
+from .schemas.channels import ConversationMessage, ConversationResult
 from .serializers import iso
 from .tickets import _idempotency_key
+from .validation import parse_body
 
 
 def conversation_json(conversation: Conversation, ticket: Ticket, message=None) -> dict:
@@ -48,6 +51,33 @@ def conversation_json(conversation: Conversation, ticket: Ticket, message=None) 
 
 
 @bp.post("/conversations")
+@documented(
+    "postConversationMessage",
+    "channels",
+    _l("Create or continue a conversation (chat, WhatsApp, social)"),
+    description=_l(
+        "One call per incoming message. A new conversation registers a demand "
+        "(201) with the conversation's channel; a known one appends the customer's "
+        "message to its demand (200), reopening a resolved one; after the demand is "
+        "closed a new demand is opened. The same contact finds the same customer. "
+        "Integration or admin tokens. A replay answers 200 with "
+        "Idempotent-Replayed: true."
+    ),
+    parameters=(IDEMPOTENCY_KEY,),
+    body=ConversationMessage,
+    example={
+        "channel": "whatsapp",
+        "conversation_id": "wa-5511987654321-20250131",
+        "contact": "+5511987654321",
+        "name": "Maria Silva",
+        "text": "Minha internet caiu de novo.",
+    },
+    responses={
+        200: ok(ConversationResult, description=_l("Appended (or replayed).")),
+        201: ok(ConversationResult, description=_l("A new demand was registered.")),
+    },
+    errors=(400, 401, 403, 409, 415, 422),
+)
 def conversation_message():
     user = api_user()
     require_integration(user)
@@ -58,25 +88,16 @@ def conversation_message():
         replay = _replay(user, key, digest)
         if replay is not None:
             return replay
-    f = Fields(body)
+    given = parse_body(ConversationMessage, body)
     values = {
-        "channel": f.text("channel", ""),
-        "external_id": f.text("conversation_id", ""),
-        "contact": f.text("contact", ""),
-        "text": f.text("text", ""),
-        "name": f.text("name"),
-        "email": f.text("email"),
-        "kind": f.text("kind", "request"),
+        "channel": given.channel or "",
+        "external_id": given.conversation_id or "",
+        "contact": given.contact or "",
+        "text": given.text or "",
+        "name": given.name,
+        "email": given.email,
+        "kind": given.kind or "request",
     }
-    if values["channel"] and values["channel"] not in CONNECTOR_CHANNELS:
-        f.errors["channel"] = _(
-            "Unknown channel. Use one of: %(values)s.", values=", ".join(CONNECTOR_CHANNELS)
-        )
-    if values["kind"] not in KINDS:
-        f.errors["kind"] = _("Unknown kind of demand.")
-    if values["name"] and len(values["name"]) > 200:
-        f.errors["name"] = _("At most %(n)s characters.", n=200)
-    f.check()
     # the same conversation's first messages may race (two workers of the connector): the unique
     # keys decide, the loser rolls back and tries once more (then it continues the conversation)
     for attempt in (1, 2):

@@ -13,12 +13,27 @@ from ..customers.services import find_customers
 from ..extensions import db
 from .auth import api_user, require_staff
 from .blueprint import bp
+from .documented import documented, ok, query
+from .schemas.tickets import CustomerList
 from .serializers import customer_json
 
 LOOKUP_FIELDS = ("phone", "email", "document")
 
 
 @bp.get("/customers")
+@documented(
+    "findCustomers",
+    "customers",
+    _l("Find a customer"),
+    description=_l("Staff only. Give exactly one of phone, email, document."),
+    parameters=(
+        query("phone", _l("Phone number, any common format.")),
+        query("email", _l("Email address.")),
+        query("document", _l("CPF or CNPJ, with or without punctuation.")),
+    ),
+    responses={200: ok(CustomerList)},
+    errors=(400, 401, 403),
+)
 def find_customer():
     user = api_user()
     require_staff(user)

@@ -19,9 +19,19 @@ from ..tickets.models import PRIORITY_VALUES, Ticket
 from ..tickets.services import get_ticket_by_protocol
 from .auth import api_user, load_ticket
 from .blueprint import bp
+from .documented import PROTOCOL, documented, ok, path_parameter, query
 from .lookups import department_by_ref, user_by_ref
-from .parsing import Fields, json_object, query_int
+from .parsing import json_object, query_int
+from .schemas.escalations import (
+    EscalateInput,
+    EscalationDecision,
+    EscalationPage,
+    EscalationRaised,
+    NoBody,
+)
+from .schemas.escalations import Escalation as EscalationSchema
 from .serializers import department_ref, iso, person
+from .validation import parse_body
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
@@ -79,7 +89,33 @@ def _load(escalation_id: int, user) -> Escalation:
     return escalation
 
 
+ESCALATION_ID = path_parameter("escalation_id", schema={"type": "integer"})
+
+
 @bp.get("/escalations")
+@documented(
+    "listEscalations",
+    "escalations",
+    _l("List escalations"),
+    description=_l(
+        "Supervisors (their departments) and admins (all), newest first, one page at "
+        "a time. Follow `next` for the next page."
+    ),
+    parameters=(
+        query("ticket", _l("A ticket's protocol.")),
+        query("level", _l("Level."), {"enum": [str(x) for x in LEVELS]}),
+        query("state", _l("State."), {"enum": list(ESCALATION_STATES)}),
+        query("department", _l("Department id or name.")),
+        query(
+            "limit",
+            _l("Page size."),
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
+        ),
+        query("cursor", _l("The `next` value of the previous page.")),
+    ),
+    responses={200: ok(EscalationPage)},
+    errors=(400, 401, 403, 404),
+)
 def list_escalations():
     """Newest first, keyset by id; filters ticket, level, state, department."""
     user = api_user()
@@ -137,12 +173,32 @@ def list_escalations():
 
 
 @bp.get("/escalations/<int:escalation_id>")
+@documented(
+    "getEscalation",
+    "escalations",
+    _l("Read an escalation"),
+    parameters=(ESCALATION_ID,),
+    responses={200: ok(EscalationSchema)},
+    errors=(401, 403, 404),
+)
 def get_escalation(escalation_id: int):
     user = api_user()
     return jsonify(escalation_json(_load(escalation_id, user), user))
 
 
 @bp.post("/escalations/<int:escalation_id>/acknowledge")
+@documented(
+    "acknowledgeEscalation",
+    "escalations",
+    _l("Acknowledge an escalation"),
+    parameters=(ESCALATION_ID,),
+    body=NoBody,
+    example={},
+    body_required=False,
+    body_description=_l("No body is needed."),
+    responses={200: ok(EscalationSchema)},
+    errors=(401, 403, 404, 409),
+)
 def acknowledge_escalation(escalation_id: int):
     user = api_user()
     escalation = _load(escalation_id, user)
@@ -152,18 +208,23 @@ def acknowledge_escalation(escalation_id: int):
 
 
 @bp.post("/escalations/<int:escalation_id>/decision")
+@documented(
+    "decideEscalation",
+    "escalations",
+    _l("Decide an escalation (and close it)"),
+    parameters=(ESCALATION_ID,),
+    body=EscalationDecision,
+    example={"decision": "instruct", "note": "Ofereça a troca."},
+    responses={200: ok(EscalationSchema)},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def decide_escalation(escalation_id: int):
     """{decision, note, department, assignee, priority}: as the console's decision form."""
     user = api_user()
     escalation = _load(escalation_id, user)
-    f = Fields(json_object())
-    decision = f.text("decision", "")
-    note = f.text("note", "")
-    department_ref_ = f.ref("department")
-    assignee_ref = f.ref("assignee")
-    priority = f.text("priority")
-    number = f.text("investigation")
-    f.check()
+    given = parse_body(EscalationDecision, json_object())
+    decision, note, priority = given.decision or "", given.note or "", given.priority
+    department_ref_, assignee_ref, number = given.department, given.assignee, given.investigation
     if priority is not None and priority not in PRIORITY_VALUES:
         raise ValidationError(_l("Unknown priority."), field="priority")
     esc.decide(
@@ -195,16 +256,28 @@ def _investigation(number: str | None):
 
 
 @bp.post("/tickets/<protocol>/escalations")
+@documented(
+    "escalateTicket",
+    "escalations",
+    _l("Escalate a ticket"),
+    description=_l(
+        "Staff who work the ticket escalate it with a reason and a note (one level "
+        "up by default). The ticket's customer can send it to the ombudsman once its "
+        "resolution deadline has passed."
+    ),
+    parameters=(PROTOCOL,),
+    body=EscalateInput,
+    example={"reason": "legal_threat", "note": "Cliente citou o Procon."},
+    responses={201: ok(EscalationRaised)},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def escalate_ticket(protocol: str):
     """Staff: {reason, note, level?}. The ticket's customer: {note?} once its deadline passed
     (it goes to the ombudsman)."""
     user = api_user()
     ticket = load_ticket(protocol, user)
-    f = Fields(json_object())
-    reason = f.text("reason", "")
-    note = f.text("note", "")
-    level = f.integer("level")
-    f.check()
+    given = parse_body(EscalateInput, json_object())
+    reason, note, level = given.reason or "", given.note or "", given.level
     if is_staff(user):
         escalation = esc.escalate_by_agent(ticket, user, reason=reason, note=note, level=level)
     else:

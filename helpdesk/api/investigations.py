@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..core.errors import NotAllowed, ValidationError
-from ..core.i18n import localized_name
 from ..core.text import id_number
 from ..core.unit import commit
 from ..extensions import db
@@ -23,16 +22,32 @@ from ..investigations.models import (
     ACTIVE_STATUSES,
     LEVELS,
     STATUSES,
-    CapaAction,
     Investigation,
 )
-from ..tickets.permissions import can_view_ticket
 from ..tickets.services import get_ticket_by_protocol
 from .auth import api_user, require_staff
 from .blueprint import bp
+from .documented import documented, ok, path_parameter, query
+from .investigation_serializers import action_json, investigation_json, link_json
 from .lookups import category_by_ref, department_by_ref, user_by_ref
-from .parsing import Fields, json_object, query_int
-from .serializers import iso
+from .parsing import json_object, query_int
+from .schemas.investigations import CapaAction as CapaActionSchema
+from .schemas.investigations import (
+    CapaActionChange,
+    CapaActionInput,
+    CapaActionList,
+    InvestigationChange,
+    InvestigationFields,
+    InvestigationInput,
+    InvestigationLinkList,
+    InvestigationPage,
+    NoticeInput,
+    NoticeResult,
+    ProtocolInput,
+)
+from .schemas.investigations import Investigation as InvestigationSchema
+from .schemas.investigations import InvestigationLink as InvestigationLinkSchema
+from .validation import parse_body
 
 LEVEL_VALUES = {name: value for value, name in LEVELS.items()}
 TEXT_FIELDS = (
@@ -53,143 +68,79 @@ TEXT_FIELDS = (
 )
 
 
-def _person(user) -> dict | None:
-    return {"id": user.id, "name": user.name} if user is not None else None
-
-
-def action_json(action: CapaAction, today) -> dict:
-    return {
-        "id": action.id,
-        "description": action.description,
-        "kind": action.kind,
-        "status": action.status,
-        "owner": _person(action.owner),
-        "due_on": action.due_on.isoformat() if action.due_on else None,
-        "overdue": action.is_overdue(today),
-        "done_at": iso(action.done_at),
-        "evidence": action.evidence,
-        "created_at": iso(action.created_at),
-    }
-
-
-def investigation_json(found: Investigation, user, *, detail: bool = False) -> dict:
-    data = {
-        "number": found.number,
-        "title": found.title,
-        "status": found.status,
-        "impact": LEVELS[found.impact],
-        "urgency": LEVELS[found.urgency],
-        "owner": _person(found.owner),
-        "created_at": iso(found.created_at),
-        "updated_at": iso(found.updated_at),
-        "closed_at": iso(found.closed_at),
-        "links": {"self": url_for("api.get_investigation", number=found.number)},
-    }
-    if not detail:
-        return data
-    today = dates.today()
-    data.update(
-        statement=found.statement,
-        location=found.location,
-        since=found.since.isoformat() if found.since else None,
-        customers_affected=found.customers_affected,
-        estimated_cost=found.estimated_cost,
-        department=(
-            {"id": found.department.id, "name": found.department.name} if found.department else None
-        ),
-        category=(
-            {
-                "id": found.category.id,
-                "name": found.category.name,
-                "label": localized_name(found.category),
-            }
-            if found.category
-            else None
-        ),
-        keywords=[k.strip() for k in found.keywords.split(",") if k.strip()],
-        containment=found.containment,
-        ishikawa=found.ishikawa,
-        subcategory=(
-            {"id": found.subcategory.id, "name": found.subcategory.name}
-            if found.subcategory
-            else None
-        ),
-        whys=[{"position": w.position, "text": w.text, "accepted": w.accepted} for w in found.whys],
-        root_cause=found.root_cause,
-        evidence=found.evidence,
-        effectiveness={
-            "metric": found.metric,
-            "baseline": found.baseline,
-            "target": found.target,
-            "check_on": found.check_on.isoformat() if found.check_on else None,
-            "result": found.result,
-            "verdict": found.verdict,
-        },
-        notice={"pt_BR": found.notice_pt_br, "es": found.notice_es, "en": found.notice_en},
-        cancel_reason=found.cancel_reason,
-        reopened_count=found.reopened_count,
-        tickets=[link_json(link, user) for link in found.links],
-        recurrences=queries.recurrence_count(found),
-        actions=[action_json(a, today) for a in found.actions],
-        close_blockers={k: str(v) for k, v in operations.blockers(found, "closed").items()},
-        allowed_transitions=sorted(operations.TRANSITIONS[found.status]),
-    )
-    return data
-
-
-def link_json(link, user) -> dict:
-    ticket = link.ticket
-    visible = can_view_ticket(user, ticket)
-    return {
-        "protocol": ticket.protocol,
-        "subject": ticket.subject if visible else None,
-        "status": ticket.status,
-        "linked_at": iso(link.linked_at),
-        "recurrence": link.is_recurrence,
-    }
-
-
 def _load(number: str, user) -> Investigation:
     require_staff(user)
     return queries.load_full(queries.get_by_number(number).id)
 
 
-def _values(f: Fields) -> dict:
+def _values(given: InvestigationFields) -> dict:
+    """The fields the body gave, as the operations take them (references looked up)."""
+    sent = given.model_fields_set
     values: dict = {}
     for name in TEXT_FIELDS:
-        if f.has(name):
-            values[name] = f.text(name, "")
-    for name in ("since", "check_on"):
-        if f.has(name):
-            values[name] = f.text(name)
-    for name in ("customers_affected", "estimated_cost"):
-        if f.has(name):
-            values[name] = f.integer(name)
+        if name in sent:
+            values[name] = getattr(given, name) or ""
+    for name in ("since", "check_on", "customers_affected", "estimated_cost"):
+        if name in sent:
+            values[name] = getattr(given, name)
     for name in ("impact", "urgency"):
-        if f.has(name):
-            raw = f.text(name)
-            if raw not in LEVEL_VALUES:
-                f.errors[name] = str(_l("Use one of: low, medium, high."))
-            else:
-                values[name] = LEVEL_VALUES[raw]
-    if f.has("ishikawa"):
-        values["ishikawa"] = f.text("ishikawa")
-    if f.has("verdict"):
-        values["verdict"] = f.text("verdict")
-    if f.has("subcategory"):
-        values["subcategory"] = f.integer("subcategory")
-    refs = {name: f.ref(name) for name in ("owner", "department", "category") if f.has(name)}
-    f.check()
-    if "owner" in refs:
-        values["owner"] = user_by_ref(refs["owner"], "owner") if refs["owner"] else None
-    if "department" in refs:
-        values["department"] = department_by_ref(refs["department"]) if refs["department"] else None
-    if "category" in refs:
-        values["category"] = category_by_ref(refs["category"]) if refs["category"] else None
+        if name in sent:
+            values[name] = LEVEL_VALUES[getattr(given, name)]
+    for name in ("ishikawa", "verdict", "subcategory"):
+        if name in sent:
+            values[name] = getattr(given, name)
+    if "owner" in sent:
+        values["owner"] = user_by_ref(given.owner, "owner") if given.owner else None
+    if "department" in sent:
+        values["department"] = department_by_ref(given.department) if given.department else None
+    if "category" in sent:
+        values["category"] = category_by_ref(given.category) if given.category else None
     return values
 
 
+NUMBER = path_parameter(
+    "number", _l("The investigation's number, e.g. INV-00012."), {"type": "string"}
+)
+ACTION_ID = path_parameter("action_id", schema={"type": "integer"})
+ERRORS = {
+    403: _l("Customers, or an agent doing what only supervisors do."),
+    404: _l("Unknown investigation, action or ticket."),
+    409: _l(
+        "Refused by the rules: a status change whose conditions are not met (errors say "
+        "why, e.g. an open action or no effectiveness result when closing), a ticket "
+        "already linked to another investigation."
+    ),
+}
+
+
+def investigation_operation(operation_id: str, summary, **details):
+    """@documented under the investigations tag, with this family's error texts."""
+    return documented(operation_id, "investigations", summary, error_texts=ERRORS, **details)
+
+
 @bp.get("/investigations")
+@investigation_operation(
+    "listInvestigations",
+    _l("List investigations"),
+    description=_l("Staff only; newest first. status: comma-separated, or active."),
+    parameters=(
+        {
+            "name": "status",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "examples": ["active", "closed"]},
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+        },
+        {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+    ),
+    responses={200: ok(InvestigationPage)},
+    errors=(400, 401, 403),
+)
 def list_investigations():
     user = api_user()
     require_staff(user)
@@ -229,14 +180,30 @@ def list_investigations():
 
 
 @bp.post("/investigations")
+@investigation_operation(
+    "createInvestigation",
+    _l("Open an investigation"),
+    description=_l("Supervisors and admins. `tickets` are linked at once."),
+    body=InvestigationInput,
+    example={
+        "title": "Entregas atrasadas na região sul",
+        "statement": "Desde março, pedidos chegam com 5+ dias de atraso.",
+        "impact": "high",
+        "urgency": "medium",
+        "keywords": "atraso, entrega",
+        "tickets": ["202501310000017"],
+    },
+    responses={201: ok(InvestigationSchema, description=_l("Opened."))},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def create_investigation():
     user = api_user()
     require_staff(user)
     if not permissions.can_manage(user):
         raise NotAllowed()
-    f = Fields(json_object())
-    protocols = f.string_list("tickets") or []
-    values = _values(f)
+    given = parse_body(InvestigationInput, json_object())
+    protocols = given.tickets or []
+    values = _values(given)
     tickets = [get_ticket_by_protocol(p) for p in protocols]
     created = operations.open_investigation(
         by=user, title=values.pop("title", ""), tickets_to_link=tickets, **values
@@ -250,22 +217,48 @@ def create_investigation():
 
 
 @bp.get("/investigations/<number>")
+@investigation_operation(
+    "getInvestigation",
+    _l("Read one investigation"),
+    parameters=(NUMBER,),
+    responses={200: ok(InvestigationSchema)},
+    errors=(401, 403, 404),
+)
 def get_investigation(number: str):
     user = api_user()
     return jsonify(investigation_json(_load(number, user), user, detail=True))
 
 
 @bp.patch("/investigations/<number>")
+@investigation_operation(
+    "updateInvestigation",
+    _l("Change fields and move the status (close, cancel, reopen)"),
+    description=_l(
+        "Supervisors and admins. Fields first, then the status: open → analysing "
+        "→ acting → verifying → closed, or cancelled with a reason; closed reopens "
+        "to analysing. Closing is refused (409, errors by field) while an action "
+        "is open or proposed, or without a real effectiveness result (“N/A” is "
+        "not one) and an effective verdict."
+    ),
+    parameters=(NUMBER,),
+    body=InvestigationChange,
+    example={
+        "result": "2 complaints/week (baseline 14)",
+        "verdict": "effective",
+        "status": "closed",
+    },
+    responses={200: ok(InvestigationSchema)},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def update_investigation(number: str):
     """Change fields, then (if given) the status: "closed" applies the closing rules."""
     user = api_user()
     found = _load(number, user)
     if not permissions.can_manage(user):
         raise NotAllowed()
-    f = Fields(json_object())
-    status = f.text("status")
-    reason = f.text("reason", "")
-    values = _values(f)
+    given = parse_body(InvestigationChange, json_object())
+    status, reason = given.status, given.reason or ""
+    values = _values(given)
     if values:
         operations.update_investigation(found, user, **values)
     if status is not None:
@@ -277,15 +270,20 @@ def update_investigation(number: str):
 def _protocol_from_request() -> str:
     protocol = request.args.get("protocol")
     if protocol is None and request.content_length:
-        f = Fields(json_object())
-        protocol = f.text("protocol")
-        f.check()
+        protocol = parse_body(ProtocolInput, json_object()).protocol
     if not protocol:
         raise ValidationError(_l("This field is required."), field="protocol")
     return protocol
 
 
 @bp.get("/investigations/<number>/tickets")
+@investigation_operation(
+    "listInvestigationTickets",
+    _l("Linked tickets"),
+    parameters=(NUMBER,),
+    responses={200: ok(InvestigationLinkList)},
+    errors=(401, 403, 404),
+)
 def list_investigation_tickets(number: str):
     user = api_user()
     found = _load(number, user)
@@ -293,6 +291,19 @@ def list_investigation_tickets(number: str):
 
 
 @bp.post("/investigations/<number>/tickets")
+@investigation_operation(
+    "linkInvestigationTicket",
+    _l("Link a ticket by protocol"),
+    description=_l(
+        "Staff who can work the ticket. A ticket is in one investigation at a time "
+        "(409 otherwise); linked after closing, it counts as a recurrence."
+    ),
+    parameters=(NUMBER,),
+    body=ProtocolInput,
+    example={"protocol": "202501310000017"},
+    responses={201: ok(InvestigationLinkSchema, description=_l("Linked."))},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def link_investigation_ticket(number: str):
     user = api_user()
     found = _load(number, user)
@@ -303,6 +314,16 @@ def link_investigation_ticket(number: str):
 
 
 @bp.delete("/investigations/<number>/tickets")
+@investigation_operation(
+    "unlinkInvestigationTicket",
+    _l("Unlink a ticket by protocol"),
+    parameters=(
+        NUMBER,
+        query("protocol", _l("The ticket to unlink (or give it in a JSON body).")),
+    ),
+    responses={204: ok(description=_l("Unlinked."))},
+    errors=(400, 401, 403, 404),
+)
 def unlink_investigation_ticket(number: str):
     """Unlink the ticket named by `protocol` (query parameter or JSON body)."""
     user = api_user()
@@ -314,6 +335,13 @@ def unlink_investigation_ticket(number: str):
 
 
 @bp.get("/investigations/<number>/actions")
+@investigation_operation(
+    "listInvestigationActions",
+    _l("Corrective and preventive actions"),
+    parameters=(NUMBER,),
+    responses={200: ok(CapaActionList)},
+    errors=(401, 403, 404),
+)
 def list_investigation_actions(number: str):
     user = api_user()
     found = _load(number, user)
@@ -322,16 +350,31 @@ def list_investigation_actions(number: str):
 
 
 @bp.post("/investigations/<number>/actions")
+@investigation_operation(
+    "createInvestigationAction",
+    _l("Plan (supervisors) or propose (agents) an action"),
+    description=_l(
+        "A supervisor's action is open at once (due_on required; owner defaults to "
+        "them); an agent's is proposed until a supervisor accepts it."
+    ),
+    parameters=(NUMBER,),
+    body=CapaActionInput,
+    example={
+        "description": "Trocar a transportadora da região sul",
+        "kind": "corrective",
+        "owner": "supervisora@demo.sac",
+        "due_on": "2025-02-28",
+    },
+    responses={201: ok(CapaActionSchema, description=_l("Created."))},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def create_investigation_action(number: str):
     """Supervisors plan an action (open; owner and due_on required); agents propose one."""
     user = api_user()
     found = _load(number, user)
-    f = Fields(json_object())
-    description = f.text("description", "")
-    kind = f.text("kind", "corrective")
-    owner_ref = f.ref("owner")
-    due_on = f.text("due_on")
-    f.check()
+    given = parse_body(CapaActionInput, json_object())
+    description, kind = given.description or "", given.kind or "corrective"
+    owner_ref, due_on = given.owner, given.due_on
     owner = user_by_ref(owner_ref, "owner") if owner_ref is not None else None
     action = capa.add_action(
         found, user, description=description, kind=kind, owner=owner, due_on=due_on
@@ -341,18 +384,27 @@ def create_investigation_action(number: str):
 
 
 @bp.patch("/investigations/<number>/actions/<int:action_id>")
+@investigation_operation(
+    "updateInvestigationAction",
+    _l("Accept, complete or cancel an action"),
+    description=_l(
+        "open accepts a proposal (supervisors); done needs evidence (the action's "
+        "owner or a supervisor); cancelled needs a reason (supervisors)."
+    ),
+    parameters=(NUMBER, ACTION_ID),
+    body=CapaActionChange,
+    example={"status": "done", "evidence": "Contrato assinado"},
+    responses={200: ok(CapaActionSchema)},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def update_investigation_action(number: str, action_id: int):
     """status: "open" accepts a proposal, "done" needs evidence, "cancelled" needs a reason."""
     user = api_user()
     found = _load(number, user)
     action = capa.get_action(found, action_id)
-    f = Fields(json_object())
-    status = f.text("status")
-    evidence = f.text("evidence", "")
-    reason = f.text("reason", "")
-    owner_ref = f.ref("owner")
-    due_on = f.text("due_on")
-    f.check()
+    given = parse_body(CapaActionChange, json_object())
+    status, evidence, reason = given.status, given.evidence or "", given.reason or ""
+    owner_ref, due_on = given.owner, given.due_on
     owner = user_by_ref(owner_ref, "owner") if owner_ref is not None else None
     if status == "open":
         capa.accept_action(action, user, owner=owner, due_on=due_on)
@@ -367,22 +419,35 @@ def update_investigation_action(number: str, action_id: int):
 
 
 @bp.post("/investigations/<number>/notify")
+@investigation_operation(
+    "notifyInvestigationCustomers",
+    _l("Tell every affected customer"),
+    description=_l(
+        "Supervisors and admins. One public message per linked ticket in its "
+        "customer's language ({protocol} and {name} are filled in); resolve: true "
+        "also resolves them. Idempotent: the same texts (or key) never tell a "
+        "customer twice."
+    ),
+    parameters=(NUMBER,),
+    body=NoticeInput,
+    example={
+        "templates": {
+            "pt_BR": "Olá {name}, corrigimos ({protocol}).",
+            "es": "Hola {name}, lo corregimos ({protocol}).",
+            "en": "Hello {name}, we fixed it ({protocol}).",
+        },
+        "resolve": True,
+    },
+    responses={200: ok(NoticeResult)},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def notify_investigation_customers(number: str):
     """One public message per linked ticket in its customer's language; idempotent."""
     user = api_user()
     found = _load(number, user)
-    f = Fields(json_object())
-    templates = f.obj("templates") or {}
-    resolve = f.boolean("resolve", False)
-    key = f.text("key")
-    bad = [
-        k for k, v in templates.items() if k not in ("pt_BR", "es", "en") or not isinstance(v, str)
-    ]
-    if bad:
-        f.errors["templates"] = str(_l("Give texts for pt_BR, es and en."))
-    if key is not None and len(key) > 64:  # the column holds 64
-        f.errors["key"] = str(_l("Please keep it under %(limit)s characters.", limit=64))
-    f.check()
-    counts = notices.notify_customers(found, user, resolve=resolve, templates=templates, key=key)
+    given = parse_body(NoticeInput, json_object())
+    counts = notices.notify_customers(
+        found, user, resolve=bool(given.resolve), templates=given.templates or {}, key=given.key
+    )
     commit()
     return jsonify(counts)

@@ -1,34 +1,35 @@
-"""The OpenAPI 3.1 description of /api/v1 (a plain dict, built per request so texts are translated)
-and the public docs page that renders it.
+"""The OpenAPI 3.1 description of /api/v1 and the public docs page that renders it.
+
+Generated: paths and methods from the URL map, operations from @documented (api/documented.py),
+components.schemas from the pydantic models (api/schemas/). Built per request, so every text is
+in the request's language.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-from ..tickets.models import CHANNELS, KINDS, PRIORITY_VALUES, STATUSES
-from ..tickets.queries import SORTS
-from . import openapi_escalations
 from .blueprint import bp
-from .investigations_openapi import paths as investigation_paths
-from .investigations_openapi import schemas as investigation_schemas
-from .openapi_channels import channel_paths, channel_schemas, channel_tags
+from .documented import OPERATIONS, Operation, documented, ok
+from .schemas.common import REF_TEMPLATE, OpenApiDocument, Problem
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
+ANY_ROUTE = (400,)  # core.boundary refuses a NUL byte or lone surrogate in a query or header
 METHODS = ("get", "post", "patch", "put", "delete")
 
 
 def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict) -> dict:
-    return {"anyOf": [schema, {"type": "null"}]}
+    return {"$ref": REF_TEMPLATE.format(model=name)}
 
 
 def _problem(description: str) -> dict:
@@ -40,23 +41,6 @@ def _ok(schema: dict, description: str | None = None, headers: dict | None = Non
     if headers:
         body["headers"] = headers
     return body
-
-
-def _body(schema_name: str, example: dict) -> dict:
-    return {
-        "required": True,
-        "content": {JSON: {"schema": _ref(schema_name), "example": example}},
-    }
-
-
-def _query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema or {"type": "string"},
-    }
 
 
 def _errors(*codes: int) -> dict:
@@ -73,632 +57,141 @@ def _errors(*codes: int) -> dict:
     return {str(code): _problem(texts[code]) for code in codes}
 
 
-def _schemas() -> dict:
-    string, integer, boolean = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
-    when = {"type": ["string", "null"], "format": "date-time"}
-    ref_value = {"oneOf": [integer, string], "description": _("An id or a name.")}
-    named = {
-        "type": "object",
-        "properties": {"id": integer, "name": string},
-        "required": ["id", "name"],
-    }
-    return {
-        "Problem": {
-            "type": "object",
-            "description": _("An error, as RFC 9457 problem details."),
-            "properties": {
-                "type": {"type": "string", "examples": ["/problems/validation"]},
-                "title": string,
-                "status": integer,
-                "detail": string,
-                "errors": {
-                    "type": "object",
-                    "additionalProperties": string,
-                    "description": _("Message for each field that is not valid."),
-                },
-            },
-            "required": ["type", "title", "status"],
-        },
-        "Named": named,
-        "Person": {
-            "type": "object",
-            "properties": {"id": integer, "name": string, "email": string},
-        },
-        "Category": {
-            "type": "object",
-            "properties": {
-                "id": integer,
-                "name": string,
-                "name_pt_br": string,
-                "name_es": string,
-                "label": string,
-                "kinds": {"type": "array", "items": {"enum": list(KINDS)}},
-                "active": boolean,
-                "position": integer,
-            },
-        },
-        "CategoryInput": {
-            "type": "object",
-            "required": ["name"],
-            "properties": {
-                "name": string,
-                "name_pt_br": string,
-                "name_es": string,
-                "kinds": {"type": "array", "items": {"enum": list(KINDS)}},
-                "active": boolean,
-                "position": integer,
-            },
-        },
-        "Department": {
-            "type": "object",
-            "properties": {
-                "id": integer,
-                "name": string,
-                "description": string,
-                "is_default": boolean,
-                "is_ombudsman": boolean,
-                "active": boolean,
-            },
-        },
-        "DepartmentInput": {
-            "type": "object",
-            "required": ["name"],
-            "properties": {
-                "name": string,
-                "description": string,
-                "is_default": boolean,
-                "is_ombudsman": boolean,
-            },
-        },
-        "Customer": {
-            "type": "object",
-            "properties": {
-                "id": integer,
-                "name": string,
-                "emails": {"type": "array", "items": string},
-                "phones": {"type": "array", "items": string, "description": "E.164"},
-                "document": {"type": ["string", "null"], "description": _("Staff only.")},
-            },
-        },
-        "CustomerInput": {
-            "type": "object",
-            "description": _(
-                "Found by document, email or phone (in that order) or created; "
-                "give at least one of them."
-            ),
-            "properties": {"name": string, "email": string, "phone": string, "document": string},
-        },
-        "Attachment": {
-            "type": "object",
-            "properties": {
-                "id": integer,
-                "filename": string,
-                "content_type": string,
-                "size": integer,
-                "message_id": {"type": ["integer", "null"]},
-                "created_at": when,
-            },
-        },
-        "AttachmentUpload": {
-            "type": "object",
-            "required": ["filename", "content_base64"],
-            "properties": {"filename": string, "content_base64": {"type": "string"}},
-        },
-        "Ticket": {
-            "type": "object",
-            "properties": {
-                "protocol": string,
-                "kind": {"enum": list(KINDS)},
-                "category": _nullable(_ref("Named")),
-                "channel": {"enum": list(CHANNELS)},
-                "subject": string,
-                "description": string,
-                "remedy": string,
-                "status": {"enum": list(STATUSES)},
-                "priority": {"enum": list(PRIORITY_VALUES)},
-                "department": _ref("Named"),
-                "assignee": _nullable(_ref("Person")),
-                "customer": _ref("Customer"),
-                "created_at": when,
-                "updated_at": when,
-                "first_response_at": when,
-                "resolved_at": when,
-                "closed_at": when,
-                "customer_verdict": {"type": ["string", "null"]},
-                "escalation_level": {
-                    "enum": [0, 1, 2, 3],
-                    "description": _("0 not escalated, 1 supervision, 2 management, 3 ombudsman."),
-                },
-                "attachments": {"type": "array", "items": _ref("Attachment")},
-                "sla": {
-                    "type": "object",
-                    "description": _(
-                        "Detail only. Each target's due instant and state; customers see the "
-                        "resolution deadline only."
-                    ),
-                    "properties": {
-                        "first_response": _ref("SlaTarget"),
-                        "next_response": _ref("SlaTarget"),
-                        "resolution": _ref("SlaTarget"),
-                    },
-                },
-                "links": {"type": "object", "additionalProperties": string},
-            },
-        },
-        "SlaTarget": {
-            "type": "object",
-            "properties": {
-                "due_at": {"type": "string", "format": "date-time"},
-                "state": {"enum": ["on_track", "at_risk", "paused", "met", "breached"]},
-                "met_at": when,
-            },
-        },
-        "TicketInput": {
-            "type": "object",
-            "required": ["kind", "subject"],
-            "properties": {
-                "kind": {"enum": list(KINDS)},
-                "channel": {
-                    "enum": list(CHANNELS),
-                    "default": "api",
-                    "description": _("Ignored for a customer's token (always api)."),
-                },
-                "subject": {"type": "string", "maxLength": 200},
-                "description": {"type": "string", "maxLength": 20000},
-                "remedy": {"type": "string", "maxLength": 5000},
-                "category": ref_value,
-                "attachments": {"type": "array", "maxItems": 10, "items": _ref("AttachmentUpload")},
-                "customer": {
-                    **_ref("CustomerInput"),
-                    "description": _("Required for staff tokens; ignored for a customer's token."),
-                },
-            },
-        },
-        "TicketChange": {
-            "type": "object",
-            "properties": {
-                "status": {"enum": list(STATUSES)},
-                "outcome": {"type": "string", "description": _("With status resolved.")},
-                "priority": {"enum": list(PRIORITY_VALUES)},
-                "assignee": {
-                    "oneOf": [integer, string, {"type": "null"}],
-                    "description": _("A staff member's id or email; null unassigns."),
-                },
-                "department": ref_value,
-                "reason": {"type": "string", "description": _("Required for a transfer.")},
-            },
-        },
-        "TicketPage": {
-            "type": "object",
-            "properties": {
-                "items": {"type": "array", "items": _ref("Ticket")},
-                "next": {"type": ["string", "null"], "description": _("Cursor of the next page.")},
-            },
-        },
-        "Message": {
-            "type": "object",
-            "properties": {
-                "id": integer,
-                "author_kind": {"enum": ["customer", "agent", "system"]},
-                "author_name": string,
-                "internal": boolean,
-                "channel": string,
-                "body": string,
-                "created_at": when,
-                "attachments": {"type": "array", "items": _ref("Attachment")},
-            },
-        },
-        "MessageInput": {
-            "type": "object",
-            "required": ["body"],
-            "properties": {
-                "body": {"type": "string", "maxLength": 20000},
-                "internal": {"type": "boolean", "description": _("Staff only.")},
-                "channel": {"enum": list(CHANNELS), "default": "api"},
-                "attachments": {"type": "array", "maxItems": 10, "items": _ref("AttachmentUpload")},
-            },
-        },
-        "Event": {
-            "type": "object",
-            "properties": {
-                "id": integer,
-                "action": string,
-                "field": {"type": ["string", "null"]},
-                "old_value": {"type": ["string", "null"]},
-                "new_value": {"type": ["string", "null"]},
-                "detail": string,
-                "public": boolean,
-                "actor": _nullable(_ref("Person")),
-                "actor_type": {
-                    "type": "string",
-                    "enum": ["user", "customer", "system", "routing_rule", "escalation_rule"],
-                },
-                "rule": {
-                    "type": ["object", "null"],
-                    "properties": {
-                        "type": {"type": "string", "enum": ["routing_rule", "escalation_rule"]},
-                        "id": {"type": ["integer", "null"]},
-                        "name": string,
-                    },
-                },
-                "created_at": when,
-            },
-        },
-        "RoutingRule": {
-            "type": "object",
-            "properties": {
-                "id": integer,
-                "position": integer,
-                "name": string,
-                "active": boolean,
-                "kind": {"type": ["string", "null"]},
-                "category": {"type": ["integer", "null"]},
-                "channel": {"type": ["string", "null"]},
-                "keywords": {"type": "array", "items": string},
-                "segment": {"type": ["string", "null"]},
-                "key_account": {"type": ["boolean", "null"]},
-                "department": _ref("Named"),
-                "priority": {"type": ["string", "null"]},
-                "agent": _nullable(_ref("Person")),
-            },
-        },
-        "RoutingRuleInput": {
-            "type": "object",
-            "description": _("Conditions (all optional, all must match) and the outcome."),
-            "properties": {
-                "name": string,
-                "active": boolean,
-                "kind": {"type": ["string", "null"]},
-                "category": {"oneOf": [integer, string, {"type": "null"}]},
-                "channel": {"type": ["string", "null"]},
-                "keywords": {"oneOf": [string, {"type": "array", "items": string}]},
-                "segment": {"type": ["string", "null"]},
-                "key_account": {"type": ["boolean", "null"]},
-                "department": ref_value,
-                "priority": {"type": ["string", "null"]},
-                "agent": {"oneOf": [integer, string, {"type": "null"}]},
-                "position": integer,
-            },
-        },
-        "List": {
-            "type": "object",
-            "properties": {"items": {"type": "array", "items": {}}},
-        },
-    }
+def _translated(node):
+    """Every lazy text of the document in the request's language."""
+    if isinstance(node, LazyString):
+        return str(node)
+    if isinstance(node, dict):
+        return {key: _translated(value) for key, value in node.items()}
+    if isinstance(node, list | tuple):
+        return [_translated(item) for item in node]
+    return node
 
 
-def _items(schema_name: str) -> dict:
-    return {
-        "type": "object",
-        "properties": {"items": {"type": "array", "items": _ref(schema_name)}},
+def _schema_of(models: tuple[type[BaseModel], ...]) -> dict:
+    if len(models) == 1:
+        return _ref(models[0].__name__)
+    return {"anyOf": [_ref(m.__name__) for m in models]}
+
+
+def _operation(op: Operation) -> dict:
+    data = {"tags": [op.tag], "operationId": op.operation_id, "summary": op.summary}
+    if op.public:
+        data["security"] = []
+    if op.description is not None:
+        data["description"] = op.description
+    if op.parameters:
+        data["parameters"] = list(op.parameters)
+    if op.body is not None:
+        content = {"schema": _ref(op.body.__name__)}
+        if op.example is not None:
+            content["example"] = op.example
+        data["requestBody"] = {"required": op.body_required, "content": {JSON: content}}
+        if op.body_description is not None:
+            data["requestBody"]["description"] = op.body_description
+    responses = {
+        str(status): _ok(_schema_of(answer.models), answer.description, answer.headers)
+        if answer.models
+        else {
+            "description": answer.description,
+            **({"content": answer.content} if answer.content else {}),
+        }
+        for status, answer in op.responses.items()
     }
+    errors = _errors(*sorted({*op.errors, *ANY_ROUTE}))
+    for status, text in op.error_texts.items():
+        if str(status) in errors:
+            errors[str(status)]["description"] = text
+    data["responses"] = {**responses, **errors}
+    return data
+
+
+def _documented_paths() -> tuple[dict, dict]:
+    """Paths of the views registered with @documented (path and method from the URL map), and
+    the JSON schemas of their models under components.schemas."""
+    paths: dict[str, dict] = {}
+    models: set[type[BaseModel]] = {Problem}
+    for rule in current_app.url_map.iter_rules():
+        op = OPERATIONS.get(rule.endpoint)
+        if op is None:
+            continue
+        (method,) = rule.methods - {"HEAD", "OPTIONS"}
+        paths.setdefault(openapi_path(rule.rule), {})[method.lower()] = _operation(op)
+        models.update(m for answer in op.responses.values() for m in answer.models)
+        if op.body is not None:
+            models.add(op.body)
+    _, schemas = models_json_schema(
+        [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+        ref_template=REF_TEMPLATE,
+    )
+    return paths, schemas["$defs"]
+
+
+def openapi_path(rule: str) -> str:
+    """/api/v1/tickets/<protocol> as /api/v1/tickets/{protocol}."""
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
 
 
 def build_spec() -> dict:
-    protocol = {
-        "name": "protocol",
-        "in": "path",
-        "required": True,
-        "description": _("The ticket's protocol number (with its check digit)."),
-        "schema": {"type": "string", "examples": ["202501310000017"]},
-    }
-    rule_id = {"name": "rule_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-    idempotency = {
-        "name": "Idempotency-Key",
-        "in": "header",
-        "required": False,
-        "description": _(
-            "Retry safely: the same key and body return the same ticket "
-            "(header Idempotent-Replayed: true); the same key with another body is a 409."
-        ),
-        "schema": {"type": "string", "maxLength": 200},
-    }
-    location = {"Location": {"schema": {"type": "string"}}}
-    ticket_example = {
-        "kind": "complaint",
-        "channel": "chat",
-        "subject": "Cobrança em duplicidade",
-        "description": "Fui cobrado duas vezes na fatura de março.",
-        "customer": {
-            "name": "Maria Silva",
-            "email": "maria@example.com",
-            "phone": "+5511987654321",
-        },
-    }
-    paths = {
-        "/api/v1/tickets": {
-            "get": {
-                "tags": ["tickets"],
-                "operationId": "listTickets",
-                "summary": _("List tickets"),
+    paths, schemas = _documented_paths()
+    return _translated(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": _("SAC help desk API"),
+                "version": "1.0.0",
                 "description": _(
-                    "Tickets the token's owner may see (customers: their own; agents and "
-                    "supervisors: their departments and tickets assigned to them; admins: all), "
-                    "newest first, one page at a time. Follow `next` for the next page."
+                    "Register and follow customer-service tickets from any channel. Authenticate "
+                    "with `Authorization: Bearer <token>` (create one with `flask --app wsgi token "
+                    "create EMAIL`); a token acts with its owner's role. Errors are "
+                    "application/problem+json. Protocol numbers identify tickets."
                 ),
-                "parameters": [
-                    _query(
-                        "status",
-                        _("Comma-separated statuses (default: every status)."),
-                        {"type": "string", "examples": ["new,open"]},
+            },
+            "servers": [{"url": "/"}],
+            "tags": [
+                {"name": "tickets", "description": _("Tickets, their thread and history.")},
+                {"name": "customers", "description": _("Customer look-up.")},
+                {"name": "escalations", "description": _("Escalations and their decisions.")},
+                {"name": "administration", "description": _("Departments, categories, routing.")},
+                {
+                    "name": "investigations",
+                    "description": _(
+                        "Root-cause investigations: linked tickets, actions, closing."
                     ),
-                    _query(
-                        "channel",
-                        _("Only tickets that arrived through this channel."),
-                        {"enum": list(CHANNELS)},
+                },
+                {"name": "documentation", "description": _("This description.")},
+                {
+                    "name": "channels",
+                    "description": _(
+                        "Phone systems (CTI) and chat/WhatsApp/social connectors. Integration "
+                        "or admin tokens."
                     ),
-                    _query("department", _("Department id or name.")),
-                    _query("customer_email", _("Tickets of the customer with this email.")),
-                    _query("customer_phone", _("Tickets of the customer with this phone.")),
-                    _query(
-                        "updated_since",
-                        _("Only tickets changed at or after this instant (ISO 8601)."),
-                        {"type": "string", "format": "date-time"},
-                    ),
-                    _query("sort", _("Order."), {"enum": list(SORTS), "default": "newest"}),
-                    _query(
-                        "limit",
-                        _("Page size."),
-                        {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
-                    ),
-                    _query("cursor", _("The `next` value of the previous page.")),
-                ],
-                "responses": {
-                    "200": _ok(_ref("TicketPage")),
-                    **_errors(400, 401),
                 },
-            },
-            "post": {
-                "tags": ["tickets"],
-                "operationId": "createTicket",
-                "summary": _("Register a ticket"),
-                "description": _(
-                    "The same intake as every channel: issues the protocol, routes and "
-                    "acknowledges by email. Staff tokens give the customer; a customer's token "
-                    "registers for themself. Fields such as status, assignee or protocol are "
-                    "ignored."
-                ),
-                "parameters": [idempotency],
-                "requestBody": _body("TicketInput", ticket_example),
-                "responses": {
-                    "201": _ok(_ref("Ticket"), _("Registered (or replayed)."), location),
-                    **_errors(400, 401, 403, 409, 413, 415, 422),
-                },
-            },
-        },
-        "/api/v1/tickets/{protocol}": {
-            "get": {
-                "tags": ["tickets"],
-                "operationId": "getTicket",
-                "summary": _("Read one ticket"),
-                "parameters": [protocol],
-                "responses": {"200": _ok(_ref("Ticket")), **_errors(400, 401, 404)},
-            },
-            "patch": {
-                "tags": ["tickets"],
-                "operationId": "updateTicket",
-                "summary": _("Change status, priority, assignee or department"),
-                "description": _("Staff only. A transfer to another department needs a reason."),
-                "parameters": [protocol],
-                "requestBody": _body(
-                    "TicketChange", {"status": "open", "priority": "high", "assignee": None}
-                ),
-                "responses": {
-                    "200": _ok(_ref("Ticket")),
-                    **_errors(400, 401, 403, 404, 409, 415, 422),
-                },
-            },
-        },
-        "/api/v1/tickets/{protocol}/messages": {
-            "get": {
-                "tags": ["tickets"],
-                "operationId": "listMessages",
-                "summary": _("Read the thread"),
-                "description": _("Internal notes only for staff."),
-                "parameters": [protocol],
-                "responses": {"200": _ok(_items("Message")), **_errors(400, 401, 404)},
-            },
-            "post": {
-                "tags": ["tickets"],
-                "operationId": "createMessage",
-                "summary": _("Add a message"),
-                "description": _(
-                    "A staff reply (emailed to the customer), an internal note (staff, "
-                    "internal: true) or the customer's reply. Files in `attachments` are "
-                    "stored with the message and listed in the answer and in the thread, with "
-                    "the same limits as when registering a ticket (accepted types, size, at most "
-                    "10); a file that breaks them refuses the whole message."
-                ),
-                "parameters": [protocol],
-                "requestBody": _body("MessageInput", {"body": "Obrigado, aguardo retorno."}),
-                "responses": {
-                    "201": _ok(_ref("Message")),
-                    **_errors(400, 401, 403, 404, 409, 415, 422),
-                },
-            },
-        },
-        "/api/v1/tickets/{protocol}/events": {
-            "get": {
-                "tags": ["tickets"],
-                "operationId": "listEvents",
-                "summary": _("Read the history"),
-                "description": _("Internal events only for staff."),
-                "parameters": [protocol],
-                "responses": {"200": _ok(_items("Event")), **_errors(400, 401, 404)},
-            },
-        },
-        "/api/v1/customers": {
-            "get": {
-                "tags": ["customers"],
-                "operationId": "findCustomers",
-                "summary": _("Find a customer"),
-                "description": _("Staff only. Give exactly one of phone, email, document."),
-                "parameters": [
-                    _query("phone", _("Phone number, any common format.")),
-                    _query("email", _("Email address.")),
-                    _query("document", _("CPF or CNPJ, with or without punctuation.")),
-                ],
-                "responses": {"200": _ok(_items("Customer")), **_errors(400, 401, 403)},
-            },
-        },
-        "/api/v1/departments": {
-            "get": {
-                "tags": ["administration"],
-                "operationId": "listDepartments",
-                "summary": _("List departments"),
-                "description": _("Staff tokens."),
-                "responses": {"200": _ok(_items("Department")), **_errors(401, 403)},
-            },
-            "post": {
-                "tags": ["administration"],
-                "operationId": "createDepartment",
-                "summary": _("Create a department"),
-                "description": _("Admin tokens."),
-                "requestBody": _body("DepartmentInput", {"name": "Financeiro"}),
-                "responses": {
-                    "201": _ok(_ref("Department")),
-                    **_errors(400, 401, 403, 409, 415, 422),
-                },
-            },
-        },
-        "/api/v1/categories": {
-            "get": {
-                "tags": ["administration"],
-                "operationId": "listCategories",
-                "summary": _("List categories"),
-                "description": _("Staff tokens."),
-                "responses": {"200": _ok(_items("Category")), **_errors(401, 403)},
-            },
-            "post": {
-                "tags": ["administration"],
-                "operationId": "createCategory",
-                "summary": _("Create a category"),
-                "description": _("Admin tokens."),
-                "requestBody": _body(
-                    "CategoryInput",
-                    {"name": "Billing", "name_pt_br": "Cobrança", "name_es": "Facturación"},
-                ),
-                "responses": {
-                    "201": _ok(_ref("Category")),
-                    **_errors(400, 401, 403, 409, 415, 422),
-                },
-            },
-        },
-        "/api/v1/routing-rules": {
-            "get": {
-                "tags": ["administration"],
-                "operationId": "listRoutingRules",
-                "summary": _("List routing rules"),
-                "description": _("Admin tokens. In the order they are tried."),
-                "responses": {"200": _ok(_items("RoutingRule")), **_errors(401, 403)},
-            },
-            "post": {
-                "tags": ["administration"],
-                "operationId": "createRoutingRule",
-                "summary": _("Create a routing rule"),
-                "description": _("Admin tokens."),
-                "requestBody": _body(
-                    "RoutingRuleInput",
-                    {
-                        "name": "Cobrança",
-                        "keywords": ["fatura", "cobrança"],
-                        "department": "Financeiro",
-                        "priority": "high",
-                    },
-                ),
-                "responses": {
-                    "201": _ok(_ref("RoutingRule"), headers=location),
-                    **_errors(400, 401, 403, 415, 422),
-                },
-            },
-        },
-        "/api/v1/routing-rules/{rule_id}": {
-            "patch": {
-                "tags": ["administration"],
-                "operationId": "updateRoutingRule",
-                "summary": _("Change a routing rule"),
-                "description": _("Admin tokens. Fields left out keep their value."),
-                "parameters": [rule_id],
-                "requestBody": _body("RoutingRuleInput", {"active": False}),
-                "responses": {
-                    "200": _ok(_ref("RoutingRule")),
-                    **_errors(400, 401, 403, 404, 415, 422),
-                },
-            },
-        },
-        **investigation_paths(),
-        "/api/v1/openapi.json": {
-            "get": {
-                "tags": ["documentation"],
-                "operationId": "getOpenApi",
-                "summary": _("This OpenAPI document"),
-                "security": [],
-                "responses": {"200": _ok({"type": "object"})},
-            },
-        },
-        "/api/v1/docs": {
-            "get": {
-                "tags": ["documentation"],
-                "operationId": "getDocs",
-                "summary": _("This documentation as a web page"),
-                "security": [],
-                "responses": {
-                    "200": {
-                        "description": _("HTML page"),
-                        "content": {"text/html": {"schema": {"type": "string"}}},
+            ],
+            "security": [{"bearerAuth": []}],
+            "paths": paths,
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": _("An API token; it acts with its owner's role."),
                     }
                 },
+                "schemas": schemas,
             },
-        },
-    }
-    paths.update(openapi_escalations.paths(_ok, _body, _query, _errors, _items, protocol))
-    paths.update(channel_paths(_ok, _body, _errors, idempotency))
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": _("SAC help desk API"),
-            "version": "1.0.0",
-            "description": _(
-                "Register and follow customer-service tickets from any channel. Authenticate "
-                "with `Authorization: Bearer <token>` (create one with `flask --app wsgi token "
-                "create EMAIL`); a token acts with its owner's role. Errors are "
-                "application/problem+json. Protocol numbers identify tickets."
-            ),
-        },
-        "servers": [{"url": "/"}],
-        "tags": [
-            {"name": "tickets", "description": _("Tickets, their thread and history.")},
-            {"name": "customers", "description": _("Customer look-up.")},
-            {"name": "escalations", "description": _("Escalations and their decisions.")},
-            {"name": "administration", "description": _("Departments, categories, routing.")},
-            {
-                "name": "investigations",
-                "description": _("Root-cause investigations: linked tickets, actions, closing."),
-            },
-            {"name": "documentation", "description": _("This description.")},
-            *channel_tags(),
-        ],
-        "security": [{"bearerAuth": []}],
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "bearerAuth": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": _("An API token; it acts with its owner's role."),
-                }
-            },
-            "schemas": {
-                **_schemas(),
-                **openapi_escalations.schemas(_ref, _nullable),
-                **channel_schemas(),
-                **investigation_schemas(),
-            },
-        },
-    }
+        }
+    )
 
 
 @bp.get("/openapi.json")
+@documented(
+    "getOpenApi",
+    "documentation",
+    _l("This OpenAPI document"),
+    public=True,
+    responses={200: ok(OpenApiDocument)},
+)
 def openapi():
     return jsonify(build_spec())
 
@@ -748,6 +241,15 @@ def doc_groups(spec: dict, base: str) -> list[dict]:
 
 
 @bp.get("/docs")
+@documented(
+    "getDocs",
+    "documentation",
+    _l("This documentation as a web page"),
+    public=True,
+    responses={
+        200: ok(description=_l("HTML page"), content={"text/html": {"schema": {"type": "string"}}})
+    },
+)
 def docs():
     spec = build_spec()
     base = request.host_url.rstrip("/")

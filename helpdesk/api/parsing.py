@@ -1,9 +1,10 @@
-"""Reading JSON bodies and query strings strictly: wrong shapes become 4xx, never a 500."""
+"""Reading JSON bodies and query strings strictly: wrong shapes become 4xx, never a 500.
+
+A body is read here as a JSON object; its fields are then parsed by its model (validation.py).
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import json
 from datetime import datetime
@@ -16,10 +17,8 @@ from werkzeug.datastructures import FileStorage
 from ..core.boundary import check_text
 from ..core.clock import as_utc
 from ..core.errors import ValidationError
-from ..core.text import MAX_ID, ascii_digits, id_number
+from ..core.text import ascii_digits
 from .errors import InvalidInput, MalformedJson, UnsupportedMediaType
-
-MAX_ATTACHMENTS = 10
 
 
 def _reject_constant(_name):
@@ -43,116 +42,6 @@ def json_object() -> dict:
 
 def canonical(data: dict) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
-class Fields:
-    """Typed access to a JSON object; collects every field error and raises them together."""
-
-    def __init__(self, data: dict):
-        self.data = data
-        self.errors: dict[str, str] = {}
-
-    def has(self, name: str) -> bool:
-        return name in self.data
-
-    def text(self, name: str, default: str | None = None) -> str | None:
-        value = self.data.get(name)
-        if value is None:
-            return default
-        if not isinstance(value, str):
-            self.errors[name] = _("This field must be a string.")
-            return default
-        return value
-
-    def boolean(self, name: str, default: bool | None = None) -> bool | None:
-        value = self.data.get(name)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.errors[name] = _("This field must be true or false.")
-            return default
-        return value
-
-    def integer(self, name: str) -> int | None:
-        value = self.data.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_ID:
-            self.errors[name] = _("This field must be a whole number.")
-            return None
-        return value
-
-    def ref(self, name: str) -> int | str | None:
-        """A reference given as an id (integer) or a name (string)."""
-        value = self.data.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            self.errors[name] = _("Give an id (number) or a name (string).")
-            return None
-        if isinstance(value, int) and id_number(value) is None:  # no id is that large or < 1
-            self.errors[name] = _("Give an id (number) or a name (string).")
-            return None
-        if isinstance(value, str):
-            value = value.strip()
-            if not value or len(value) > 254:
-                self.errors[name] = _("Give an id (number) or a name (string).")
-                return None
-        return value
-
-    def obj(self, name: str) -> dict | None:
-        value = self.data.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self.errors[name] = _("This field must be an object.")
-            return None
-        return value
-
-    def string_list(self, name: str) -> list[str] | None:
-        value = self.data.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.errors[name] = _("This field must be a list of strings.")
-            return None
-        return value
-
-    def attachments(self, name: str = "attachments") -> list[tuple[str, bytes]]:
-        """[{filename, content_base64}] decoded to (filename, bytes); see as_files()."""
-        value = self.data.get(name)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.errors[name] = _("This field must be a list of files.")
-            return []
-        if len(value) > MAX_ATTACHMENTS:
-            self.errors[name] = _("At most %(n)s files at once.", n=MAX_ATTACHMENTS)
-            return []
-        files = []
-        for item in value:
-            if (
-                not isinstance(item, dict)
-                or not isinstance(item.get("filename"), str)
-                or not isinstance(item.get("content_base64"), str)
-            ):
-                self.errors[name] = _(
-                    "Each file must be an object with filename and content_base64 (strings)."
-                )
-                return []
-            try:
-                data = base64.b64decode(item["content_base64"], validate=True)
-            except (binascii.Error, ValueError):
-                self.errors[name] = _(
-                    "The file %(name)s is not valid base64.", name=item["filename"][:100]
-                )
-                return []
-            files.append((item["filename"][:300], data))
-        return files
-
-    def check(self) -> None:
-        if self.errors:
-            raise InvalidInput(self.errors)
 
 
 def as_files(attachments: list[tuple[str, bytes]]) -> list[FileStorage]:

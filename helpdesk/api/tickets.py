@@ -1,4 +1,4 @@
-"""Ticket endpoints: register (idempotent), list (scoped, filtered, keyset), read, change, thread.
+"""Ticket endpoints: register (idempotent), read, change, thread (the list: ticket_list.py).
 
 Every change goes through the tickets services; the view parses, checks a named permission, calls
 the service and commits once.
@@ -11,29 +11,26 @@ import logging
 
 import sqlalchemy as sa
 from flask import jsonify, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..accounts.services import customer_record_for
 from ..core.errors import DomainError, NotAllowed, ValidationError
 from ..core.permissions import is_staff
 from ..core.unit import commit
-from ..customers.models import Customer, CustomerEmail, CustomerPhone
-from ..customers.services import normalize_email, normalize_phone, resolve_customer
+from ..customers.models import Customer
+from ..customers.services import resolve_customer
 from ..extensions import db
 from ..notifications.services import take_queued_ids
 from ..tickets import queries
 from ..tickets.models import (
-    CHANNELS,
     PRIORITY_VALUES,
-    STATUSES,
     IdempotencyKey,
     Ticket,
     TicketEvent,
 )
-from ..tickets.permissions import can_view_ticket, staff_department_ids
+from ..tickets.permissions import can_view_ticket
 from ..tickets.services import (
     add_message,
     assign_ticket,
@@ -44,20 +41,31 @@ from ..tickets.services import (
 )
 from .auth import api_user, load_ticket, require_staff
 from .blueprint import bp
-from .errors import IdempotencyConflict, InvalidInput
+from .documented import IDEMPOTENCY_KEY, LOCATION, PROTOCOL, documented, ok
+from .errors import IdempotencyConflict
 from .lookups import category_by_ref, department_by_ref, user_by_ref
-from .parsing import Fields, as_files, canonical, json_object, query_datetime, query_int
+from .parsing import as_files, canonical, json_object
+from .schemas.tickets import (
+    CustomerInput,
+    EventList,
+    MessageInput,
+    MessageList,
+    TicketChange,
+    TicketCreated,
+    TicketInput,
+)
+from .schemas.tickets import Message as MessageSchema
+from .schemas.tickets import Ticket as TicketSchema
 from .serializers import (
     event_json,
     message_json,
     ticket_json,
     visible_messages,
 )
+from .validation import parse_body
 
 log = logging.getLogger(__name__)
 
-MAX_PAGE = 100
-DEFAULT_PAGE = 50
 MAX_IDEMPOTENCY_KEY = 200
 CUSTOMER_CHANNEL = "api"  # a customer's own token always registers through the API channel
 
@@ -66,6 +74,39 @@ CUSTOMER_CHANNEL = "api"  # a customer's own token always registers through the 
 
 
 @bp.post("/tickets")
+@documented(
+    "createTicket",
+    "tickets",
+    _l("Register a ticket"),
+    description=_l(
+        "The same intake as every channel: issues the protocol, routes and "
+        "acknowledges by email. Staff tokens give the customer; a customer's token "
+        "registers for themself. Fields such as status, assignee or protocol are "
+        "ignored."
+    ),
+    parameters=(IDEMPOTENCY_KEY,),
+    body=TicketInput,
+    example={
+        "kind": "complaint",
+        "channel": "chat",
+        "subject": "Cobrança em duplicidade",
+        "description": "Fui cobrado duas vezes na fatura de março.",
+        "customer": {
+            "name": "Maria Silva",
+            "email": "maria@example.com",
+            "phone": "+5511987654321",
+        },
+    },
+    responses={
+        201: ok(
+            TicketSchema,
+            TicketCreated,
+            description=_l("Registered (or replayed)."),
+            headers=LOCATION,
+        )
+    },
+    errors=(400, 401, 403, 409, 413, 415, 422),
+)
 def create_ticket():
     user = api_user()
     body = json_object()
@@ -76,26 +117,18 @@ def create_ticket():
         if replay is not None:
             return replay
 
-    f = Fields(body)
-    kind = f.text("kind", "")
-    subject = f.text("subject", "")
-    description = f.text("description", "")
-    remedy = f.text("remedy", "")
-    channel = f.text("channel", "api")
-    category_ref = f.ref("category")
-    files = f.attachments()
-    customer_data = None if not is_staff(user) else f.obj("customer")
-    f.check()
-
+    if not is_staff(user):  # a customer registers for themself: `customer` is not read
+        body = {name: value for name, value in body.items() if name != "customer"}
+    given = parse_body(TicketInput, body)
     values = {
-        "kind": kind,
-        "channel": channel,
-        "subject": subject,
-        "description": description,
-        "remedy": remedy,
-        "category_ref": category_ref,
-        "customer_data": customer_data,
-        "files": files,
+        "kind": given.kind or "",
+        "channel": given.channel or "api",
+        "subject": given.subject or "",
+        "description": given.description or "",
+        "remedy": given.remedy or "",
+        "category_ref": given.category,
+        "customer_data": given.customer,
+        "files": [a.decoded() for a in given.attachments or ()],
     }
     # Two requests may race on the same new customer or the same Idempotency-Key: the unique
     # constraints decide; the loser rolls back, then replays the winner or tries once more.
@@ -189,133 +222,31 @@ def _created(ticket: Ticket, user):
     return response
 
 
-def _resolve_customer(data: dict | None) -> Customer:
-    if not data:
+def _resolve_customer(data: CustomerInput | None) -> Customer:
+    if data is None or not data.model_fields_set:
         raise ValidationError(
             _l("Give the customer: at least an email, a phone number or a document."),
             field="customer",
         )
-    f = Fields(data)
-    values = {name: f.text(name) for name in ("name", "email", "phone", "document")}
-    if f.errors:
-        raise InvalidInput({f"customer.{k}": v for k, v in f.errors.items()})
     try:
-        return resolve_customer(**values)
+        return resolve_customer(**data.model_dump())
     except DomainError as exc:
         exc.field = f"customer.{exc.field}" if exc.field else "customer"
         raise
-
-
-# list ----------------------------------------------------------------------------------------
-
-
-@bp.get("/tickets")
-def list_tickets():
-    user = api_user()
-    sort = request.args.get("sort", "newest")
-    if sort not in queries.SORTS:
-        raise ValidationError(
-            _l("Unknown sort. Use one of: %(sorts)s."), field="sort", sorts=", ".join(queries.SORTS)
-        )
-    limit = query_int("limit", DEFAULT_PAGE, low=1, high=MAX_PAGE)
-    flt = _scoped_filter(user)
-    cursor = request.args.get("cursor") or None
-    try:
-        page = queries.ticket_page(flt, sort=sort, cursor=cursor, limit=limit)
-    except ValidationError as exc:
-        if exc.field == "cursor":
-            raise ValidationError(_l("This cursor is not valid."), field="cursor") from None
-        raise
-    _load_contacts(page.items)
-    response = jsonify(
-        {"items": [ticket_json(t, user) for t in page.items], "next": page.next_cursor}
-    )
-    if page.next_cursor:
-        args = request.args.to_dict()
-        args["cursor"] = page.next_cursor
-        response.headers["Link"] = f'<{url_for("api.list_tickets", **args)}>; rel="next"'
-    return response
-
-
-def _scoped_filter(user) -> queries.TicketFilter:
-    flt = queries.TicketFilter(statuses=())
-    statuses = [s.strip() for s in request.args.get("status", "").split(",") if s.strip()]
-    unknown = [s for s in statuses if s not in STATUSES]
-    if unknown:
-        raise ValidationError(
-            _l("Unknown status. Use one of: %(statuses)s."),
-            field="status",
-            statuses=", ".join(STATUSES),
-        )
-    flt.statuses = tuple(statuses)
-    channel = request.args.get("channel", "").strip()
-    if channel:
-        if channel not in CHANNELS:
-            raise ValidationError(
-                _l("Unknown channel. Use one of: %(channels)s."),
-                field="channel",
-                channels=", ".join(CHANNELS),
-            )
-        flt.channel = channel
-    department = request.args.get("department")
-    if department:
-        flt.department_ids = [department_by_ref(department).id]
-    email = request.args.get("customer_email")
-    if email:
-        try:
-            email = normalize_email(email)
-        except ValidationError as exc:
-            exc.field = "customer_email"
-            raise
-        flt.extra.append(
-            Ticket.customer_id.in_(
-                sa.select(CustomerEmail.customer_id).where(CustomerEmail.email == email)
-            )
-        )
-    phone = request.args.get("customer_phone")
-    if phone:
-        try:
-            phone = normalize_phone(phone)
-        except ValidationError as exc:
-            exc.field = "customer_phone"
-            raise
-        flt.extra.append(
-            Ticket.customer_id.in_(
-                sa.select(CustomerPhone.customer_id).where(CustomerPhone.number == phone)
-            )
-        )
-    flt.updated_since = query_datetime("updated_since")
-
-    # scope: what this token's owner may see in the UI
-    if not is_staff(user):
-        record = customer_record_for(user)
-        flt.customer_ids = [record.id] if record else []
-    else:
-        departments = staff_department_ids(user)
-        if departments is not None:
-            flt.extra.append(
-                sa.or_(Ticket.department_id.in_(departments or [-1]), Ticket.assignee_id == user.id)
-            )
-    return flt
-
-
-def _load_contacts(tickets: list[Ticket]) -> None:
-    """Emails and phones of every customer on the page in two queries, whatever the page size."""
-    ids = {t.customer_id for t in tickets}
-    if ids:
-        list(
-            db.session.scalars(
-                sa.select(Customer)
-                .where(Customer.id.in_(ids))
-                .options(selectinload(Customer.emails), selectinload(Customer.phones))
-            )
-        )
 
 
 # one ticket ----------------------------------------------------------------------------------
 
 
 @bp.get("/tickets/<protocol>")
+@documented(
+    "getTicket",
+    "tickets",
+    _l("Read one ticket"),
+    parameters=(PROTOCOL,),
+    responses={200: ok(TicketSchema)},
+    errors=(400, 401, 404),
+)
 def get_ticket(protocol: str):
     user = api_user()
     ticket = queries.ticket_with_thread(load_ticket(protocol, user).id)
@@ -323,30 +254,31 @@ def get_ticket(protocol: str):
 
 
 @bp.patch("/tickets/<protocol>")
+@documented(
+    "updateTicket",
+    "tickets",
+    _l("Change status, priority, assignee or department"),
+    description=_l("Staff only. A transfer to another department needs a reason."),
+    parameters=(PROTOCOL,),
+    body=TicketChange,
+    example={"status": "open", "priority": "high", "assignee": None},
+    responses={200: ok(TicketSchema)},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def update_ticket(protocol: str):
     user = api_user()
     require_staff(user)
     ticket = load_ticket(protocol, user)
-    body = json_object()
-    f = Fields(body)
-    status = f.text("status")
-    priority = f.text("priority")
-    outcome = f.text("outcome")
-    department_ref = f.ref("department")
-    reason = f.text("reason", "")
-    assignee_ref = f.ref("assignee") if f.has("assignee") else None
-    if priority is not None and priority not in PRIORITY_VALUES:
-        f.errors["priority"] = _(
-            "Unknown priority. Use one of: %(values)s.", values=", ".join(PRIORITY_VALUES)
-        )
-    f.check()
+    change = parse_body(TicketChange, json_object())
+    status, priority, outcome = change.status, change.priority, change.outcome
+    department_ref, assignee_ref, reason = change.department, change.assignee, change.reason or ""
 
     # order matters: a transfer may unassign, and closing must come last
     if department_ref is not None:
         department = department_by_ref(department_ref)
         if department.id != ticket.department_id:
             transfer_ticket(ticket, user, department, reason)
-    if f.has("assignee"):
+    if "assignee" in change.model_fields_set:
         assignee = user_by_ref(assignee_ref, "assignee") if assignee_ref is not None else None
         assign_ticket(ticket, user, assignee)
     if priority is not None:
@@ -362,6 +294,15 @@ def update_ticket(protocol: str):
 
 
 @bp.get("/tickets/<protocol>/messages")
+@documented(
+    "listMessages",
+    "tickets",
+    _l("Read the thread"),
+    description=_l("Internal notes only for staff."),
+    parameters=(PROTOCOL,),
+    responses={200: ok(MessageList)},
+    errors=(400, 401, 404),
+)
 def list_messages(protocol: str):
     user = api_user()
     ticket = queries.ticket_with_thread(load_ticket(protocol, user).id)
@@ -370,16 +311,29 @@ def list_messages(protocol: str):
 
 
 @bp.post("/tickets/<protocol>/messages")
+@documented(
+    "createMessage",
+    "tickets",
+    _l("Add a message"),
+    description=_l(
+        "A staff reply (emailed to the customer), an internal note (staff, "
+        "internal: true) or the customer's reply. Files in `attachments` are "
+        "stored with the message and listed in the answer and in the thread, with "
+        "the same limits as when registering a ticket (accepted types, size, at most "
+        "10); a file that breaks them refuses the whole message."
+    ),
+    parameters=(PROTOCOL,),
+    body=MessageInput,
+    example={"body": "Obrigado, aguardo retorno."},
+    responses={201: ok(MessageSchema)},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
 def create_message(protocol: str):
     user = api_user()
     ticket = load_ticket(protocol, user)
-    body = json_object()
-    f = Fields(body)
-    text = f.text("body", "")
-    internal = f.boolean("internal", False)
-    channel = f.text("channel", "api")
-    files = f.attachments()
-    f.check()
+    given = parse_body(MessageInput, json_object())
+    text, internal, channel = given.body or "", bool(given.internal), given.channel or "api"
+    files = [a.decoded() for a in given.attachments or ()]
     if not is_staff(user):
         if internal:
             raise NotAllowed(_l("Only staff can write internal notes."))
@@ -393,6 +347,15 @@ def create_message(protocol: str):
 
 
 @bp.get("/tickets/<protocol>/events")
+@documented(
+    "listEvents",
+    "tickets",
+    _l("Read the history"),
+    description=_l("Internal events only for staff."),
+    parameters=(PROTOCOL,),
+    responses={200: ok(EventList)},
+    errors=(400, 401, 404),
+)
 def list_events(protocol: str):
     user = api_user()
     ticket = load_ticket(protocol, user)

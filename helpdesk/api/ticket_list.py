@@ -1,0 +1,170 @@
+"""The ticket list: scoped to what the token's owner may see, filtered, keyset-paginated."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import jsonify, request, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from ..accounts.services import customer_record_for
+from ..core.errors import ValidationError
+from ..core.permissions import is_staff
+from ..customers.models import Customer, CustomerEmail, CustomerPhone
+from ..customers.services import normalize_email, normalize_phone
+from ..extensions import db
+from ..tickets import queries
+from ..tickets.models import CHANNELS, STATUSES, Ticket
+from ..tickets.permissions import staff_department_ids
+from .auth import api_user
+from .blueprint import bp
+from .documented import documented, ok, query
+from .lookups import department_by_ref
+from .parsing import query_datetime, query_int
+from .schemas.tickets import TicketPage
+from .serializers import ticket_json
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 50
+
+
+@bp.get("/tickets")
+@documented(
+    "listTickets",
+    "tickets",
+    _l("List tickets"),
+    description=_l(
+        "Tickets the token's owner may see (customers: their own; agents and "
+        "supervisors: their departments and tickets assigned to them; admins: all), "
+        "newest first, one page at a time. Follow `next` for the next page."
+    ),
+    parameters=(
+        query(
+            "status",
+            _l("Comma-separated statuses (default: every status)."),
+            {"type": "string", "examples": ["new,open"]},
+        ),
+        query(
+            "channel",
+            _l("Only tickets that arrived through this channel."),
+            {"enum": list(CHANNELS)},
+        ),
+        query("department", _l("Department id or name.")),
+        query("customer_email", _l("Tickets of the customer with this email.")),
+        query("customer_phone", _l("Tickets of the customer with this phone.")),
+        query(
+            "updated_since",
+            _l("Only tickets changed at or after this instant (ISO 8601)."),
+            {"type": "string", "format": "date-time"},
+        ),
+        query("sort", _l("Order."), {"enum": list(queries.SORTS), "default": "newest"}),
+        query(
+            "limit",
+            _l("Page size."),
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
+        ),
+        query("cursor", _l("The `next` value of the previous page.")),
+    ),
+    responses={200: ok(TicketPage)},
+    errors=(400, 401),
+)
+def list_tickets():
+    user = api_user()
+    sort = request.args.get("sort", "newest")
+    if sort not in queries.SORTS:
+        raise ValidationError(
+            _l("Unknown sort. Use one of: %(sorts)s."), field="sort", sorts=", ".join(queries.SORTS)
+        )
+    limit = query_int("limit", DEFAULT_PAGE, low=1, high=MAX_PAGE)
+    flt = _scoped_filter(user)
+    cursor = request.args.get("cursor") or None
+    try:
+        page = queries.ticket_page(flt, sort=sort, cursor=cursor, limit=limit)
+    except ValidationError as exc:
+        if exc.field == "cursor":
+            raise ValidationError(_l("This cursor is not valid."), field="cursor") from None
+        raise
+    _load_contacts(page.items)
+    response = jsonify(
+        {"items": [ticket_json(t, user) for t in page.items], "next": page.next_cursor}
+    )
+    if page.next_cursor:
+        args = request.args.to_dict()
+        args["cursor"] = page.next_cursor
+        response.headers["Link"] = f'<{url_for("api.list_tickets", **args)}>; rel="next"'
+    return response
+
+
+def _scoped_filter(user) -> queries.TicketFilter:
+    flt = queries.TicketFilter(statuses=())
+    statuses = [s.strip() for s in request.args.get("status", "").split(",") if s.strip()]
+    unknown = [s for s in statuses if s not in STATUSES]
+    if unknown:
+        raise ValidationError(
+            _l("Unknown status. Use one of: %(statuses)s."),
+            field="status",
+            statuses=", ".join(STATUSES),
+        )
+    flt.statuses = tuple(statuses)
+    channel = request.args.get("channel", "").strip()
+    if channel:
+        if channel not in CHANNELS:
+            raise ValidationError(
+                _l("Unknown channel. Use one of: %(channels)s."),
+                field="channel",
+                channels=", ".join(CHANNELS),
+            )
+        flt.channel = channel
+    department = request.args.get("department")
+    if department:
+        flt.department_ids = [department_by_ref(department).id]
+    email = request.args.get("customer_email")
+    if email:
+        try:
+            email = normalize_email(email)
+        except ValidationError as exc:
+            exc.field = "customer_email"
+            raise
+        flt.extra.append(
+            Ticket.customer_id.in_(
+                sa.select(CustomerEmail.customer_id).where(CustomerEmail.email == email)
+            )
+        )
+    phone = request.args.get("customer_phone")
+    if phone:
+        try:
+            phone = normalize_phone(phone)
+        except ValidationError as exc:
+            exc.field = "customer_phone"
+            raise
+        flt.extra.append(
+            Ticket.customer_id.in_(
+                sa.select(CustomerPhone.customer_id).where(CustomerPhone.number == phone)
+            )
+        )
+    flt.updated_since = query_datetime("updated_since")
+
+    # scope: what this token's owner may see in the UI
+    if not is_staff(user):
+        record = customer_record_for(user)
+        flt.customer_ids = [record.id] if record else []
+    else:
+        departments = staff_department_ids(user)
+        if departments is not None:
+            flt.extra.append(
+                sa.or_(Ticket.department_id.in_(departments or [-1]), Ticket.assignee_id == user.id)
+            )
+    return flt
+
+
+def _load_contacts(tickets: list[Ticket]) -> None:
+    """Emails and phones of every customer on the page in two queries, whatever the page size."""
+    ids = {t.customer_id for t in tickets}
+    if ids:
+        list(
+            db.session.scalars(
+                sa.select(Customer)
+                .where(Customer.id.in_(ids))
+                .options(selectinload(Customer.emails), selectinload(Customer.phones))
+            )
+        )
