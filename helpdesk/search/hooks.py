@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..customers.models import Customer, CustomerEmail, CustomerPhone
 from ..tickets.models import Attachment, Message, Ticket
-from .indexer import index_tickets
+from .indexer import Indexed, index_tickets
 
 _TICKET_FIELDS = ("subject", "description", "customer_id", "protocol")
 _CUSTOMER_FIELDS = ("name", "document", "locale")
@@ -67,7 +67,9 @@ def _index_after_flush(session: Session, _flush_context) -> None:
         return
     conn = session.connection()
     if customers:
-        tickets |= set(conn.scalars(sa.select(Ticket.id).where(Ticket.customer_id.in_(customers))))
+        tickets |= set(
+            conn.scalars(sa.select(Indexed.id).where(Indexed.customer_id.in_(customers)))
+        )
     index_tickets(conn, tickets)
 
 
