@@ -190,6 +190,7 @@ def search_tickets(
 ) -> Page:
     """A page of Hits for what was typed, within `flt` (scope and filters), best first, then
     newest. `staff` decides whether internal notes are searched and shown."""
+    after = cursors.decode_cursor(cursor, CURSOR_KINDS) if cursor else None  # a bad one: 400
     query = parse_query(raw_query)
     if query.empty:
         return Page([], None)
@@ -206,10 +207,8 @@ def search_tickets(
         .join(SearchDocument, SearchDocument.ticket_id == Ticket.id)
         .where(*filter_conditions(flt))
     )
-    if cursor:
-        stmt = stmt.where(
-            after_key(columns, descending, cursors.decode_cursor(cursor, CURSOR_KINDS))
-        )
+    if after is not None:
+        stmt = stmt.where(after_key(columns, descending, after))
     stmt = (
         stmt.order_by(matched.c.score, Ticket.created_at.desc(), Ticket.id.desc())
         .limit(limit + 1)
