@@ -199,3 +199,13 @@ def test_reindex_rebuilds_every_row(db, world):
     assert _staff(agent, "duplicada ") == []
     assert reindex_all(db.session.connection()) == 2
     assert _staff(agent, "duplicada ") == [ticket.protocol]
+
+
+def test_the_reindex_command_rebuilds_and_prints_counts(app, db, world):
+    agent, _, ticket, _ = world
+    db.session.execute(sa.delete(SearchDocument))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["search", "reindex", "--batch", "1"])
+    assert result.exit_code == 0, result.output
+    assert "indexed 1 tickets" in result.output and "reindexed 2 tickets" in result.output
+    assert _staff(agent, "duplicada ") == [ticket.protocol]
