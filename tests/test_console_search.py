@@ -129,3 +129,13 @@ def test_customers_and_anonymous_are_kept_out(client, auth, make_user):
     assert client.get("/console/search?q=x").status_code == 302
     auth.login(make_user("customer"))
     assert client.get("/console/search?q=x").status_code == 403
+
+
+def test_search_page_is_translated(client, auth, make_user):
+    auth.login(make_user("agent"))
+    client.post("/language", data={"lang": "pt_BR"})
+    html = client.get("/console/search").get_data(as_text=True)
+    assert "Buscar (tecle /)" in html and "Buscar demandas e clientes" in html
+    client.post("/language", data={"lang": "es"})
+    html = client.get("/console/search?q=nada").get_data(as_text=True)
+    assert "Ninguna demanda" in html
