@@ -64,15 +64,25 @@ def _collapse_identifier(match: re.Match) -> str:
     return f" {found} " if len(found) >= 8 else match.group(0)
 
 
+class _FoldTable(dict):
+    """str.translate table: a character to its lower-case, unaccented self (one character, so
+    positions in the folded text are positions in the original), computed once per character."""
+
+    def __missing__(self, code: int) -> str:
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", chr(code)) if not unicodedata.combining(c)
+        ).lower()
+        self[code] = folded = base[:1] or " "
+        return folded
+
+
+_FOLD = _FoldTable()
+SNIPPET_SOURCE = 20_000  # characters of a document looked at for its snippet
+
+
 def fold(text: str) -> str:
     """Lower case without accents, one character for one (so positions still match)."""
-    out = []
-    for ch in text:
-        base = "".join(
-            c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
-        ).lower()
-        out.append(base[:1] if len(base) >= 1 else " ")
-    return "".join(out)
+    return text.translate(_FOLD)
 
 
 def parse_query(raw: str | None) -> Query:
@@ -238,7 +248,7 @@ def search_tickets(
 def snippet(text: str, terms: list[str], *, width: int = 160) -> Markup:
     """A short, HTML-escaped extract of `text` around the first matching term, each match in
     <mark>; accents and case do not matter."""
-    text = " ".join((text or "").split())
+    text = " ".join((text or "")[:SNIPPET_SOURCE].split())
     folded = fold(text)
     needles = sorted({fold(t) for t in terms if t}, key=len, reverse=True)
     if not needles:
