@@ -211,17 +211,26 @@ def search_tickets(
         matched = _sqlite_match(query, staff=staff)
     columns = [matched.c.score, Ticket.created_at, Ticket.id]
     descending = [False, True, True]
-    stmt = (
-        sa.select(Ticket, matched.c.score, SearchDocument.public_text, SearchDocument.internal_text)
+    # Cut the page on the narrow key (score, created_at, id) first, then join what the list
+    # shows to those rows only: sorting every match with its texts and joined columns made a
+    # common word ~2x slower on SQLite (bench, 100k tickets).
+    cut = (
+        sa.select(Ticket.id.label("id"), matched.c.score.label("score"))
         .join(matched, matched.c.ticket_id == Ticket.id)
-        .join(SearchDocument, SearchDocument.ticket_id == Ticket.id)
         .where(*filter_conditions(flt))
     )
     if after is not None:
-        stmt = stmt.where(after_key(columns, descending, after))
-    stmt = (
-        stmt.order_by(matched.c.score, Ticket.created_at.desc(), Ticket.id.desc())
+        cut = cut.where(after_key(columns, descending, after))
+    cut = (
+        cut.order_by(matched.c.score, Ticket.created_at.desc(), Ticket.id.desc())
         .limit(limit + 1)
+        .subquery("page")
+    )
+    stmt = (
+        sa.select(Ticket, cut.c.score, SearchDocument.public_text, SearchDocument.internal_text)
+        .join(cut, cut.c.id == Ticket.id)
+        .join(SearchDocument, SearchDocument.ticket_id == Ticket.id)
+        .order_by(cut.c.score, Ticket.created_at.desc(), Ticket.id.desc())
         .options(
             joinedload(Ticket.customer),
             joinedload(Ticket.department),
