@@ -209,3 +209,17 @@ def test_the_reindex_command_rebuilds_and_prints_counts(app, db, world):
     assert result.exit_code == 0, result.output
     assert "indexed 1 tickets" in result.output and "reindexed 2 tickets" in result.output
     assert _staff(agent, "duplicada ") == [ticket.protocol]
+
+
+def test_ranking_looks_at_the_newest_candidates_only_when_bounded(db, make_user, make_ticket):
+    agent = make_user("agent")
+    oldest = make_ticket(description="Reembolso reembolso reembolso reembolso.")
+    made = [make_ticket(description="Um reembolso.") for _ in range(2)]
+    flt = queue_filter(agent, "department", statuses=())
+
+    def found(candidates):
+        page = service.search_tickets("reembolso ", flt, staff=True, candidates=candidates)
+        return {h.ticket.protocol for h in page.items}
+
+    assert found(0) == {oldest.protocol, *(t.protocol for t in made)}
+    assert found(2) == {t.protocol for t in made}  # the newest two matches, ranked

@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
 
@@ -129,16 +130,21 @@ def _fts5_expression(query: Query, *, staff: bool) -> str:
     return " AND ".join(parts)
 
 
-def _sqlite_match(query: Query, *, staff: bool):
+def _sqlite_match(query: Query, conditions: list, *, staff: bool, candidates: int):
+    """(ticket_id, score) of the matches within `conditions`; with `candidates`, only the newest
+    that many (FTS5 walks its doclists by rowid, so bm25 runs on those rows only)."""
     fts = sa.literal_column("search_fts")
+    rowid = sa.literal_column("search_fts.rowid")
     bm25 = sa.func.max(sa.func.bm25(fts, 1.0, 1.0, 5.0), -999.0)  # bounded, for the cursor
     score = sa.cast(bm25 * SCALE, sa.Integer)  # lower is better
-    return (
-        sa.select(sa.literal_column("search_fts.rowid").label("ticket_id"), score.label("score"))
-        .select_from(sa.table("search_fts"))
-        .where(fts.op("MATCH")(_fts5_expression(query, staff=staff)))
-        .subquery("matched")
+    stmt = (
+        sa.select(rowid.label("ticket_id"), score.label("score"))
+        .select_from(sa.table("search_fts").join(Ticket, Ticket.id == rowid))
+        .where(fts.op("MATCH")(_fts5_expression(query, staff=staff)), *conditions)
     )
+    if candidates:
+        stmt = stmt.order_by(rowid.desc()).limit(candidates)
+    return stmt.subquery("matched")
 
 
 _PG_CONFIGS = ("pt_unaccent", "es_unaccent", "simple_unaccent")
@@ -168,14 +174,25 @@ def _pg_tsquery(query: Query):
     return expression
 
 
-def _postgresql_match(query: Query, *, staff: bool):
+def _postgresql_match(query: Query, conditions: list, *, staff: bool, candidates: int):
+    """(ticket_id, score) of the matches within `conditions`; with `candidates`, ts_rank_cd
+    (which reads every matching tsvector) runs on the newest that many only."""
     tsv = SearchDocument.all_tsv if staff else SearchDocument.public_tsv
     tsq = _pg_tsquery(query)
+    found = (
+        sa.select(SearchDocument.ticket_id)
+        .join(Ticket, Ticket.id == SearchDocument.ticket_id)
+        .where(tsv.op("@@")(tsq), *conditions)
+    )
+    if candidates:
+        found = found.order_by(SearchDocument.ticket_id.desc()).limit(candidates)
+    ranked = sa.orm.aliased(SearchDocument, name="ranked")
+    ranked_tsv = ranked.all_tsv if staff else ranked.public_tsv
     # normalisation 32: rank / (rank + 1), within 0..1
-    score = sa.cast(-sa.func.ts_rank_cd(tsv, tsq, 32) * SCALE, sa.Integer)  # lower is better
+    score = sa.cast(-sa.func.ts_rank_cd(ranked_tsv, tsq, 32) * SCALE, sa.Integer)
     return (
-        sa.select(SearchDocument.ticket_id.label("ticket_id"), score.label("score"))
-        .where(tsv.op("@@")(tsq))
+        sa.select(ranked.ticket_id.label("ticket_id"), score.label("score"))
+        .where(ranked.ticket_id.in_(found))
         .subquery("matched")
     )
 
@@ -197,27 +214,28 @@ def search_tickets(
     staff: bool,
     cursor: str | None = None,
     limit: int = 50,
+    candidates: int | None = None,
 ) -> Page:
     """A page of Hits for what was typed, within `flt` (scope and filters), best first, then
-    newest. `staff` decides whether internal notes are searched and shown."""
+    newest. `staff` decides whether internal notes are searched and shown. `candidates` (default:
+    the SEARCH_RANK_CANDIDATES setting; 0: all) bounds the matches ranked to the newest ones."""
     after = cursors.decode_cursor(cursor, CURSOR_KINDS) if cursor else None  # a bad one: 400
     query = parse_query(raw_query)
     if query.empty:
         return Page([], None)
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        matched = _postgresql_match(query, staff=staff)
-    else:
-        matched = _sqlite_match(query, staff=staff)
+    engine = _postgresql_match if dialect == "postgresql" else _sqlite_match
+    conditions = filter_conditions(flt)
+    if candidates is None:
+        candidates = current_app.config.get("SEARCH_RANK_CANDIDATES", 0)
+    matched = engine(query, conditions, staff=staff, candidates=candidates)
     columns = [matched.c.score, Ticket.created_at, Ticket.id]
     descending = [False, True, True]
     # Cut the page on the narrow key (score, created_at, id) first, then join what the list
     # shows to those rows only: sorting every match with its texts and joined columns made a
     # common word ~2x slower on SQLite (bench, 100k tickets).
-    cut = (
-        sa.select(Ticket.id.label("id"), matched.c.score.label("score"))
-        .join(matched, matched.c.ticket_id == Ticket.id)
-        .where(*filter_conditions(flt))
+    cut = sa.select(Ticket.id.label("id"), matched.c.score.label("score")).join(
+        matched, matched.c.ticket_id == Ticket.id
     )
     if after is not None:
         cut = cut.where(after_key(columns, descending, after))
