@@ -223,3 +223,27 @@ def test_ranking_looks_at_the_newest_candidates_only_when_bounded(db, make_user,
 
     assert found(0) == {oldest.protocol, *(t.protocol for t in made)}
     assert found(2) == {t.protocol for t in made}  # the newest two matches, ranked
+
+
+def test_attachment_names_and_detail_edits_reach_the_index(db, world):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from helpdesk.tickets.services import update_details
+
+    agent, customer, ticket, _ = world
+    add_message(
+        ticket,
+        actor=agent,
+        body="Segue o documento.",
+        attachments=[FileStorage(io.BytesIO(b"%PDF-1.4 x"), filename="comprovante-pix.txt")],
+    )
+    update_details(
+        ticket, agent, kind="complaint", subject="Estorno não creditado", description="Sem valor."
+    )
+    db.session.commit()
+    assert _staff(agent, "comprovante ") == [ticket.protocol]
+    assert _staff(agent, "creditado ") == [ticket.protocol]
+    assert _staff(agent, "duplicada ") == []  # the old description is gone from the index
+    assert _mine(customer, "comprovante ") == [ticket.protocol]
