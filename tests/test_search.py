@@ -247,3 +247,21 @@ def test_attachment_names_and_detail_edits_reach_the_index(db, world):
     assert _staff(agent, "creditado ") == [ticket.protocol]
     assert _staff(agent, "duplicada ") == []  # the old description is gone from the index
     assert _mine(customer, "comprovante ") == [ticket.protocol]
+
+
+def test_a_file_of_an_internal_note_is_internal(db, world):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    agent, customer, ticket, _ = world
+    add_message(
+        ticket,
+        actor=agent,
+        body="Anexo interno.",
+        internal=True,
+        attachments=[FileStorage(io.BytesIO(b"x"), filename="parecer-juridico.txt")],
+    )
+    db.session.commit()
+    assert _staff(agent, "parecer ") == [ticket.protocol]
+    assert _mine(customer, "parecer ") == []

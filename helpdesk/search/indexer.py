@@ -47,6 +47,10 @@ def phone_keys(e164: str) -> list[str]:
     return [*keys, national]
 
 
+def _words(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text).strip()
+
+
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -78,13 +82,18 @@ def build_rows(conn: Connection, ticket_ids: list[int]) -> list[dict]:
         .order_by(Message.ticket_id, Message.id)
     ):
         (internal if is_internal else public)[ticket_id].append(body or "")
-    files = defaultdict(list)
-    for ticket_id, filename in conn.execute(
-        sa.select(Attachment.ticket_id, Attachment.filename)
+    files, internal_files = defaultdict(list), defaultdict(list)
+    for ticket_id, filename, is_internal in conn.execute(
+        sa.select(Attachment.ticket_id, Attachment.filename, Message.is_internal)
+        .outerjoin(Message, Message.id == Attachment.message_id)
         .where(Attachment.ticket_id.in_(ticket_ids))
         .order_by(Attachment.id)
     ):
-        files[ticket_id].append(filename)
+        # whole and as its words (PostgreSQL's parser keeps `a-b.pdf` as one file token); a file
+        # of an internal note is as internal as the note
+        (internal_files if is_internal else files)[ticket_id].append(
+            f"{filename} ({_words(filename)})"
+        )
     contacts = defaultdict(list)
     for customer_id, email in conn.execute(
         sa.select(CustomerEmail.customer_id, CustomerEmail.email).where(
@@ -92,7 +101,7 @@ def build_rows(conn: Connection, ticket_ids: list[int]) -> list[dict]:
         )
     ):
         # whole (PostgreSQL's parser keeps an address as one token) and as its words
-        contacts[customer_id].extend([email, re.sub(r"[\W_]+", " ", email)])
+        contacts[customer_id].extend([email, _words(email)])
     for customer_id, number in conn.execute(
         sa.select(CustomerPhone.customer_id, CustomerPhone.number).where(
             CustomerPhone.customer_id.in_(customer_ids)
@@ -112,7 +121,7 @@ def build_rows(conn: Connection, ticket_ids: list[int]) -> list[dict]:
                 "public_text": "\n".join(
                     [t.subject or "", t.description or "", *public[t.id], *files[t.id]]
                 ),
-                "internal_text": "\n".join(internal[t.id]),
+                "internal_text": "\n".join([*internal[t.id], *internal_files[t.id]]),
                 "keys": " ".join(keys),
                 "updated_at": at,
             }
