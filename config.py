@@ -102,6 +102,9 @@ class Config:
     # uploads
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_ATTACHMENT_BYTES = _env_int("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+    # search ranks the newest N matches the searcher may see (bounded cost for a common word);
+    # 0 ranks every match (docs/benchmarks.md, "Search")
+    SEARCH_RANK_CANDIDATES = _env_int("SEARCH_RANK_CANDIDATES", 1000)
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
     MAX_FORM_MEMORY_SIZE = _env_int("MAX_FORM_MEMORY_SIZE", 1024 * 1024)
     ALLOWED_ATTACHMENT_EXTENSIONS = set(

@@ -48,6 +48,7 @@ def create_app(config: str | type | None = None) -> Flask:
     from .auth import loader  # noqa: F401 - registers the user loader
     from .core import boundary, i18n, sqlite, unit, web
     from .notifications.services import deliver_queued, forget_queued
+    from .search import hooks  # noqa: F401 - keeps the search index current on every flush
 
     unit.after_commit(deliver_queued)  # a unit's emails leave once its commit is done
     unit.after_rollback(forget_queued)
@@ -67,8 +68,9 @@ def create_app(config: str | type | None = None) -> Flask:
 
 def _include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
     """Tables owned by libraries are not ours to migrate (`apscheduler_jobs`, left by versions
-    that kept the scheduler's jobs in the database, may still exist: see docs/scheduler.md)."""
-    return not (type_ == "table" and name and name.startswith("apscheduler_"))
+    that kept the scheduler's jobs in the database, may still exist: see docs/scheduler.md), nor
+    is SQLite's FTS5 search table and its shadow tables (made by the search migration's DDL)."""
+    return not (type_ == "table" and name and name.startswith(("apscheduler_", "search_fts")))
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -147,7 +147,18 @@ def notify_overdue_command():
 
 def register(app: Flask) -> None:
     from .mail.cli import mail_cli
+    from .search.cli import search_cli
 
-    for group in (user_cli, token_cli, demo_cli, outbox_cli, sla_cli, mail_cli, investigations_cli):
+    groups = (
+        user_cli,
+        token_cli,
+        demo_cli,
+        outbox_cli,
+        sla_cli,
+        mail_cli,
+        investigations_cli,
+        search_cli,
+    )
+    for group in groups:
         app.cli.add_command(group)
     app.cli.add_command(escalate_command)

@@ -17,6 +17,7 @@ from .investigations.models import (
 from .mail.models import InboundMessage, Mailbox
 from .notifications.models import OutboxAttempt, OutboxMessage
 from .routing.models import RoutingRule
+from .search.models import SearchDocument
 from .sla.models import (
     BusinessCalendar,
     CalendarHoliday,
@@ -69,6 +70,7 @@ __all__ = [
     "OutboxMessage",
     "ProtocolCounter",
     "RoutingRule",
+    "SearchDocument",
     "SlaPolicy",
     "Ticket",
     "TicketEvent",

@@ -28,6 +28,7 @@ GET_ROUTES = {
     "/console/tickets/{px}/attachments/{ax}": (403, 200, 403, 200, 200),
     "/console/phone/{px}": (403, 200, 403, 200, 200),
     "/console/customers/{cid}": (403, 200, 200, 200, 200),
+    "/console/search?q=problema": (403, 200, 200, 200, 200),
 }
 
 

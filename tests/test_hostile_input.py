@@ -57,6 +57,7 @@ KEYSET_LISTS = [
     ("agent", "/console/?cursor="),
     ("agent", "/console/?sort=priority&cursor="),
     ("agent", "/console/?sort=due&cursor="),
+    ("agent", "/console/search?q=problema&cursor="),
     ("supervisor", "/console/escalations?cursor="),
     ("supervisor", "/console/escalations?tab=closed&cursor="),
     ("agent", "/console/notifications?cursor="),

@@ -41,11 +41,14 @@ def test_upgrade_from_empty_matches_models(app, empty_database_url):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+    from helpdesk import _include_in_migrations
     from helpdesk.extensions import db
 
     engine = sa.create_engine(empty_database_url)
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": _include_in_migrations}
+        )
         diff = compare_metadata(context, db.metadata)
     engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"

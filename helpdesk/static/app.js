@@ -40,6 +40,18 @@ document.addEventListener("DOMContentLoaded", () => {
     radios.forEach((r) => r.addEventListener("change", apply));
     apply();
   });
+  // console: "/" focuses the search box of the header (unless the user is typing somewhere)
+  const searchBox = document.querySelector("[data-search-shortcut]");
+  if (searchBox) {
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key !== "/" || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      const el = document.activeElement;
+      if (el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName))) return;
+      ev.preventDefault();
+      searchBox.focus();
+      searchBox.select();
+    });
+  }
   // console: pop the caller's record when the phone system rings this agent (polling, no SSE)
   const pop = document.querySelector("[data-call-pop]");
   if (pop) {

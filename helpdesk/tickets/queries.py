@@ -37,6 +37,8 @@ class TicketFilter:
     customer_id: int | None = None
     customer_ids: list[int] | None = None
     updated_since: datetime | None = None
+    created_since: datetime | None = None  # created at or after
+    created_before: datetime | None = None  # created strictly before
     extra: list = field(default_factory=list)
 
 
@@ -71,7 +73,7 @@ def _sort_spec(sort: str):
     raise ValidationError(_l("Unknown sort order."), field="sort")
 
 
-def _after(columns, descending, values):
+def after_key(columns, descending, values):
     """Row-value comparison written out, so it works the same on SQLite and PostgreSQL."""
     clauses = []
     for i, (col, desc, value) in enumerate(zip(columns, descending, values, strict=True)):
@@ -94,6 +96,39 @@ def _after_due(values):
     )
 
 
+def filter_conditions(flt: TicketFilter) -> list:
+    """The WHERE conditions of a ticket filter (the queues', the lists', the search's)."""
+    conditions: list = []
+    if flt.statuses:
+        conditions.append(Ticket.status.in_(flt.statuses))
+    if flt.department_ids is not None:
+        conditions.append(Ticket.department_id.in_(flt.department_ids or [-1]))
+    if flt.assignee_id is not None:
+        conditions.append(Ticket.assignee_id == flt.assignee_id)
+    if flt.unassigned:
+        conditions.append(Ticket.assignee_id.is_(None))
+    if flt.kind:
+        conditions.append(Ticket.kind == flt.kind)
+    if flt.channel:
+        conditions.append(Ticket.channel == flt.channel)
+    if flt.priority:
+        conditions.append(Ticket.priority == flt.priority)
+    if flt.category_id:
+        conditions.append(Ticket.category_id == flt.category_id)
+    if flt.customer_id is not None:
+        conditions.append(Ticket.customer_id == flt.customer_id)
+    if flt.customer_ids is not None:
+        conditions.append(Ticket.customer_id.in_(flt.customer_ids or [-1]))
+    if flt.updated_since is not None:
+        conditions.append(Ticket.updated_at >= flt.updated_since)
+    if flt.created_since is not None:
+        conditions.append(Ticket.created_at >= flt.created_since)
+    if flt.created_before is not None:
+        conditions.append(Ticket.created_at < flt.created_before)
+    conditions.extend(flt.extra)
+    return conditions
+
+
 def ticket_page(
     flt: TicketFilter,
     *,
@@ -103,35 +138,11 @@ def ticket_page(
     eager: bool = True,
 ) -> Page:
     columns, descending = _sort_spec(sort)
-    stmt = sa.select(Ticket)
-    if flt.statuses:
-        stmt = stmt.where(Ticket.status.in_(flt.statuses))
-    if flt.department_ids is not None:
-        stmt = stmt.where(Ticket.department_id.in_(flt.department_ids or [-1]))
-    if flt.assignee_id is not None:
-        stmt = stmt.where(Ticket.assignee_id == flt.assignee_id)
-    if flt.unassigned:
-        stmt = stmt.where(Ticket.assignee_id.is_(None))
-    if flt.kind:
-        stmt = stmt.where(Ticket.kind == flt.kind)
-    if flt.channel:
-        stmt = stmt.where(Ticket.channel == flt.channel)
-    if flt.priority:
-        stmt = stmt.where(Ticket.priority == flt.priority)
-    if flt.category_id:
-        stmt = stmt.where(Ticket.category_id == flt.category_id)
-    if flt.customer_id is not None:
-        stmt = stmt.where(Ticket.customer_id == flt.customer_id)
-    if flt.customer_ids is not None:
-        stmt = stmt.where(Ticket.customer_id.in_(flt.customer_ids or [-1]))
-    if flt.updated_since is not None:
-        stmt = stmt.where(Ticket.updated_at >= flt.updated_since)
-    for clause in flt.extra:
-        stmt = stmt.where(clause)
+    stmt = sa.select(Ticket).where(*filter_conditions(flt))
     if cursor and sort == "due":
         stmt = stmt.where(_after_due(decode_cursor(cursor, sort)))
     elif cursor:
-        stmt = stmt.where(_after(columns, descending, decode_cursor(cursor, sort)))
+        stmt = stmt.where(after_key(columns, descending, decode_cursor(cursor, sort)))
     order = [c.desc() if d else c.asc() for c, d in zip(columns, descending, strict=True)]
     if sort == "due":
         order[0] = order[0].nulls_last()

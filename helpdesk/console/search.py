@@ -1,0 +1,112 @@
+"""The console's search page: GET /console/search?q=… with the queue's filters, scoped like the
+queues (`tickets.queries.queue_filter`); an exact protocol, email, phone or CPF/CNPJ jumps
+straight to the ticket or the customer."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..core.clock import as_utc
+from ..search import service
+from ..tickets.models import CHANNELS, KINDS, STATUSES
+from ..tickets.permissions import can_work_ticket
+from ..tickets.queries import queue_filter
+from ..tickets.services import get_ticket_by_protocol
+from .blueprint import arg_choice, bp, visible_departments
+
+log = logging.getLogger(__name__)
+
+ASSIGNEES = ("me", "none")
+
+
+def _arg_date(name: str) -> datetime | None:
+    """A YYYY-MM-DD query-string date as the start of that day (UTC); absent: None; else 400."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return as_utc(datetime.combine(date.fromisoformat(value[:10]), time.min))
+    except ValueError:
+        abort(400)
+
+
+def _jump(q: str):
+    jump = service.exact_match(q)
+    if jump is None:
+        return None
+    if jump.kind == "ticket":
+        ticket = get_ticket_by_protocol(jump.protocol)
+        if can_work_ticket(current_user, ticket):
+            return redirect(url_for("console.ticket", protocol=ticket.protocol))
+        return None  # not theirs: the (scoped) results say nothing about it
+    return redirect(url_for("console.customer", customer_id=jump.customer_id))
+
+
+@bp.get("/search")
+def search():
+    q = request.args.get("q", "")[: service.MAX_QUERY]
+    departments = visible_departments(current_user)
+    department = request.args.get("department", "").strip()
+    if department and (
+        not department.isdigit() or int(department) not in {d.id for d in departments}
+    ):
+        abort(400)
+    status = arg_choice("status", STATUSES)
+    assignee = arg_choice("assignee", ASSIGNEES)
+    since, until = _arg_date("from"), _arg_date("to")
+    cursor = request.args.get("cursor") or None
+    if not cursor and q.strip() and request.args.get("jump", "1") != "0":
+        answer = _jump(q)
+        if answer is not None:
+            return answer
+    filters = {
+        "statuses": (status,) if status else (),
+        "kind": arg_choice("kind", KINDS),
+        "channel": arg_choice("channel", CHANNELS),
+        "created_since": since,
+        "created_before": until + timedelta(days=1) if until else None,
+    }
+    if department:
+        filters["department_ids"] = [int(department)]
+    flt = queue_filter(current_user, "department", **filters)
+    if assignee == "me":
+        flt.assignee_id = current_user.id
+    elif assignee == "none":
+        flt.unassigned = True
+    page = service.search_tickets(
+        q,
+        flt,
+        staff=True,
+        cursor=cursor,
+        limit=current_app.config.get("QUEUE_PAGE_SIZE", 50),
+    )
+    args = {k: v for k, v in request.args.items() if k not in ("cursor", "jump") and v}
+    next_url = (
+        url_for("console.search", **args, jump=0, cursor=page.next_cursor)
+        if page.next_cursor
+        else None
+    )
+    return render_template(
+        "console/search.html",
+        q=q,
+        page=page,
+        searched=bool(q.strip()),
+        ticket_prefix=url_for("console.ticket", protocol="0")[:-1],
+        departments=departments,
+        assignees=ASSIGNEES,
+        selected={
+            "status": status or "",
+            "kind": filters["kind"] or "",
+            "channel": filters["channel"] or "",
+            "department": department,
+            "assignee": assignee or "",
+            "from": request.args.get("from", "")[:10] if since else "",
+            "to": request.args.get("to", "")[:10] if until else "",
+        },
+        next_url=next_url,
+        is_first_page=not cursor,
+    )

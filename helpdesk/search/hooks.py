@@ -1,0 +1,78 @@
+"""Keeps the index current in the writing transaction: after every flush, the tickets whose
+indexed text changed (the ticket's subject or description, a message, an attachment, the
+customer's name, document, language, emails or phones) are re-indexed on the same connection.
+
+Listening to the flush rather than calling the indexer from each service means no service can
+forget it (registration, replies, notes, inbound mail, phone calls, customer edits, the demo).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..customers.models import Customer, CustomerEmail, CustomerPhone
+from ..tickets.models import Attachment, Message, Ticket
+from .indexer import Indexed, index_tickets
+
+_TICKET_FIELDS = ("subject", "description", "customer_id", "protocol")
+_CUSTOMER_FIELDS = ("name", "document", "locale")
+_CHILD_FIELDS = {Message: ("body", "is_internal", "ticket_id"), Attachment: ("filename",)}
+_ENABLED = "search_index"  # session.info key: False turns the hook off (bulk loaders, reindex)
+
+
+def _changed(obj, fields) -> bool:
+    state = sa.inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in fields)
+
+
+def touched(session: Session) -> tuple[set[int], set[int]]:
+    """(ticket ids, customer ids) whose search rows this flush makes stale."""
+    tickets: set[int] = set()
+    customers: set[int] = set()
+    for obj in session.new:
+        if isinstance(obj, Ticket):
+            tickets.add(obj.id)
+        elif isinstance(obj, Message | Attachment):
+            tickets.add(obj.ticket_id)
+        elif isinstance(obj, CustomerEmail | CustomerPhone):
+            customers.add(obj.customer_id)
+    for obj in session.dirty:
+        if isinstance(obj, Ticket) and _changed(obj, _TICKET_FIELDS):
+            tickets.add(obj.id)
+        elif isinstance(obj, Message | Attachment) and _changed(obj, _CHILD_FIELDS[type(obj)]):
+            tickets.add(obj.ticket_id)
+        elif isinstance(obj, Customer) and _changed(obj, _CUSTOMER_FIELDS):
+            customers.add(obj.id)
+        elif isinstance(obj, CustomerEmail | CustomerPhone) and _changed(
+            obj, ("email",) if isinstance(obj, CustomerEmail) else ("number",)
+        ):
+            customers.add(obj.customer_id)
+    for obj in session.deleted:
+        if isinstance(obj, Message | Attachment):
+            tickets.add(obj.ticket_id)
+        elif isinstance(obj, CustomerEmail | CustomerPhone):
+            customers.add(obj.customer_id)
+    tickets.discard(None)
+    customers.discard(None)
+    return tickets, customers
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _index_after_flush(session: Session, _flush_context) -> None:
+    if session.info.get(_ENABLED) is False:
+        return
+    tickets, customers = touched(session)
+    if not tickets and not customers:
+        return
+    conn = session.connection()
+    if customers:
+        tickets |= set(
+            conn.scalars(sa.select(Indexed.id).where(Indexed.customer_id.in_(customers)))
+        )
+    index_tickets(conn, tickets)
+
+
+def disable(session: Session) -> None:
+    """Turn the hook off for this session (a bulk load that reindexes at its end)."""
+    session.info[_ENABLED] = False
