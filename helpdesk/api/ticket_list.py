@@ -13,6 +13,7 @@ from ..core.permissions import is_staff
 from ..customers.models import Customer, CustomerEmail, CustomerPhone
 from ..customers.services import normalize_email, normalize_phone
 from ..extensions import db
+from ..search import service as search
 from ..tickets import queries
 from ..tickets.models import CHANNELS, STATUSES, Ticket
 from ..tickets.permissions import staff_department_ids
@@ -26,6 +27,7 @@ from .serializers import ticket_json
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
+MAX_QUERY = 500
 
 
 @bp.get("/tickets")
@@ -36,9 +38,19 @@ DEFAULT_PAGE = 50
     description=_l(
         "Tickets the token's owner may see (customers: their own; agents and "
         "supervisors: their departments and tickets assigned to them; admins: all), "
-        "newest first, one page at a time. Follow `next` for the next page."
+        "newest first, one page at a time. Follow `next` for the next page. With `q`, "
+        "the tickets whose words match, best match first, then newest, each with a snippet."
     ),
     parameters=(
+        query(
+            "q",
+            _l(
+                "Words to search for (accents and case do not matter; the last word also "
+                'matches as a prefix; "a phrase" in quotes), or a protocol, phone, email '
+                "or CPF/CNPJ written any way. Combines with every other filter."
+            ),
+            {"type": "string", "maxLength": 500},
+        ),
         query(
             "status",
             _l("Comma-separated statuses (default: every status)."),
@@ -78,16 +90,28 @@ def list_tickets():
     limit = query_int("limit", DEFAULT_PAGE, low=1, high=MAX_PAGE)
     flt = _scoped_filter(user)
     cursor = request.args.get("cursor") or None
+    words = request.args.get("q", "").strip()
+    if len(words) > MAX_QUERY:
+        raise ValidationError(_l("Search for at most %(n)d characters."), field="q", n=MAX_QUERY)
     try:
-        page = queries.ticket_page(flt, sort=sort, cursor=cursor, limit=limit)
+        if words:
+            page = search.search_tickets(
+                words, flt, staff=is_staff(user), cursor=cursor, limit=limit
+            )
+            tickets = [hit.ticket for hit in page.items]
+        else:
+            page = queries.ticket_page(flt, sort=sort, cursor=cursor, limit=limit)
+            tickets = page.items
     except ValidationError as exc:
         if exc.field == "cursor":
             raise ValidationError(_l("This cursor is not valid."), field="cursor") from None
         raise
-    _load_contacts(page.items)
-    response = jsonify(
-        {"items": [ticket_json(t, user) for t in page.items], "next": page.next_cursor}
-    )
+    _load_contacts(tickets)
+    items = [ticket_json(t, user) for t in tickets]
+    if words:
+        for item, hit in zip(items, page.items, strict=True):
+            item["snippet"] = str(hit.snippet)
+    response = jsonify({"items": items, "next": page.next_cursor})
     if page.next_cursor:
         args = request.args.to_dict()
         args["cursor"] = page.next_cursor

@@ -162,6 +162,13 @@ class Ticket(ResponseBody):
     outcome: str | None = None
     attachments: list[Attachment] | None = None
     sla: Sla | None = Field(default=None, json_schema_extra=_sla_inline)
+    # search results only (`GET /tickets?q=`)
+    snippet: str | None = Field(
+        default=None,
+        description=_l(
+            "In search results: where the words were found, HTML-escaped, each match inside <mark>."
+        ),
+    )
 
 
 class TicketCreated(ResponseBody):  # the ticket moved out of the creator's scope since
