@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the browser fixtures imported from test_browser are parameters here
 """The queue at 1366 px in real Chromium: every column visible, the table not wider than its
 frame (no sideways scroll), long subjects cut with an ellipsis instead of columns."""
 
@@ -67,3 +68,37 @@ def test_queue_fits_1366px(live_server, browser, make_user, make_ticket, make_cu
     assert metrics["tableWidth"] <= metrics["wrapWidth"], metrics
     assert metrics["pageWidth"] <= metrics["viewport"], metrics
     assert metrics["subjectCut"] and metrics["subjectOverflow"] == "ellipsis", metrics
+
+
+def test_console_pages_use_the_whole_width_of_a_phone(
+    live_server, browser, make_user, make_ticket, db
+):  # noqa: F811
+    """At 390 px the queues go above the page (they took a 190 px column beside it, which left
+    the search results and the queue half the screen); `/` focuses the header's search box."""
+    agent = make_user("agent", locale="pt_BR")
+    make_ticket(subject="Cobrança duplicada", description="Cobraram duas vezes a fatura.")
+    db.session.commit()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="pt-BR")
+    page = context.new_page()
+    _login(page, live_server, agent.email)
+    page.goto(f"{live_server}/console/?queue=department")
+    page.keyboard.press("/")
+    page.keyboard.type("cobranca")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/search**")
+    page.wait_for_selector("main h1")
+    metrics = page.evaluate(
+        """() => {
+        const main = document.querySelector('.console-main') || document.querySelector('main h1').parentElement;
+        const nav = document.querySelector('.sidenav').getBoundingClientRect();
+        const r = main.getBoundingClientRect();
+        return {mainLeft: r.left, mainWidth: r.width, navBottom: nav.bottom, mainTop: r.top,
+                pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
+                marks: document.querySelectorAll('mark').length};
+    }"""
+    )
+    context.close()
+    assert metrics["mainWidth"] >= 0.85 * metrics["viewport"], metrics
+    assert metrics["mainTop"] >= metrics["navBottom"] - 1, metrics
+    assert metrics["pageWidth"] <= metrics["viewport"], metrics
+    assert metrics["marks"] >= 1, metrics
