@@ -307,7 +307,7 @@ def module_world(build):
             db.session.commit()
             _module_transaction.keep()
             worlds[build.__name__] = world
-            return world
+        # a copy for each test, the first one included: what a test sets on it stays its own
         return _attached(worlds[build.__name__], db.session, {})
 
     fixture.__doc__ = build.__doc__
