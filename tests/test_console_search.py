@@ -54,6 +54,18 @@ def test_another_departments_agent_finds_nothing(client, auth, cast):
     assert response.status_code == 200
 
 
+def test_a_ticket_assigned_to_an_agent_outside_their_departments_is_found(db, client, auth, cast):
+    """They may open it (it is in their "assigned to me" queue), so search finds it too."""
+    _, stranger, _, ticket = cast
+    ticket.assignee_id = stranger.id
+    db.session.commit()
+    auth.login(stranger)
+    html = client.get("/console/search?q=tarifa").get_data(as_text=True)
+    assert ticket.protocol in html
+    response = client.get(f"/console/search?q={ticket.protocol}")
+    assert response.status_code == 302 and ticket.protocol in response.headers["Location"]
+
+
 def test_filters_combine(client, auth, cast):
     agent, _, _, ticket = cast
     auth.login(agent)

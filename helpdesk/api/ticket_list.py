@@ -16,7 +16,7 @@ from ..extensions import db
 from ..search import service as search
 from ..tickets import queries
 from ..tickets.models import CHANNELS, STATUSES, Ticket
-from ..tickets.permissions import staff_department_ids
+from ..tickets.permissions import staff_can_view
 from .auth import api_user
 from .blueprint import bp
 from .documented import documented, ok, query
@@ -173,11 +173,9 @@ def _scoped_filter(user) -> queries.TicketFilter:
         record = customer_record_for(user)
         flt.customer_ids = [record.id] if record else []
     else:
-        departments = staff_department_ids(user)
-        if departments is not None:
-            flt.extra.append(
-                sa.or_(Ticket.department_id.in_(departments or [-1]), Ticket.assignee_id == user.id)
-            )
+        scope = staff_can_view(user)
+        if scope is not None:
+            flt.extra.append(scope)
     return flt
 
 

@@ -1,5 +1,5 @@
-"""The console's search page: GET /console/search?q=… with the queue's filters, scoped like the
-queues (`tickets.queries.queue_filter`); an exact protocol, email, phone or CPF/CNPJ jumps
+"""The console's search page: GET /console/search?q=… with the queue's filters, scoped to what the
+agent may open (their departments' tickets and those assigned to them); an exact protocol, email, phone or CPF/CNPJ jumps
 straight to the ticket or the customer."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from flask_login import current_user
 from ..core.clock import as_utc
 from ..search import service
 from ..tickets.models import CHANNELS, KINDS, STATUSES
-from ..tickets.permissions import can_work_ticket
-from ..tickets.queries import queue_filter
+from ..tickets.permissions import can_work_ticket, staff_can_view
+from ..tickets.queries import TicketFilter, queue_filter
 from ..tickets.services import get_ticket_by_protocol
 from .blueprint import arg_choice, bp, visible_departments
 
@@ -72,7 +72,12 @@ def search():
     }
     if department:
         filters["department_ids"] = [int(department)]
-    flt = queue_filter(current_user, "department", **filters)
+        flt = queue_filter(current_user, "department", **filters)
+    else:  # everything the agent may open: their departments' and what is assigned to them
+        flt = TicketFilter(**filters)
+        scope = staff_can_view(current_user)
+        if scope is not None:
+            flt.extra.append(scope)
     if assignee == "me":
         flt.assignee_id = current_user.id
     elif assignee == "none":

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
 from ..core.permissions import is_staff
 
 if TYPE_CHECKING:
@@ -31,6 +33,17 @@ def can_view_ticket(
     if user.role == "admin":
         return True
     return ticket.department_id in user.department_ids or ticket.assignee_id == user.id
+
+
+def staff_can_view(user: User):
+    """`can_view_ticket` for a staff member as a WHERE condition on tickets (None: every ticket),
+    for lists and search: their departments' tickets and those assigned to them."""
+    from .models import Ticket
+
+    departments = staff_department_ids(user)
+    if departments is None:
+        return None
+    return sa.or_(Ticket.department_id.in_(departments or [-1]), Ticket.assignee_id == user.id)
 
 
 def can_work_ticket(user, ticket: Ticket) -> bool:
