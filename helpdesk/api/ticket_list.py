@@ -27,7 +27,6 @@ from .serializers import ticket_json
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
-MAX_QUERY = 500
 
 
 @bp.get("/tickets")
@@ -49,7 +48,7 @@ MAX_QUERY = 500
                 'matches as a prefix; "a phrase" in quotes), or a protocol, phone, email '
                 "or CPF/CNPJ written any way. Combines with every other filter."
             ),
-            {"type": "string", "maxLength": 500},
+            {"type": "string", "maxLength": search.MAX_QUERY},
         ),
         query(
             "status",
@@ -91,8 +90,10 @@ def list_tickets():
     flt = _scoped_filter(user)
     cursor = request.args.get("cursor") or None
     words = request.args.get("q", "").strip()
-    if len(words) > MAX_QUERY:
-        raise ValidationError(_l("Search for at most %(n)d characters."), field="q", n=MAX_QUERY)
+    if len(words) > search.MAX_QUERY:
+        raise ValidationError(
+            _l("Search for at most %(n)d characters."), field="q", n=search.MAX_QUERY
+        )
     try:
         if words:
             page = search.search_tickets(
@@ -142,30 +143,13 @@ def _scoped_filter(user) -> queries.TicketFilter:
     department = request.args.get("department")
     if department:
         flt.department_ids = [department_by_ref(department).id]
-    email = request.args.get("customer_email")
-    if email:
-        try:
-            email = normalize_email(email)
-        except ValidationError as exc:
-            exc.field = "customer_email"
-            raise
-        flt.extra.append(
-            Ticket.customer_id.in_(
-                sa.select(CustomerEmail.customer_id).where(CustomerEmail.email == email)
-            )
-        )
-    phone = request.args.get("customer_phone")
-    if phone:
-        try:
-            phone = normalize_phone(phone)
-        except ValidationError as exc:
-            exc.field = "customer_phone"
-            raise
-        flt.extra.append(
-            Ticket.customer_id.in_(
-                sa.select(CustomerPhone.customer_id).where(CustomerPhone.number == phone)
-            )
-        )
+    for name, normalize, column in (
+        ("customer_email", normalize_email, CustomerEmail.email),
+        ("customer_phone", normalize_phone, CustomerPhone.number),
+    ):
+        condition = _customer_contact(name, normalize, column)
+        if condition is not None:
+            flt.extra.append(condition)
     flt.updated_since = query_datetime("updated_since")
 
     # scope: what this token's owner may see in the UI
@@ -177,6 +161,21 @@ def _scoped_filter(user) -> queries.TicketFilter:
         if scope is not None:
             flt.extra.append(scope)
     return flt
+
+
+def _customer_contact(name: str, normalize, column):
+    """Tickets of the customer with the email or phone given in the query string `name` (its
+    error names that parameter); None when it is not given."""
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        value = normalize(value)
+    except ValidationError as exc:
+        exc.field = name
+        raise
+    owners = sa.select(column.class_.customer_id).where(column == value)
+    return Ticket.customer_id.in_(owners)
 
 
 def _load_contacts(tickets: list[Ticket]) -> None:
