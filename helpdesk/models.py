@@ -14,6 +14,7 @@ from .investigations.models import (
     NoticeBroadcast,
     NoticeDelivery,
 )
+from .macros.models import Macro
 from .mail.models import InboundMessage, Mailbox
 from .notifications.models import OutboxAttempt, OutboxMessage
 from .routing.models import RoutingRule
@@ -31,8 +32,12 @@ from .tickets.models import (
     IdempotencyKey,
     Message,
     ProtocolCounter,
+    SavedView,
+    Tag,
     Ticket,
     TicketEvent,
+    TicketPresence,
+    ticket_tags,
 )
 from .webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -60,6 +65,7 @@ __all__ = [
     "InvestigationTicket",
     "InvestigationWhy",
     "IshikawaSubcategory",
+    "Macro",
     "Mailbox",
     "Message",
     "NoticeBroadcast",
@@ -70,13 +76,17 @@ __all__ = [
     "OutboxMessage",
     "ProtocolCounter",
     "RoutingRule",
+    "SavedView",
     "SearchDocument",
     "SlaPolicy",
+    "Tag",
     "Ticket",
     "TicketEvent",
+    "TicketPresence",
     "TicketSla",
     "User",
     "WebhookDelivery",
     "WebhookSubscription",
     "memberships",
+    "ticket_tags",
 ]

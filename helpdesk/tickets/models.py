@@ -87,6 +87,59 @@ class Category(TimestampMixin, db.Model):
         return f"<Category {self.name}>"
 
 
+# tickets <-> tags; the reverse index answers "tickets with this tag" (filter, bulk, reports)
+ticket_tags = sa.Table(
+    "ticket_tags",
+    db.metadata,
+    sa.Column("ticket_id", sa.ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_ticket_tags_tag", "tag_id", "ticket_id"),
+)
+
+
+class Tag(TimestampMixin, db.Model):
+    """A label on tickets. `curated` tags are created by admins; agents may also create free ones
+    (unless the admin setting forbids it). Names are stored lower-cased and compared as stored."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    color: Mapped[str] = mapped_column(sa.String(7), default="#64748b")  # #rrggbb
+    curated: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.name}>"
+
+
+class SavedView(TimestampMixin, db.Model):
+    """A named queue filter + sort, personal (owner) or shared with a department's members."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (
+        sa.Index("ix_saved_views_owner", "owner_id", "position"),
+        sa.Index("ix_saved_views_department", "department_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    # set: shared with the department's members; None: personal
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="CASCADE")
+    )
+    # the queue's query arguments (status, department, kind, channel, assignee, tag, q, dates...)
+    filters: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    sort: Mapped[str] = mapped_column(sa.String(20), default="due")
+    position: Mapped[int] = mapped_column(default=0)
+
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    department: Mapped[Department | None] = relationship()
+
+
 class ProtocolCounter(db.Model):
     """One row per day; incremented inside the registering transaction (row lock = uniqueness)."""
 
@@ -148,12 +201,18 @@ class Ticket(db.Model):
     sla_levels_fired: Mapped[int] = mapped_column(
         sa.SmallInteger, default=0, server_default=sa.text("0")
     )
+    # a duplicate merged into another demand: its protocol keeps answering for the survivor
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
 
     category: Mapped[Category | None] = relationship()
     department: Mapped[Department] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     customer: Mapped[Customer] = relationship()
+    merged_into: Mapped[Ticket | None] = relationship(remote_side="Ticket.id")
+    tags: Mapped[list[Tag]] = relationship(secondary=ticket_tags, order_by="Tag.name")
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
     )
@@ -257,3 +316,24 @@ class IdempotencyKey(db.Model):
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
+
+
+class TicketPresence(db.Model):
+    """Who has a ticket open in the workspace right now, and who is typing a reply (collision).
+
+    One row per (ticket, user), refreshed by the workspace's poll; a row older than the presence
+    window counts as gone. Kept in the database so that every application server sees it."""
+
+    __tablename__ = "ticket_presence"
+    __table_args__ = (sa.Index("ix_ticket_presence_seen", "ticket_id", "seen_at"),)
+
+    ticket_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
+    typing_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()

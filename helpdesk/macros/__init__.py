@@ -1,0 +1,1 @@
+"""Macros: canned replies with placeholders plus ticket actions, applied in one transaction."""
