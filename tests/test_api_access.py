@@ -154,6 +154,14 @@ MATRIX = [
         None,
         TICKET_A_READ,
     ),
+    (
+        # no "into": staff who may work it are told what is missing (400); others never get there
+        "POST",
+        "/tickets/<protocol>/merge",
+        lambda c: f"/tickets/{c.ticket_a.protocol}/merge",
+        lambda who: {},
+        _row(401, 403, 403, 400, 404, 400, 400),
+    ),
     ("GET", "/customers", lambda c: "/customers?email=ana@example.com", None, STAFF_READ),
     ("GET", "/departments", lambda c: "/departments", None, STAFF_READ),
     (

@@ -29,6 +29,9 @@ GET_ROUTES = {
     "/console/phone/{px}": (403, 200, 403, 200, 200),
     "/console/customers/{cid}": (403, 200, 200, 200, 200),
     "/console/search?q=problema": (403, 200, 200, 200, 200),
+    # merging into itself: the confirmation page says why (400) to whoever may work the ticket
+    "/console/tickets/{px}/merge?into={px}": (403, 400, 403, 400, 400),
+    "/console/views": (403, 200, 200, 200, 200),
 }
 
 
@@ -64,6 +67,8 @@ POST_ROUTES = {
     "/console/tickets/{px}/details": {"kind": "complaint", "subject": "Novo assunto"},
     "/console/phone/{px}": {"kind": "request", "subject": "Ligação"},
     "/console/tickets/{px}/guest-links/revoke": {},
+    "/console/tickets/{px}/merge": {"into": "{px}"},
+    "/console/tickets/{px}/presence": {"typing": "1"},
 }
 
 
@@ -75,7 +80,7 @@ def test_post_actions_refused_to_outsiders(client, app, world, route, role):
 
     login_as(client, app, _user(world, role))  # noqa: F405
     data = {
-        k: v.format(dy=world.dept_y.id) if isinstance(v, str) else v
+        k: v.format(dy=world.dept_y.id, px=world.ticket_x.protocol) if isinstance(v, str) else v
         for k, v in POST_ROUTES[route].items()
     }
     if role != "anonymous":
@@ -120,6 +125,8 @@ def test_phone_start_refused_to_customer(client, app, world):
         "/console/tickets/{px}/priority",
         "/console/tickets/{px}/status",
         "/console/tickets/{px}/details",
+        "/console/tickets/{px}/presence",
+        "/console/views/1/delete",
         "/console/phone/start",
     ],
 )

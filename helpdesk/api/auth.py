@@ -14,6 +14,7 @@ from ..accounts.services import user_for_api_token
 from ..core.errors import NotAllowed, ProtocolNotFound
 from ..core.permissions import is_admin, is_staff
 from ..extensions import login_manager
+from ..tickets.merge import final_survivor
 from ..tickets.models import Ticket
 from ..tickets.permissions import can_view_ticket
 from ..tickets.services import get_ticket_by_protocol
@@ -68,9 +69,18 @@ def require_admin(user: User) -> None:
         raise NotAllowed()
 
 
-def load_ticket(protocol: str, user: User) -> Ticket:
-    """Load by protocol (400 wrong check digit, 404 unknown) and hide what the user may not see."""
-    ticket = get_ticket_by_protocol(protocol)
+def load_ticket(
+    protocol: str, user: User, *, follow: bool = True, field: str = "protocol"
+) -> Ticket:
+    """Load by protocol (400 wrong check digit, 404 unknown) and hide what the user may not see.
+
+    A merged protocol keeps answering: with `follow` it stands for its surviving ticket (which
+    the caller must be able to see too)."""
+    ticket = get_ticket_by_protocol(protocol, field=field)
     if not can_view_ticket(user, ticket):
-        raise ProtocolNotFound(field="protocol")
+        raise ProtocolNotFound(field=field)
+    if follow and ticket.merged_into_id is not None:
+        ticket = final_survivor(ticket)
+        if not can_view_ticket(user, ticket):
+            raise ProtocolNotFound(field=field)
     return ticket

@@ -103,3 +103,4 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "maxLength": 200},
 }
 LOCATION = {"Location": {"schema": {"type": "string"}}}
+CONTENT_LOCATION = {"Content-Location": {"schema": {"type": "string"}}}

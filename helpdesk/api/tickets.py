@@ -24,6 +24,7 @@ from ..customers.services import resolve_customer
 from ..extensions import db
 from ..notifications.services import take_queued_ids
 from ..tickets import queries
+from ..tickets.merge import merge_tickets
 from ..tickets.models import (
     PRIORITY_VALUES,
     IdempotencyKey,
@@ -41,13 +42,14 @@ from ..tickets.services import (
 )
 from .auth import api_user, load_ticket, require_staff
 from .blueprint import bp
-from .documented import IDEMPOTENCY_KEY, LOCATION, PROTOCOL, documented, ok
+from .documented import CONTENT_LOCATION, IDEMPOTENCY_KEY, LOCATION, PROTOCOL, documented, ok
 from .errors import IdempotencyConflict
 from .lookups import category_by_ref, department_by_ref, user_by_ref
 from .parsing import as_files, canonical, json_object
 from .schemas.tickets import (
     CustomerInput,
     EventList,
+    MergeInput,
     MessageInput,
     MessageList,
     TicketChange,
@@ -244,13 +246,25 @@ def _resolve_customer(data: CustomerInput | None) -> Customer:
     "tickets",
     _l("Read one ticket"),
     parameters=(PROTOCOL,),
-    responses={200: ok(TicketSchema)},
+    description=_l(
+        "A protocol that was merged into another demand keeps answering: the body is the "
+        "surviving ticket, whose URL is in the Content-Location header (the same for changes "
+        "and messages sent to the merged protocol)."
+    ),
+    responses={200: ok(TicketSchema, headers=CONTENT_LOCATION)},
     errors=(400, 401, 404),
 )
 def get_ticket(protocol: str):
     user = api_user()
     ticket = queries.ticket_with_thread(load_ticket(protocol, user).id)
-    return jsonify(ticket_json(ticket, user, detail=True))
+    return _answer(jsonify(ticket_json(ticket, user, detail=True)), protocol, ticket)
+
+
+def _answer(response, asked: str, ticket: Ticket):
+    """Name the surviving ticket when the protocol asked for was merged into it."""
+    if ticket.protocol != asked:
+        response.headers["Content-Location"] = url_for("api.get_ticket", protocol=ticket.protocol)
+    return response
 
 
 @bp.patch("/tickets/<protocol>")
@@ -287,7 +301,39 @@ def update_ticket(protocol: str):
         change_status(ticket, user, status, outcome=outcome)
     db.session.flush()
     commit()
-    return jsonify(ticket_json(ticket, user, detail=True))
+    return _answer(jsonify(ticket_json(ticket, user, detail=True)), protocol, ticket)
+
+
+@bp.post("/tickets/<protocol>/merge")
+@documented(
+    "mergeTicket",
+    "tickets",
+    _l("Merge a duplicate into another demand"),
+    description=_l(
+        "Staff only. The demand in the path (the duplicate) is closed with a message naming "
+        "the survivor given in `into`; the survivor gets an internal note summarising the "
+        "duplicate; both histories record the merge. Only the same customer's demands, not "
+        "closed ones. Afterwards the duplicate's protocol answers for the survivor (API, "
+        "portal, guest links and email replies). Answers with the survivor."
+    ),
+    parameters=(PROTOCOL,),
+    body=MergeInput,
+    example={"into": "202501310000017", "reason": "Same complaint by phone and email."},
+    responses={200: ok(TicketSchema)},
+    errors=(400, 401, 403, 404, 409, 415, 422),
+)
+def merge_ticket(protocol: str):
+    user = api_user()
+    require_staff(user)
+    source = load_ticket(protocol, user, follow=False)
+    given = parse_body(MergeInput, json_object())
+    if not given.into:
+        raise ValidationError(_l("Give the protocol to merge into."), field="into")
+    target = load_ticket(given.into, user, follow=False, field="into")
+    survivor = merge_tickets(source, target, user, db.session, reason=given.reason or "")
+    body = ticket_json(survivor, user, detail=True)
+    commit()
+    return jsonify(body)
 
 
 # thread and history --------------------------------------------------------------------------
@@ -351,14 +397,17 @@ def create_message(protocol: str):
     "listEvents",
     "tickets",
     _l("Read the history"),
-    description=_l("Internal events only for staff."),
+    description=_l(
+        "Internal events only for staff. The history of exactly this protocol: a merged "
+        "demand's ends with its merge (action merged, new_value the survivor)."
+    ),
     parameters=(PROTOCOL,),
     responses={200: ok(EventList)},
     errors=(400, 401, 404),
 )
 def list_events(protocol: str):
     user = api_user()
-    ticket = load_ticket(protocol, user)
+    ticket = load_ticket(protocol, user, follow=False)  # this protocol's own history
     events = db.session.scalars(
         sa.select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import g, session
 
 from ..accounts.services import valid_guest_grants
+from ..tickets.merge import survivor_ids
 
 GUEST_SESSION_KEY = "guest_grants"
 MAX_GUEST_GRANTS = 20
@@ -28,6 +29,7 @@ def remember_guest_grant(grant) -> None:
     ids = [i for i in _session_grant_ids() if i != grant.id]
     session[GUEST_SESSION_KEY] = [*ids[-(MAX_GUEST_GRANTS - 1) :], grant.id]
     g.pop("_guest_grants", None)
+    g.pop("_guest_ticket_ids", None)
 
 
 def guest_grants() -> dict[int, int]:
@@ -45,8 +47,16 @@ def guest_grants() -> dict[int, int]:
 
 
 def guest_ticket_ids() -> set[int]:
-    """Tickets this browser may open as a guest, checked against the database now."""
-    return set(guest_grants().values())
+    """Tickets this browser may open as a guest, checked against the database now; a demand
+    merged into another opens its survivor too (the same customer's, see tickets.merge)."""
+    cached = g.get("_guest_ticket_ids")
+    if cached is not None:
+        return cached
+    ids = set(guest_grants().values())
+    if ids:
+        ids |= set(survivor_ids(ids).values())
+    g._guest_ticket_ids = ids
+    return ids
 
 
 def guest_grant_for(ticket_id: int) -> int | None:

@@ -11,6 +11,7 @@ from ..customers.documents import format_document
 from ..customers.models import Customer
 from ..customers.services import format_phone
 from ..extensions import db
+from ..tickets.merge import merged_protocols
 from ..tickets.permissions import staff_department_ids
 from ..tickets.queries import TicketFilter, ticket_page
 from .blueprint import bp
@@ -48,5 +49,6 @@ def customer(customer_id: int):
         phones=[format_phone(p.number) for p in customer.phones],
         document=format_document(customer.document) if customer.document else None,
         page=page,
+        merged=merged_protocols(page.items),
         next_url=next_url,
     )

@@ -16,10 +16,12 @@ from flask_login import current_user
 
 from ..core.clock import as_utc, now
 from ..core.formatting import duration, number
+from ..core.permissions import is_supervisor
 from ..extensions import db
 from ..tickets.models import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, Category
 from ..tickets.queries import bounded_queue_counts, queue_filter, ticket_page
 from .blueprint import arg_choice, arg_int_choice, bp, visible_departments
+from .saved_views import sidebar_views
 
 log = logging.getLogger(__name__)
 
@@ -116,4 +118,7 @@ def queue():
         },
         next_url=next_url,
         is_first_page=not request.args.get("cursor"),
+        saved_views=sidebar_views(user),
+        current_view=arg_int_choice("view", range(1, 2**31)),
+        can_share_views=is_supervisor(user),
     )

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from ..accounts.models import Department, User
 from ..core.clock import as_utc
+from ..core.text import ascii_digits
 from ..core.unit import attempt
 from ..customers.documents import format_document
 from ..customers.services import format_phone
@@ -24,9 +25,10 @@ from ..mail.queries import email_links, refused_attachments
 from ..sla.clocks import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
 from ..tickets import services
 from ..tickets.attachments import path_of
-from ..tickets.models import STATUS_LABELS, Attachment, Category, Ticket
+from ..tickets.models import OPEN_STATUSES, STATUS_LABELS, Attachment, Category, Ticket
 from ..tickets.permissions import can_download_attachment, staff_department_ids
-from ..tickets.queries import TicketFilter, ticket_page
+from ..tickets.presence import answers_since
+from ..tickets.queries import TicketFilter, ticket_page, ticket_with_thread
 from ..tickets.services import ALLOWED_TRANSITIONS
 from .blueprint import back_to_ticket, bp, load_workable_ticket
 from .forms import (
@@ -129,7 +131,12 @@ def _run(ticket: Ticket, form, action, success: str, anchor: str | None = None):
 
 @bp.get("/tickets/<protocol>")
 def ticket(protocol: str):
-    ticket = load_workable_ticket(protocol, full=True)
+    return _render_workspace(load_workable_ticket(protocol, full=True))
+
+
+def _render_workspace(ticket: Ticket, *, stale=None, reply_draft: str = "", status: int = 200):
+    """The workspace page; `stale`: public messages added since the agent's page was loaded
+    (their reply was held back, its text `reply_draft` is kept in the box)."""
     other = ticket_page(
         TicketFilter(
             statuses=(),
@@ -150,6 +157,9 @@ def ticket(protocol: str):
         phones=[format_phone(p.number) for p in customer.phones],
         document=format_document(customer.document) if customer.document else None,
         other_demands=other.items,
+        merge_candidates=[
+            t for t in other.items if t.status in OPEN_STATUSES and t.merged_into_id is None
+        ],
         history=[(e, describe_event(e), event_detail(e)) for e in ticket.events],
         slas=visible_slas(ticket, staff=True),
         sla_target_labels=SLA_TARGET_LABELS,
@@ -165,8 +175,11 @@ def ticket(protocol: str):
         escalate_form=EscalateForm(),
         emails=email_links(ticket.id) if _has_email(ticket) else {},
         refused=refused_attachments(ticket.id) if _has_email(ticket) else {},
+        last_public_id=max((m.id for m in ticket.messages if not m.is_internal), default=0),
+        stale=stale,
+        reply_draft=reply_draft,
         **ticket_panel(ticket),
-    )
+    ), status
 
 
 def _has_email(ticket) -> bool:
@@ -177,6 +190,14 @@ def _has_email(ticket) -> bool:
 def reply(protocol: str):
     ticket = load_workable_ticket(protocol)
     form = ReplyForm()
+    newer = _answered_meanwhile(ticket, form)
+    if newer:
+        return _render_workspace(
+            ticket_with_thread(ticket.id),
+            stale=newer,
+            reply_draft=form.body.data or "",
+            status=409,
+        )
 
     def act():
         services.add_message(
@@ -189,6 +210,16 @@ def reply(protocol: str):
         )
 
     return _run(ticket, form, act, _("Your answer was sent to the customer."), "thread-end")
+
+
+def _answered_meanwhile(ticket: Ticket, form: ReplyForm) -> list:
+    """Public messages by someone else added after the newest one the agent's page showed
+    (`seen_last`, sent by the reply form): the reply is held back once so the agent reads them;
+    the page shown then carries the newest id, so sending again goes through."""
+    raw = request.form.get("seen_last", "")
+    if not form.validate_on_submit() or not ascii_digits(raw) or len(raw) > 18:
+        return []
+    return answers_since(ticket, int(raw), current_user)
 
 
 @bp.post("/tickets/<protocol>/note")

@@ -7,6 +7,7 @@ Threading, in this order:
    or References → that ticket;
 2. a Message-ID we received earlier on a ticket, when the sender belongs to that ticket's customer;
 3. a valid protocol in the subject, when the sender belongs to that ticket's customer;
+   (a ticket merged into another stands for its survivor: the reply lands there)
 4. otherwise a new ticket (never someone else's): a stolen protocol or a forged reference opens a
    new ticket for the real sender.
 Messages are always posted as the customer, never as an agent, whatever the From says.
@@ -37,6 +38,7 @@ from ..notifications import services as notify
 from ..notifications.models import OutboxMessage
 from ..tickets import protocol as protocols
 from ..tickets.attachments import store_upload
+from ..tickets.merge import final_survivor
 from ..tickets.models import Ticket
 from ..tickets.services import MAX_ATTACHMENTS, MAX_SUBJECT, MAX_TEXT, add_message, register_ticket
 from .models import TLS_MODES, InboundMessage, Mailbox
@@ -174,6 +176,8 @@ def _process(row: InboundMessage, *, release: bool = False) -> None:
     sender = normalize_email(mail.from_addr, received=True)
     body = strip_reply(mail.text)[:MAX_TEXT] or _("(no text)")
     ticket, how = find_ticket(mail, sender)
+    if ticket is not None and ticket.merged_into_id is not None:
+        ticket = final_survivor(ticket)  # a merged demand's thread carries on in its survivor
     if ticket is not None and ticket.status == "closed":
         ticket, how = None, "closed_ticket"
     if ticket is not None and not release and not mail.auth.authenticated and _holds(row):

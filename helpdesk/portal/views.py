@@ -45,8 +45,10 @@ from ..escalations.services import customer_can_escalate, escalate_by_customer
 from ..escalations.verdicts import record_verdict
 from ..extensions import db, limiter, login_manager
 from ..sla.clocks import visible_slas
+from ..tickets import protocol as protocols
 from ..tickets import services as tickets
 from ..tickets.attachments import path_of
+from ..tickets.merge import final_survivor, merged_protocols
 from ..tickets.models import KINDS, Attachment, Category, Ticket
 from ..tickets.permissions import can_download_attachment, can_view_ticket
 from ..tickets.queries import TicketFilter, ticket_page, ticket_with_thread
@@ -89,7 +91,7 @@ def _customer_record(user):
     return customer
 
 
-def load_ticket(protocol: str, *, act: bool = False) -> Ticket:
+def load_ticket(protocol: str, *, act: bool = False, follow: bool = False) -> Ticket:
     """Load by protocol (wrong check digit: 400, unknown: 404) and check the viewer, or 404.
 
     Someone not signed in (and without a guest link for it) is sent to sign in, whatever the
@@ -108,6 +110,11 @@ def load_ticket(protocol: str, *, act: bool = False) -> Ticket:
         if not signed_in:
             abort(login_manager.unauthorized())
         abort(404)
+    if follow and ticket.merged_into_id is not None:
+        # a merged demand carries on in its survivor (the same customer's: see tickets.merge)
+        survivor = final_survivor(ticket)
+        if can_view_ticket(current_user, survivor, guest_ticket_ids()):
+            ticket = survivor
     if act and is_staff(current_user) and ticket.id not in guest_ticket_ids():
         abort(403)
     return ticket
@@ -249,7 +256,11 @@ def my_demands():
         if page.next_cursor:
             next_url = url_for("portal.my_demands", cursor=page.next_cursor)
     return render_template(
-        "portal/my_demands.html", tickets=items, next_url=next_url, paged=bool(request.args)
+        "portal/my_demands.html",
+        tickets=items,
+        merged=merged_protocols(items),
+        next_url=next_url,
+        paged=bool(request.args),
     )
 
 
@@ -311,12 +322,24 @@ def _render_demand(
 
 @bp.get("/portal/demands/<protocol>")
 def demand(protocol: str):
-    return _render_demand(load_ticket(protocol))
+    ticket = load_ticket(protocol, follow=True)
+    if ticket.protocol != protocols.parse(protocol):
+        flash(
+            _(
+                "Demand %(old)s was merged into demand %(new)s, which carries on with the "
+                "same matter.",
+                old=protocols.parse(protocol),
+                new=ticket.protocol,
+            ),
+            "success",
+        )
+        return redirect(url_for("portal.demand", protocol=ticket.protocol))
+    return _render_demand(ticket)
 
 
 @bp.post("/portal/demands/<protocol>/reply")
 def reply(protocol: str):
-    ticket = load_ticket(protocol, act=True)
+    ticket = load_ticket(protocol, act=True, follow=True)
     form = ReplyForm()
     status = 400
     if form.validate_on_submit():
@@ -340,7 +363,7 @@ def reply(protocol: str):
 
 @bp.post("/portal/demands/<protocol>/verdict")
 def verdict(protocol: str):
-    ticket = load_ticket(protocol, act=True)
+    ticket = load_ticket(protocol, act=True, follow=True)
     form = VerdictForm()
     status = 400
     if form.validate_on_submit():
@@ -380,7 +403,7 @@ def verdict(protocol: str):
 @bp.post("/portal/demands/<protocol>/escalate")
 def escalate(protocol: str):
     """The customer sends a demand whose deadline passed to the ombudsman."""
-    ticket = load_ticket(protocol, act=True)
+    ticket = load_ticket(protocol, act=True, follow=True)
     form = EscalateForm()
     status = 400
     if form.validate_on_submit():

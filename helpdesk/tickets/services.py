@@ -16,7 +16,13 @@ from flask_babel import lazy_gettext as _l
 from ..accounts.models import Department, User
 from ..accounts.services import default_department
 from ..core.clock import now
-from ..core.errors import NotAllowed, ProtocolNotFound, TicketClosed, ValidationError
+from ..core.errors import (
+    InvalidProtocol,
+    NotAllowed,
+    ProtocolNotFound,
+    TicketClosed,
+    ValidationError,
+)
 from ..core.logs import who
 from ..core.text import clean_text
 from ..customers.models import Customer
@@ -47,12 +53,16 @@ MAX_TEXT = 20000
 MAX_ATTACHMENTS = 10
 
 
-def get_ticket_by_protocol(raw: str) -> Ticket:
+def get_ticket_by_protocol(raw: str, *, field: str = "protocol") -> Ticket:
     """Raise InvalidProtocol for a wrong check digit and ProtocolNotFound for an unknown one."""
-    value = protocols.parse(raw)
+    try:
+        value = protocols.parse(raw)
+    except InvalidProtocol as exc:
+        exc.field = field
+        raise
     ticket = db.session.scalar(sa.select(Ticket).where(Ticket.protocol == value))
     if ticket is None:
-        raise ProtocolNotFound(field="protocol")
+        raise ProtocolNotFound(field=field)
     return ticket
 
 

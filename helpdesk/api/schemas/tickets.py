@@ -74,6 +74,17 @@ class MessageInput(RequestBody):
     attachments: Attachments | None = None
 
 
+class MergeInput(RequestBody):
+    into: str | None = Field(
+        default=None,
+        description=_l(
+            "The protocol of the demand that survives (a merged one stands for its survivor)."
+        ),
+        json_schema_extra={"maxLength": 40},
+    )
+    reason: str | None = Field(default=None, json_schema_extra={"maxLength": 1000})
+
+
 # responses -----------------------------------------------------------------------------------
 
 
