@@ -220,6 +220,10 @@ def describe_event(event: TicketEvent) -> str:
             who=who,
             number=new or "—",
         )
+    if action == "merged":
+        return _("%(who)s merged it into demand %(protocol)s.", who=who, protocol=new or "—")
+    if action == "merged_from":
+        return _("%(who)s merged demand %(protocol)s into it.", who=who, protocol=new or "—")
     if action == "rated":
         return _("%(who)s rated the service %(n)s out of 5.", who=who, n=new or "—")
     sentence = _escalation_sentence(event, who)
