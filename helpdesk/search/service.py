@@ -360,3 +360,72 @@ def exact_match(raw: str | None) -> Jump | None:
         sa.select(CustomerPhone.customer_id).where(CustomerPhone.number == phone)
     )
     return Jump("customer", customer_id=found) if found else None
+
+
+# the phone screen's caller lookup ---------------------------------------------------------------
+
+CALLERS_LIMIT = 20
+
+
+def find_callers(
+    raw: str | None, flt: TicketFilter, *, limit: int = CALLERS_LIMIT
+) -> list[Customer]:
+    """The customers a caller may be, from one box: an email, a phone (any format), a CPF/CNPJ
+    and a protocol (with or without check digit) are matched exactly; anything else (a name, a
+    word of a demand) through the ticket search within `flt` (the agent's scope, any status),
+    the customers of the best matches first."""
+    raw = (raw or "").strip()
+    if not raw or len(raw) > MAX_QUERY or "\x00" in raw:
+        return []
+    ids: list[int] = []
+    if "@" in raw and " " not in raw:
+        try:
+            email = normalize_email(raw)
+        except DomainError:
+            email = None
+        if email:
+            ids = list(
+                db.session.scalars(
+                    sa.select(CustomerEmail.customer_id)
+                    .where(CustomerEmail.email == email)
+                    .limit(limit)
+                )
+            )
+    elif re.fullmatch(r"[\d\s.\-/()+#№]+", raw):
+        ids = _callers_by_number(raw, limit)
+    if not ids:
+        page = search_tickets(raw, flt, staff=True, limit=limit * 3, candidates=0)
+        for hit in page.items:
+            if hit.ticket.customer_id not in ids:
+                ids.append(hit.ticket.customer_id)
+        ids = ids[:limit]
+    if not ids:
+        return []
+    found = {c.id: c for c in db.session.scalars(sa.select(Customer).where(Customer.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def _callers_by_number(raw: str, limit: int) -> list[int]:
+    protocol = _ticket_protocol(raw)
+    if protocol:
+        return list(
+            db.session.scalars(sa.select(Ticket.customer_id).where(Ticket.protocol == protocol))
+        )
+    number = digits(raw)
+    if len(number) in (11, 14) and is_valid_document(number):
+        ids = list(
+            db.session.scalars(
+                sa.select(Customer.id).where(Customer.document == number).limit(limit)
+            )
+        )
+        if ids:
+            return ids
+    try:
+        phone = normalize_phone(raw)
+    except DomainError:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(CustomerPhone.customer_id).where(CustomerPhone.number == phone).limit(limit)
+        )
+    )
