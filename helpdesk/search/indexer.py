@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from ..core.clock import now
 from ..customers.models import Customer, CustomerEmail, CustomerPhone
 from ..tickets.models import Attachment, Message, Ticket
-from .models import SearchDocument
+from .models import RECENCY_BUCKET, SearchDocument
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,7 @@ def build_rows(conn: Connection, ticket_ids: list[int]) -> list[dict]:
                 ),
                 "internal_text": "\n".join([*internal[t.id], *internal_files[t.id]]),
                 "keys": " ".join(keys),
+                "recency": t.id // RECENCY_BUCKET,
                 "updated_at": at,
             }
         )
