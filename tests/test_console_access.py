@@ -29,6 +29,7 @@ GET_ROUTES = {
     "/console/phone/{px}": (403, 200, 403, 200, 200),
     "/console/customers/{cid}": (403, 200, 200, 200, 200),
     "/console/search?q=problema": (403, 200, 200, 200, 200),
+    "/console/tags.css": (403, 200, 200, 200, 200),
 }
 
 
@@ -64,6 +65,9 @@ POST_ROUTES = {
     "/console/tickets/{px}/details": {"kind": "complaint", "subject": "Novo assunto"},
     "/console/phone/{px}": {"kind": "request", "subject": "Ligação"},
     "/console/tickets/{px}/guest-links/revoke": {},
+    "/console/tickets/{px}/tags": {"tags": "vip"},
+    "/console/tickets/{px}/macros": {"macro": "1"},
+    "/console/tickets/{px}/macros/1": {"body": "Olá"},
 }
 
 
@@ -136,6 +140,8 @@ def test_get_on_post_only_routes_is_405(client, app, world, route):
         ("/console/tickets/{px}/priority", {"priority": "4"}),
         ("/console/phone/start", {"customer_id": "1"}),
         ("/console/phone", {"name": "Sem CSRF", "phone": "11987650000"}),
+        ("/console/tickets/{px}/tags", {"tags": "vip"}),
+        ("/console/tickets/bulk", {"ticket": "1", "priority": "high"}),
     ],
 )
 @pytest.mark.csrf

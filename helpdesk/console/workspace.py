@@ -41,6 +41,7 @@ from .forms import (
 )
 from .history import describe_event, event_detail
 from .investigations import ticket_panel
+from .macros import macro_picker
 from .supervision_forms import EscalateForm
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,7 @@ def ticket(protocol: str):
         emails=email_links(ticket.id) if _has_email(ticket) else {},
         refused=refused_attachments(ticket.id) if _has_email(ticket) else {},
         **ticket_panel(ticket),
+        **macro_picker(ticket),
     )
 
 
