@@ -164,6 +164,8 @@ class Config:
     # defaults of the SAC
     DEFAULT_PHONE_REGION = _env("DEFAULT_PHONE_REGION", "BR")
     QUEUE_PAGE_SIZE = _env_int("QUEUE_PAGE_SIZE", 50)
+    # agents may create tags by using a new name; off: only the tags an admin curated
+    FREE_TAGS = _env_bool("FREE_TAGS", True)
 
     # scheduler
     SCHEDULER_OUTBOX_SECONDS = _env_int("SCHEDULER_OUTBOX_SECONDS", 5)

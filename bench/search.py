@@ -79,7 +79,7 @@ def _queries(conn, rng: random.Random, per_kind: int = 40) -> list[tuple[str, st
     return queries
 
 
-def _client(offset: int, clients: int, queries, deadline: float, out) -> None:
+def _client(offset: int, clients: int, queries, seconds: float, ready, out) -> None:
     """One client process: its own app, engine and session (as a gunicorn worker has)."""
     logging.getLogger("helpdesk").setLevel(logging.WARNING)
     from helpdesk import create_app
@@ -91,6 +91,8 @@ def _client(offset: int, clients: int, queries, deadline: float, out) -> None:
     app = create_app()
     timings: dict[str, list[float]] = {k: [] for k in QUERY_KINDS}
     i = offset
+    ready.wait()  # every client started: the clock runs from here, whatever the start-up took
+    deadline = time.time() + seconds
     while time.time() < deadline:
         kind, q = queries[i % len(queries)]
         i += clients
@@ -109,9 +111,9 @@ def measure(queries, clients: int, seconds: float) -> dict[str, list[float]]:
     search) searching for `seconds`; every search's milliseconds, by query kind."""
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
-    deadline = time.time() + seconds + 3  # + the processes' start-up
+    ready = ctx.Barrier(clients)
     procs = [
-        ctx.Process(target=_client, args=(n, clients, queries, deadline, out))
+        ctx.Process(target=_client, args=(n, clients, queries, seconds, ready, out))
         for n in range(clients)
     ]
     for proc in procs:

@@ -109,6 +109,54 @@ INVESTIGATION_ROWS = [
     ),
 ]
 
+STAFF_WORK_A = _row(401, 403, 403, 200, 404, 200, 200)  # staff who may work ticket A
+MACRO_ROWS = [
+    ("GET", "/tags", lambda c: "/tags", None, STAFF_READ),
+    ("GET", "/macros", lambda c: "/macros", None, STAFF_READ),
+    (
+        "POST",
+        "/macros",
+        lambda c: "/macros",
+        lambda w: {"name": "Mine", "scope": "personal", "body_pt_br": "Olá"},
+        _row(401, 403, 403, 201, 201, 201, 201),
+    ),
+    (
+        "PATCH",
+        "/macros/<int:macro_id>",
+        lambda c: f"/macros/{c.macro.id}",
+        lambda w: {"name": "Global"},
+        ADMIN_ONLY,  # a global macro: only admins manage it
+    ),
+    (
+        "DELETE",
+        "/macros/<int:macro_id>",
+        lambda c: f"/macros/{c.macro.id}",
+        None,
+        _row(401, 403, 403, 403, 403, 403, 204),
+    ),
+    (
+        "POST",
+        "/tickets/<protocol>/macros/<int:macro_id>",
+        lambda c: f"/tickets/{c.ticket_a.protocol}/macros/{c.macro.id}",
+        lambda w: {},
+        STAFF_WORK_A,
+    ),
+    (
+        "POST",
+        "/tickets/bulk",
+        lambda c: "/tickets/bulk",
+        lambda w: {"protocols": [c_protocol_a()], "changes": {"add_tags": ["x"]}},
+        STAFF_READ,  # agent Y's answer lists ticket A as refused
+    ),
+]
+
+
+def c_protocol_a() -> str:
+    return _WORLD["protocol_a"]
+
+
+_WORLD: dict = {}
+
 # (method, rule as registered, path builder, body builder, expected codes)
 MATRIX = [
     ("GET", "/tickets", lambda c: "/tickets", None, _row(401, 200, 200, 200, 200, 200, 200)),
@@ -238,6 +286,7 @@ MATRIX = [
         ADMIN_CREATE,  # and integration accounts: tests/test_connectors.py
     ),
     *INVESTIGATION_ROWS,
+    *MACRO_ROWS,
     ("GET", "/openapi.json", lambda c: "/openapi.json", None, PUBLIC),
     ("GET", "/docs", lambda c: "/docs", None, PUBLIC),
 ]
@@ -265,6 +314,12 @@ def full_cast(cast, db):
         owner=cast.agent_x,
         due_on=date(2030, 1, 1),
     )
+    from helpdesk.macros.services import MacroValues, create_macro
+
+    cast.macro = create_macro(
+        cast.admin, MacroValues(name="Global", scope="global", body_pt_br="Olá")
+    )
+    _WORLD["protocol_a"] = cast.ticket_a.protocol
     db.session.commit()
     return cast
 

@@ -32,6 +32,7 @@ GET_ROUTES = {
     # merging into itself: the confirmation page says why (400) to whoever may work the ticket
     "/console/tickets/{px}/merge?into={px}": (403, 400, 403, 400, 400),
     "/console/views": (403, 200, 200, 200, 200),
+    "/console/tags.css": (403, 200, 200, 200, 200),
 }
 
 
@@ -69,6 +70,9 @@ POST_ROUTES = {
     "/console/tickets/{px}/guest-links/revoke": {},
     "/console/tickets/{px}/merge": {"into": "{px}"},
     "/console/tickets/{px}/presence": {"typing": "1"},
+    "/console/tickets/{px}/tags": {"tags": "vip"},
+    "/console/tickets/{px}/macros": {"macro": "1"},
+    "/console/tickets/{px}/macros/1": {"body": "Olá"},
 }
 
 
@@ -143,6 +147,8 @@ def test_get_on_post_only_routes_is_405(client, app, world, route):
         ("/console/tickets/{px}/priority", {"priority": "4"}),
         ("/console/phone/start", {"customer_id": "1"}),
         ("/console/phone", {"name": "Sem CSRF", "phone": "11987650000"}),
+        ("/console/tickets/{px}/tags", {"tags": "vip"}),
+        ("/console/tickets/bulk", {"ticket": "1", "priority": "high"}),
     ],
 )
 @pytest.mark.csrf

@@ -40,6 +40,52 @@ def test_find_caller_by_email_and_document(client, app, world):
     assert "Diego Caller" in html.get_data(as_text=True)
 
 
+def _callers(client, typed):
+    html = client.get("/console/phone", query_string={"q": typed}).get_data(as_text=True)
+    return html
+
+
+def test_one_box_finds_the_caller_by_anything_through_the_search_service(client, app, world):
+    """The default lookup takes a name, a word of a demand, a protocol (with or without its
+    check digit), a CPF with punctuation or a phone written any way."""
+    login_as(client, app, world.agent_x)  # noqa: F405
+    protocol = world.ticket_x.protocol
+    for typed in (
+        "diego",  # the name, lower-case, as a prefix while typing
+        "cobranca duplicada",  # words of their demand, without the accent
+        protocol,
+        protocol[:-1],  # without its check digit
+        "529.982.247-25",
+        "+55 (11) 98765 4321",
+    ):
+        html = _callers(client, typed)
+        assert "Diego Caller" in html, typed
+        assert "Start call" in html, typed
+
+
+def test_a_name_is_looked_for_only_in_the_demands_the_agent_may_open(
+    client, app, world, make_customer, make_ticket
+):
+    other = make_customer(name="Zuleica Distante", phone="+5511912345678")
+    ticket = make_ticket(customer=other, subject="Troca de produto")
+    ticket.department_id = world.dept_y.id
+    _db.session.commit()
+    login_as(client, app, world.agent_x)  # noqa: F405
+    assert "Zuleica" not in _callers(client, "zuleica")
+    # her phone still identifies her: the agent answering the call must be able to register it
+    assert "Zuleica Distante" in _callers(client, "11 91234-5678")
+    client.post("/logout")
+    login_as(client, app, world.agent_y)  # noqa: F405
+    assert "Zuleica Distante" in _callers(client, "zuleica")
+
+
+def test_a_name_nobody_has_offers_the_new_caller_form_with_the_name_typed(client, app, world):
+    login_as(client, app, world.agent_x)  # noqa: F405
+    html = _callers(client, "Xerxes Inexistente")
+    assert "Diego Caller" not in html
+    assert 'value="Xerxes Inexistente"' in html
+
+
 def test_invalid_search_shows_field_error(client, app, world):
     login_as(client, app, world.agent_x)  # noqa: F405
     html = client.get("/console/phone", query_string={"by": "phone", "q": "123"}).get_data(

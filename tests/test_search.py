@@ -225,6 +225,43 @@ def test_ranking_looks_at_the_newest_candidates_only_when_bounded(db, make_user,
     assert found(2) == {t.protocol for t in made}  # the newest two matches, ranked
 
 
+def test_bounded_ranking_finds_the_newest_matches_whatever_their_spread(
+    db, monkeypatch, make_user, make_ticket, make_department
+):
+    """PostgreSQL looks among the newest ids first and widens the window until it has the
+    candidates; with one id per bucket and windows of 2x, 4x... the candidates, every kind of
+    spread is crossed: matches bunched at the top, spread out, only old ones, none at all."""
+    from helpdesk.search import indexer
+
+    monkeypatch.setattr(service, "RECENCY_BUCKET", 1)
+    monkeypatch.setattr(indexer, "RECENCY_BUCKET", 1)
+    monkeypatch.setattr(service, "WINDOW_FACTOR", 2)
+    mine, other = make_department("Mine"), make_department("Other")
+    agent = make_user("agent", departments=[mine])
+    words = ["boleto", "", "", "", "boleto", "", "boleto", "", "", "", "", "boleto"]
+    words += ["", "", "", "", "", "", "", "", "", "", "", "boleto", "boleto"]
+    made = []
+    for i, word in enumerate(words):
+        ticket = make_ticket(description=f"Pedido {i} {word}.")
+        ticket.department_id = (other if i == len(words) - 1 else mine).id
+        made.append(ticket)
+    db.session.commit()
+    reindex_all(db.session.connection())
+    db.session.commit()
+    flt = queue_filter(agent, "department", statuses=())
+    matching = [t.protocol for t in reversed(made[:-1]) if "boleto" in t.description]
+
+    def found(q, candidates):
+        page = service.search_tickets(q, flt, staff=True, candidates=candidates)
+        return {h.ticket.protocol for h in page.items}
+
+    for candidates in (1, 2, 3, 5, 50):
+        # the newest that many matches the agent may open (not the foreign department's one)
+        assert found("boleto ", candidates) == set(matching[:candidates]), candidates
+    assert found("pedido ", 3) == {t.protocol for t in made[-4:-1]}
+    assert found("inexistente ", 3) == set()
+
+
 def test_attachment_names_and_detail_edits_reach_the_index(db, world):
     import io
 

@@ -13,6 +13,7 @@ from . import (  # noqa: F401 - attach routes
     errors,
     escalations,
     investigations,
+    macros,
     openapi,
     ticket_list,
     tickets,

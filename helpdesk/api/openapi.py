@@ -151,6 +151,11 @@ def build_spec() -> dict:
             "tags": [
                 {"name": "tickets", "description": _("Tickets, their thread and history.")},
                 {"name": "customers", "description": _("Customer look-up.")},
+                {"name": "tags", "description": _("Labels on tickets, curated or free.")},
+                {
+                    "name": "macros",
+                    "description": _("Canned replies with placeholders and actions."),
+                },
                 {"name": "escalations", "description": _("Escalations and their decisions.")},
                 {"name": "administration", "description": _("Departments, categories, routing.")},
                 {

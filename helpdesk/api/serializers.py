@@ -62,7 +62,8 @@ def ticket_links(protocol: str) -> dict:
     }
 
 
-def ticket_json(ticket, viewer, *, detail: bool = False) -> dict:
+def ticket_json(ticket, viewer, *, detail: bool = False, tags=None) -> dict:
+    """`tags`: the ticket's tags when a list loaded them for the whole page (tags_by_ticket)."""
     data = {
         "protocol": ticket.protocol,
         "kind": ticket.kind,
@@ -85,6 +86,8 @@ def ticket_json(ticket, viewer, *, detail: bool = False) -> dict:
         "escalation_level": ticket.escalation_level or 0,
         "links": ticket_links(ticket.protocol),
     }
+    if is_staff(viewer):  # labels for the team, not shown to customers
+        data["tags"] = [t.name for t in (ticket.tags if tags is None else tags)]
     if detail:
         data["outcome"] = ticket.outcome
         data["attachments"] = [
@@ -198,3 +201,36 @@ def rule_json(rule) -> dict:
         if rule.agent
         else None,
     }
+
+
+def tag_json(tag) -> dict:
+    return {"id": tag.id, "name": tag.name, "color": tag.color, "curated": tag.curated}
+
+
+def macro_json(macro) -> dict:
+    actions = dict(macro.actions or {})
+    return {
+        "id": macro.id,
+        "name": macro.name,
+        "scope": macro.scope,
+        "department": department_ref(macro.department),
+        "owner": None if macro.owner is None else {"id": macro.owner.id, "name": macro.owner.name},
+        "body_pt_br": macro.body_pt_br or "",
+        "body_es": macro.body_es or "",
+        "body_en": macro.body_en or "",
+        "actions": {key: actions.get(key) for key in _MACRO_ACTIONS if actions.get(key)},
+        "active": macro.active,
+        "usage_count": macro.usage_count or 0,
+        "last_used_at": iso(macro.last_used_at),
+    }
+
+
+_MACRO_ACTIONS = (
+    "status",
+    "priority",
+    "assignee_id",
+    "department_id",
+    "transfer_reason",
+    "tags",
+    "note",
+)

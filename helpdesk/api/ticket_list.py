@@ -17,6 +17,7 @@ from ..search import service as search
 from ..tickets import queries
 from ..tickets.models import CHANNELS, STATUSES, Ticket
 from ..tickets.permissions import staff_can_view
+from ..tickets.tags import tag_condition, tags_by_ticket
 from .auth import api_user
 from .blueprint import bp
 from .documented import documented, ok, query
@@ -61,6 +62,7 @@ DEFAULT_PAGE = 50
             {"enum": list(CHANNELS)},
         ),
         query("department", _l("Department id or name.")),
+        query("tag", _l("Only tickets with this tag (staff).")),
         query("customer_email", _l("Tickets of the customer with this email.")),
         query("customer_phone", _l("Tickets of the customer with this phone.")),
         query(
@@ -108,7 +110,8 @@ def list_tickets():
             raise ValidationError(_l("This cursor is not valid."), field="cursor") from None
         raise
     _load_contacts(tickets)
-    items = [ticket_json(t, user) for t in tickets]
+    tags = tags_by_ticket(t.id for t in tickets) if is_staff(user) else {}
+    items = [ticket_json(t, user, tags=tags.get(t.id, [])) for t in tickets]
     if words:
         for item, hit in zip(items, page.items, strict=True):
             item["snippet"] = str(hit.snippet)
@@ -151,6 +154,13 @@ def _scoped_filter(user) -> queries.TicketFilter:
         if condition is not None:
             flt.extra.append(condition)
     flt.updated_since = query_datetime("updated_since")
+    tag = request.args.get("tag", "").strip()
+    if tag:
+        try:
+            flt.extra.append(tag_condition(tag))
+        except ValidationError as exc:
+            exc.field = "tag"
+            raise
 
     # scope: what this token's owner may see in the UI
     if not is_staff(user):

@@ -40,6 +40,7 @@ from ..tickets.services import (
     register_ticket,
     transfer_ticket,
 )
+from ..tickets.tags import add_tags, remove_tags, set_tags
 from .auth import api_user, load_ticket, require_staff
 from .blueprint import bp
 from .documented import CONTENT_LOCATION, IDEMPOTENCY_KEY, LOCATION, PROTOCOL, documented, ok
@@ -271,8 +272,11 @@ def _answer(response, asked: str, ticket: Ticket):
 @documented(
     "updateTicket",
     "tickets",
-    _l("Change status, priority, assignee or department"),
-    description=_l("Staff only. A transfer to another department needs a reason."),
+    _l("Change status, priority, assignee, department or tags"),
+    description=_l(
+        "Staff only. A transfer to another department needs a reason. `tags` replaces the "
+        "ticket's tags; `add_tags` and `remove_tags` change some (one event per tag)."
+    ),
     parameters=(PROTOCOL,),
     body=TicketChange,
     example={"status": "open", "priority": "high", "assignee": None},
@@ -297,6 +301,12 @@ def update_ticket(protocol: str):
         assign_ticket(ticket, user, assignee)
     if priority is not None:
         change_priority(ticket, user, PRIORITY_VALUES[priority])
+    if change.tags is not None:
+        set_tags(ticket, user, change.tags)
+    if change.add_tags:
+        add_tags(ticket, user, change.add_tags)
+    if change.remove_tags:
+        remove_tags(ticket, user, change.remove_tags)
     if status is not None:
         change_status(ticket, user, status, outcome=outcome)
     db.session.flush()

@@ -116,11 +116,16 @@ class CallerSearchForm(FlaskForm):
     by = SelectField(
         _l("Search by"),
         choices=opts(
-            [("phone", _l("Phone")), ("email", _l("Email")), ("document", _l("CPF / CNPJ"))]
+            [
+                ("any", _l("Anything")),
+                ("phone", _l("Phone")),
+                ("email", _l("Email")),
+                ("document", _l("CPF / CNPJ")),
+            ]
         ),
-        default="phone",
+        default="any",
     )
-    q = StringField(_l("Phone, email or document"), validators=[Length(max=254)])
+    q = StringField(_l("Name, phone, email, CPF/CNPJ or protocol"), validators=[Length(max=254)])
 
 
 class NewCallerForm(FlaskForm):

@@ -20,8 +20,10 @@ from ..core.unit import attempt
 from ..customers.models import Customer
 from ..customers.services import create_customer, find_customers, format_phone
 from ..extensions import db
+from ..search.service import find_callers
 from ..tickets import services
-from ..tickets.permissions import can_work_ticket
+from ..tickets.models import STATUSES
+from ..tickets.permissions import can_work_ticket, staff_can_view
 from ..tickets.queries import TicketFilter, ticket_page
 from .blueprint import bp, load_workable_ticket
 from .forms import CallerSearchForm, NewCallerForm, PhoneDetailsForm, StartCallForm
@@ -41,12 +43,24 @@ def _start(customer: Customer):
     )
 
 
+def _caller_scope() -> TicketFilter:
+    """Where a name or a word is looked for: every demand (any status) the agent may open."""
+    flt = TicketFilter(statuses=STATUSES)
+    scope = staff_can_view(current_user)
+    if scope is not None:
+        flt.extra.append(scope)
+    return flt
+
+
 def _render_search(search: CallerSearchForm, new_form: NewCallerForm, status: int = 200):
     matches, open_demands, searched = [], defaultdict(list), False
     if search.q.data and search.validate():
         searched = True
         try:
-            matches = find_customers(**{search.by.data: search.q.data})
+            if search.by.data == "any":
+                matches = find_callers(search.q.data, _caller_scope())
+            else:
+                matches = find_customers(**{search.by.data: search.q.data})
         except DomainError as exc:
             search.q.errors = [*search.q.errors, str(exc)]
         if matches:
@@ -91,8 +105,11 @@ def phone():
             show_domain_error(new_form, done.error)
             return _render_search(search, new_form, 400)
         return redirect(url_for("console.phone_call", protocol=ticket.protocol))
-    if not new_form.phone.data and search.by.data == "phone" and search.q.data:
-        new_form.phone.data = search.q.data
+    if not new_form.phone.data and search.by.data in ("any", "phone") and search.q.data:
+        if search.by.data == "phone" or not any(c.isalpha() for c in search.q.data):
+            new_form.phone.data = search.q.data
+        else:
+            new_form.name.data = new_form.name.data or search.q.data
     return _render_search(search, new_form)
 
 

@@ -10,16 +10,18 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..core.clock import as_utc, now
+from ..core.errors import ValidationError
 from ..core.formatting import duration, number
 from ..core.permissions import is_supervisor
 from ..extensions import db
 from ..tickets.models import CHANNELS, KINDS, OPEN_STATUSES, PRIORITIES, STATUSES, Category
 from ..tickets.queries import bounded_queue_counts, queue_filter, ticket_page
+from ..tickets.tags import tag_condition, tags_by_ticket
 from .blueprint import arg_choice, arg_int_choice, bp, visible_departments
 from .saved_views import sidebar_views
 
@@ -37,6 +39,24 @@ QUEUE_SORTS = {
     "priority": _l("Priority"),
 }
 COUNT_CAP = 50  # counts stop here ("50+"): a bounded, indexed scan, never COUNT(*) over the table
+
+
+def bulk_bar(user) -> dict:
+    """What the bulk bar offers: the macros the agent may apply, the departments to transfer to,
+    the bound on "all matching"."""
+    from ..accounts.models import Department
+    from ..bulk.services import MAX_TICKETS
+    from ..macros.services import macros_for
+
+    return {
+        "bulk_macros": macros_for(user),
+        "bulk_departments": list(
+            db.session.scalars(
+                sa.select(Department).where(Department.active.is_(True)).order_by(Department.name)
+            )
+        ),
+        "bulk_max": MAX_TICKETS,
+    }
 
 
 @bp.context_processor
@@ -59,11 +79,10 @@ def _bounded_counts(user) -> dict[str, str]:
     }
 
 
-@bp.get("/")
-def queue():
+def _queue_args():
+    """The queue's query-string filters, checked against allow-lists (anything else: 400)."""
     user = current_user
     queue_name = arg_choice("queue", QUEUE_LABELS) or "mine"
-    sort = arg_choice("sort", QUEUE_SORTS) or "due"
     status = arg_choice("status", (*STATUSES, "any"))
     departments = visible_departments(user)
     categories = list(
@@ -84,6 +103,26 @@ def queue():
     if department_id is not None:
         filters["department_ids"] = [department_id]
     flt = queue_filter(user, queue_name, **filters)
+    tag = request.args.get("tag", "").strip()
+    if tag:
+        try:
+            flt.extra.append(tag_condition(tag))
+        except ValidationError:
+            abort(400)
+    return queue_name, status, departments, categories, department_id, filters, flt, tag
+
+
+def queue_filter_from_args():
+    """The filter of the queue whose query string this request carries (the bulk bar's "all
+    matching this filter")."""
+    return _queue_args()[-2]
+
+
+@bp.get("/")
+def queue():
+    user = current_user
+    sort = arg_choice("sort", QUEUE_SORTS) or "due"
+    queue_name, status, departments, categories, department_id, filters, flt, tag = _queue_args()
     page = ticket_page(
         flt,
         sort=sort,
@@ -91,6 +130,7 @@ def queue():
         limit=current_app.config.get("QUEUE_PAGE_SIZE", 50),
     )
     counts = _bounded_counts(user)
+    tags = tags_by_ticket(t.id for t in page.items)
     args = {k: v for k, v in request.args.items() if k != "cursor" and v}
     next_url = (
         url_for("console.queue", **args, cursor=page.next_cursor) if page.next_cursor else None
@@ -115,7 +155,10 @@ def queue():
             "priority": filters["priority"] or "",
             "category": filters["category_id"] or "",
             "department": department_id or "",
+            "tag": tag,
         },
+        row_tags=tags,
+        **bulk_bar(user),
         next_url=next_url,
         is_first_page=not request.args.get("cursor"),
         saved_views=sidebar_views(user),

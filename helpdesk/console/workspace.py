@@ -43,6 +43,7 @@ from .forms import (
 )
 from .history import describe_event, event_detail
 from .investigations import ticket_panel
+from .macros import macro_picker
 from .supervision_forms import EscalateForm
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,7 @@ def _render_workspace(ticket: Ticket, *, stale=None, reply_draft: str = "", stat
         stale=stale,
         reply_draft=reply_draft,
         **ticket_panel(ticket),
+        **macro_picker(ticket),
     ), status
 
 

@@ -123,11 +123,14 @@ def _load_demo(tickets: int, seed: int) -> str:
     from .investigations import load_investigations
 
     investigations = load_investigations()
+    from .macros import load_macros
+
+    macros = load_macros(demo.users["admin@demo.sac"])
     return (
         f"demo loaded: {len(demo.depts)} departments, {len(demo.cats)} categories, "
         f"{demo.rule_count} routing rules, {len(demo.users)} staff, {len(demo.all_customers)} "
         f"customers, {demo.ticket_count + email_tickets} tickets over {DAYS} days; "
-        f"{investigations}; logins: admin@demo.sac/admin123, supervisora@demo.sac/super123, "
+        f"{investigations}; {macros}; logins: admin@demo.sac/admin123, supervisora@demo.sac/super123, "
         "agente@demo.sac/agente123, cliente@demo.sac/cliente123"
     )
 

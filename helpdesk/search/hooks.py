@@ -1,6 +1,7 @@
 """Keeps the index current in the writing transaction: after every flush, the tickets whose
 indexed text changed (the ticket's subject or description, a message, an attachment, the
-customer's name, document, language, emails or phones) are re-indexed on the same connection.
+customer's name, document, language, emails or phones, the ticket's tags, a tag's name) are
+re-indexed on the same connection.
 
 Listening to the flush rather than calling the indexer from each service means no service can
 forget it (registration, replies, notes, inbound mail, phone calls, customer edits, the demo).
@@ -12,13 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..customers.models import Customer, CustomerEmail, CustomerPhone
-from ..tickets.models import Attachment, Message, Ticket
+from ..tickets.models import Attachment, Message, Tag, Ticket, ticket_tags
 from .indexer import Indexed, index_tickets
 
-_TICKET_FIELDS = ("subject", "description", "customer_id", "protocol")
+_TICKET_FIELDS = ("subject", "description", "customer_id", "protocol", "tags")
 _CUSTOMER_FIELDS = ("name", "document", "locale")
 _CHILD_FIELDS = {Message: ("body", "is_internal", "ticket_id"), Attachment: ("filename",)}
-_ENABLED = "search_index"  # session.info key: False turns the hook off (bulk loaders, reindex)
+_ENABLED = "search_index"
+_TAGGED = "search_tagged"  # session.info key: tickets of a renamed or deleted tag (before_flush)  # session.info key: False turns the hook off (bulk loaders, reindex)
 
 
 def _changed(obj, fields) -> bool:
@@ -58,11 +60,29 @@ def touched(session: Session) -> tuple[set[int], set[int]]:
     return tickets, customers
 
 
+@sa.event.listens_for(Session, "before_flush")
+def _tagged_before_flush(session: Session, _flush_context, _instances) -> None:
+    """A renamed or deleted tag changes its tickets' rows: find them while the links exist."""
+    if session.info.get(_ENABLED) is False:
+        return
+    tag_ids = {obj.id for obj in session.deleted if isinstance(obj, Tag) and obj.id is not None} | {
+        obj.id
+        for obj in session.dirty
+        if isinstance(obj, Tag) and obj.id is not None and _changed(obj, ("name",))
+    }
+    if tag_ids:
+        ids = session.connection().scalars(
+            sa.select(ticket_tags.c.ticket_id).where(ticket_tags.c.tag_id.in_(tag_ids))
+        )
+        session.info.setdefault(_TAGGED, set()).update(ids)
+
+
 @sa.event.listens_for(Session, "after_flush")
 def _index_after_flush(session: Session, _flush_context) -> None:
     if session.info.get(_ENABLED) is False:
         return
     tickets, customers = touched(session)
+    tickets |= session.info.pop(_TAGGED, set())
     if not tickets and not customers:
         return
     conn = session.connection()

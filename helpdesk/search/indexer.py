@@ -16,8 +16,8 @@ from sqlalchemy.orm import aliased
 
 from ..core.clock import now
 from ..customers.models import Customer, CustomerEmail, CustomerPhone
-from ..tickets.models import Attachment, Message, Ticket
-from .models import SearchDocument
+from ..tickets.models import Attachment, Message, Tag, Ticket, ticket_tags
+from .models import RECENCY_BUCKET, SearchDocument
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
 
 
 def build_rows(conn: Connection, ticket_ids: list[int]) -> list[dict]:
-    """The search rows of these tickets: four statements, whatever their number."""
+    """The search rows of these tickets: six statements, whatever their number."""
     tickets = conn.execute(
         sa.select(
             Indexed.id,
@@ -108,10 +108,17 @@ def build_rows(conn: Connection, ticket_ids: list[int]) -> list[dict]:
         )
     ):
         contacts[customer_id].extend(phone_keys(number))
+    tags = defaultdict(list)
+    for ticket_id, name in conn.execute(
+        sa.select(ticket_tags.c.ticket_id, Tag.name)
+        .join(Tag, Tag.id == ticket_tags.c.tag_id)
+        .where(ticket_tags.c.ticket_id.in_(ticket_ids))
+    ):
+        tags[ticket_id].append(name)  # `q=boleto` finds the tickets tagged "boleto atrasado"
     at = now()
     rows = []
     for t in tickets:
-        keys = [t.protocol, t.protocol[:-1], t.name or "", *contacts[t.customer_id]]
+        keys = [t.protocol, t.protocol[:-1], t.name or "", *contacts[t.customer_id], *tags[t.id]]
         if t.document:
             keys.append(t.document)
         rows.append(
@@ -123,6 +130,7 @@ def build_rows(conn: Connection, ticket_ids: list[int]) -> list[dict]:
                 ),
                 "internal_text": "\n".join([*internal[t.id], *internal_files[t.id]]),
                 "keys": " ".join(keys),
+                "recency": t.id // RECENCY_BUCKET,
                 "updated_at": at,
             }
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 from markupsafe import Markup, escape
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import joinedload
 
 from ..core import cursors
@@ -29,7 +30,7 @@ from ..extensions import db
 from ..tickets import protocol as protocols
 from ..tickets.models import Ticket
 from ..tickets.queries import TicketFilter, after_key, filter_conditions
-from .models import SearchDocument
+from .models import RECENCY_BUCKET, SearchDocument
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def _sqlite_match(query: Query, conditions: list, *, staff: bool, candidates: in
     bm25 = sa.func.max(sa.func.bm25(fts, 1.0, 1.0, 5.0), -999.0)  # bounded, for the cursor
     score = sa.cast(bm25 * SCALE, sa.Integer)  # lower is better
     stmt = (
-        sa.select(rowid.label("ticket_id"), score.label("score"))
+        sa.select(rowid.label("ticket_id"), Ticket.created_at, score.label("score"))
         .select_from(sa.table("search_fts").join(Ticket, Ticket.id == rowid))
         .where(fts.op("MATCH")(_fts5_expression(query, staff=staff)), *conditions)
     )
@@ -147,6 +148,7 @@ def _sqlite_match(query: Query, conditions: list, *, staff: bool, candidates: in
     return stmt.subquery("matched")
 
 
+ARRAY_OF_INT = ARRAY(sa.Integer)
 _PG_CONFIGS = ("pt_unaccent", "es_unaccent", "simple_unaccent")
 
 
@@ -174,27 +176,60 @@ def _pg_tsquery(query: Query):
     return expression
 
 
-def _postgresql_match(query: Query, conditions: list, *, staff: bool, candidates: int):
-    """(ticket_id, score) of the matches within `conditions`; with `candidates`, ts_rank_cd
-    (which reads every matching tsvector) runs on the newest that many only."""
-    tsv = SearchDocument.all_tsv if staff else SearchDocument.public_tsv
-    tsq = _pg_tsquery(query)
-    found = (
+# the first window of ids looked at is this many times the candidates; each next one as much larger
+WINDOW_FACTOR = 8
+
+
+def _postgresql_candidates(tsv, tsq, conditions: list, candidates: int) -> list[int] | None:
+    """The ids of the newest `candidates` matches within `conditions`, looked for among the
+    newest ids first: 8x the candidates, then 64x, ... then all. Each look is one scan of the
+    GIN index on (vector, recency bucket) joined to the same id range of `tickets`, so it costs
+    the matches in the window whatever the table's size: a common word stops at the first
+    window, a rare one reaches "all", where its few matches are cheap. (The b-tree walk that
+    PostgreSQL picks for "newest matches first" tests each row's TOASTed vector: 0.3 s for two
+    words at 100k tickets.) None when the table is empty."""
+    top = db.session.scalar(sa.select(sa.func.max(SearchDocument.ticket_id)))
+    if top is None:
+        return None
+    base = (
         sa.select(SearchDocument.ticket_id)
         .join(Ticket, Ticket.id == SearchDocument.ticket_id)
         .where(tsv.op("@@")(tsq), *conditions)
+        .order_by(SearchDocument.recency.desc(), SearchDocument.ticket_id.desc())
+        .limit(candidates)
     )
-    if candidates:
-        found = found.order_by(SearchDocument.ticket_id.desc()).limit(candidates)
+    width = candidates * WINDOW_FACTOR
+    while True:
+        bucket = (top - width) // RECENCY_BUCKET
+        stmt = base
+        if bucket > 0:  # the newest ids only (both sides, so each uses its index for the range)
+            stmt = stmt.where(
+                SearchDocument.recency >= bucket, Ticket.id >= bucket * RECENCY_BUCKET
+            )
+        found = list(db.session.scalars(stmt))
+        if len(found) >= candidates or bucket <= 0:
+            return found
+        width *= WINDOW_FACTOR
+
+
+def _postgresql_match(query: Query, conditions: list, *, staff: bool, candidates: int):
+    """(ticket_id, created_at, score) of the matches within `conditions`; with `candidates`,
+    ts_rank_cd (which reads every matching vector) runs on the newest that many only."""
+    tsv = SearchDocument.all_tsv if staff else SearchDocument.public_tsv
+    tsq = _pg_tsquery(query)
     ranked = sa.orm.aliased(SearchDocument, name="ranked")
     ranked_tsv = ranked.all_tsv if staff else ranked.public_tsv
     # normalisation 32: rank / (rank + 1), within 0..1
     score = sa.cast(-sa.func.ts_rank_cd(ranked_tsv, tsq, 32) * SCALE, sa.Integer)
-    return (
-        sa.select(ranked.ticket_id.label("ticket_id"), score.label("score"))
-        .where(ranked.ticket_id.in_(found))
-        .subquery("matched")
+    stmt = sa.select(ranked.ticket_id, Ticket.created_at, score.label("score")).join(
+        Ticket, Ticket.id == ranked.ticket_id
     )
+    ids = _postgresql_candidates(tsv, tsq, conditions, candidates) if candidates else None
+    if ids is None:
+        stmt = stmt.where(ranked_tsv.op("@@")(tsq), *conditions)
+    else:
+        stmt = stmt.where(ranked.ticket_id == sa.any_(sa.bindparam("ids", ids, ARRAY_OF_INT)))
+    return stmt.subquery("matched")
 
 
 # the service -----------------------------------------------------------------------------------
@@ -229,18 +264,17 @@ def search_tickets(
     if candidates is None:
         candidates = current_app.config.get("SEARCH_RANK_CANDIDATES", 0)
     matched = engine(query, conditions, staff=staff, candidates=candidates)
-    columns = [matched.c.score, Ticket.created_at, Ticket.id]
+    columns = [matched.c.score, matched.c.created_at, matched.c.ticket_id]
     descending = [False, True, True]
-    # Cut the page on the narrow key (score, created_at, id) first, then join what the list
-    # shows to those rows only: sorting every match with its texts and joined columns made a
-    # common word ~2x slower on SQLite (bench, 100k tickets).
-    cut = sa.select(Ticket.id.label("id"), matched.c.score.label("score")).join(
-        matched, matched.c.ticket_id == Ticket.id
-    )
+    # Cut the page on the narrow key (score, created_at, id) that the engine returns with each
+    # match first, then join what the list shows to those rows only: sorting every match with
+    # its texts and joined columns made a common word ~2x slower on SQLite, and joining the
+    # matches to `tickets` again here made PostgreSQL hash the whole table (11 ms at 100k).
+    cut = sa.select(matched.c.ticket_id.label("id"), matched.c.score.label("score"))
     if after is not None:
         cut = cut.where(after_key(columns, descending, after))
     cut = (
-        cut.order_by(matched.c.score, Ticket.created_at.desc(), Ticket.id.desc())
+        cut.order_by(matched.c.score, matched.c.created_at.desc(), matched.c.ticket_id.desc())
         .limit(limit + 1)
         .subquery("page")
     )
@@ -257,10 +291,13 @@ def search_tickets(
     )
     rows = db.session.execute(stmt).unique().all()
     terms = query.terms()
+    pattern = snippet_pattern(terms)
     hits = [
         Hit(
             ticket=ticket,
-            snippet=snippet("\n".join([public, internal]) if staff else public, terms),
+            snippet=snippet(
+                "\n".join([public, internal]) if staff else public, terms, pattern=pattern
+            ),
             score=score,
         )
         for ticket, score, public, internal in rows[:limit]
@@ -272,15 +309,30 @@ def search_tickets(
     return Page(hits, next_cursor)
 
 
-def snippet(text: str, terms: list[str], *, width: int = 160) -> Markup:
-    """A short, HTML-escaped extract of `text` around the first matching term, each match in
-    <mark>; accents and case do not matter."""
-    text = " ".join((text or "")[:SNIPPET_SOURCE].split())
-    folded = fold(text)
+def snippet_pattern(terms: list[str]) -> re.Pattern | None:
+    """The folded terms as one pattern (longest first), compiled once for a page of snippets."""
     needles = sorted({fold(t) for t in terms if t}, key=len, reverse=True)
     if not needles:
-        return escape(text[:width])
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, needles)) + r")\w*")
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, needles)) + r")\w*")
+
+
+def snippet(
+    text: str, terms: list[str], *, width: int = 160, pattern: re.Pattern | None = None
+) -> Markup:
+    """A short, HTML-escaped extract of `text` around the first matching term, each match in
+    <mark>; accents and case do not matter."""
+    text = (text or "")[:SNIPPET_SOURCE]
+    pattern = pattern or snippet_pattern(terms)
+    if pattern is None:
+        return escape(" ".join(text[: width * 2].split())[:width])
+    first = pattern.search(fold(text))
+    # only the neighbourhood of the first match is cut, folded and marked (a document may hold
+    # every message of a long thread)
+    around = max(0, (first.start() if first else 0) - width)
+    more = around + width * 3 < len(text)
+    text = " ".join(text[around : around + width * 3].split())
+    folded = fold(text)
     first = pattern.search(folded)
     start = max(0, (first.start() if first else 0) - width // 3)
     if start:  # begin on a word
@@ -294,7 +346,7 @@ def snippet(text: str, terms: list[str], *, width: int = 160) -> Markup:
         out.append(Markup("<mark>%s</mark>") % text[match.start() : match.end()])
         pos = match.end()
     out.append(escape(text[pos:end]))
-    if end < len(text):
+    if end < len(text) or more:
         out.append(Markup("…"))
     return Markup("").join(out)
 
@@ -360,3 +412,72 @@ def exact_match(raw: str | None) -> Jump | None:
         sa.select(CustomerPhone.customer_id).where(CustomerPhone.number == phone)
     )
     return Jump("customer", customer_id=found) if found else None
+
+
+# the phone screen's caller lookup ---------------------------------------------------------------
+
+CALLERS_LIMIT = 20
+
+
+def find_callers(
+    raw: str | None, flt: TicketFilter, *, limit: int = CALLERS_LIMIT
+) -> list[Customer]:
+    """The customers a caller may be, from one box: an email, a phone (any format), a CPF/CNPJ
+    and a protocol (with or without check digit) are matched exactly; anything else (a name, a
+    word of a demand) through the ticket search within `flt` (the agent's scope, any status),
+    the customers of the best matches first."""
+    raw = (raw or "").strip()
+    if not raw or len(raw) > MAX_QUERY or "\x00" in raw:
+        return []
+    ids: list[int] = []
+    if "@" in raw and " " not in raw:
+        try:
+            email = normalize_email(raw)
+        except DomainError:
+            email = None
+        if email:
+            ids = list(
+                db.session.scalars(
+                    sa.select(CustomerEmail.customer_id)
+                    .where(CustomerEmail.email == email)
+                    .limit(limit)
+                )
+            )
+    elif re.fullmatch(r"[\d\s.\-/()+#№]+", raw):
+        ids = _callers_by_number(raw, limit)
+    if not ids:
+        page = search_tickets(raw, flt, staff=True, limit=limit * 3, candidates=0)
+        for hit in page.items:
+            if hit.ticket.customer_id not in ids:
+                ids.append(hit.ticket.customer_id)
+        ids = ids[:limit]
+    if not ids:
+        return []
+    found = {c.id: c for c in db.session.scalars(sa.select(Customer).where(Customer.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def _callers_by_number(raw: str, limit: int) -> list[int]:
+    protocol = _ticket_protocol(raw)
+    if protocol:
+        return list(
+            db.session.scalars(sa.select(Ticket.customer_id).where(Ticket.protocol == protocol))
+        )
+    number = digits(raw)
+    if len(number) in (11, 14) and is_valid_document(number):
+        ids = list(
+            db.session.scalars(
+                sa.select(Customer.id).where(Customer.document == number).limit(limit)
+            )
+        )
+        if ids:
+            return ids
+    try:
+        phone = normalize_phone(raw)
+    except DomainError:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(CustomerPhone.customer_id).where(CustomerPhone.number == phone).limit(limit)
+        )
+    )

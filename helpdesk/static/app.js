@@ -69,3 +69,38 @@ document.addEventListener("DOMContentLoaded", () => {
     setInterval(poll, 4000);
   }
 });
+
+// workspace: filter the macro list as you type; preview the filled reply without a round-trip
+document.addEventListener("DOMContentLoaded", () => {
+  const picker = document.querySelector("[data-macro-picker]");
+  if (!picker) return;
+  const select = picker.querySelector("select[name=macro]");
+  const filter = picker.querySelector("[data-macro-filter]");
+  const preview = document.querySelector("[data-macro-preview]");
+  filter.hidden = false;
+  filter.addEventListener("input", () => {
+    const words = filter.value.trim().toLowerCase();
+    let first = null;
+    select.querySelectorAll("option").forEach((opt) => {
+      const fits = !words || opt.textContent.toLowerCase().includes(words);
+      opt.hidden = !fits;
+      if (fits && !first) first = opt;
+    });
+    if (first && select.selectedOptions[0] && select.selectedOptions[0].hidden) select.value = first.value;
+  });
+  filter.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") { ev.preventDefault(); show(); }
+  });
+  const show = async () => {
+    const response = await fetch(picker.dataset.macroPicker + select.value + "/preview", { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const data = await response.json();
+    preview.action = data.apply_url;
+    preview.querySelector("textarea").value = data.body;
+    const list = preview.querySelector("[data-macro-actions]");
+    list.replaceChildren(...data.actions.map((text) => { const li = document.createElement("li"); li.textContent = text; return li; }));
+    preview.hidden = false;
+    preview.querySelector("textarea").focus();
+  };
+  select.addEventListener("change", show);
+});

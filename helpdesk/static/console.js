@@ -92,8 +92,9 @@
     if (link) location.href = link.href;
   };
 
-  const focusField = (id) => {
-    const el = document.getElementById(id);
+  const focusField = (...ids) => {
+    // the first of `ids` that is on the page and shown
+    const el = ids.map((id) => document.getElementById(id)).find((e) => e && !e.hidden);
     if (!el) return false;
     const details = el.closest("details");
     if (details) details.open = true;
@@ -147,7 +148,8 @@
           handled = focusField("note-body");
           break;
         case "m":
-          handled = focusField("macro-picker");
+          // the workspace's macro picker: its type-ahead filter when scripted, else its select
+          handled = focusField("macro-picker", "macro-filter", "macro-choice");
           break;
         case "Escape":
           if (current < 0) { handled = false; break; }

@@ -65,6 +65,11 @@ class TicketChange(RequestBody):
     )
     department: Ref | None = None
     reason: str | None = Field(default=None, description=_l("Required for a transfer."))
+    tags: list[str] | None = Field(
+        default=None, description=_l("The ticket's tags, replacing the ones it has.")
+    )
+    add_tags: list[str] | None = Field(default=None, description=_l("Tags to add."))
+    remove_tags: list[str] | None = Field(default=None, description=_l("Tags to take off."))
 
 
 class MessageInput(RequestBody):
@@ -169,6 +174,7 @@ class Ticket(ResponseBody):
         description=_l("0 not escalated, 1 supervision, 2 management, 3 ombudsman.")
     )
     links: TicketLinks
+    tags: list[str] | None = Field(default=None, description=_l("Staff only. Names, sorted."))
     # detail only (one ticket, and the answer to a change or a registration)
     outcome: str | None = None
     attachments: list[Attachment] | None = None
