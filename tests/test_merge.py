@@ -83,6 +83,7 @@ def test_merge_closes_the_duplicate_and_both_histories_say_so(db, pair, agent):
     # the duplicate's own messages stay where they were written
     assert any(m.body == "Liguei de novo, nada." for m in source.messages)
     assert [t.name for t in target.tags] == ["geladeira"]
+    assert [e.new_value for e in _events(target, "tagged")] == ["geladeira"]
 
 
 def test_merge_carries_the_investigation_link(db, pair, make_user):

@@ -199,6 +199,7 @@ def merge_tickets(
     """Merge the duplicate `source` into `target` (or its final survivor); returns the survivor.
     One transaction: flushes, never commits."""
     from .services import change_status
+    from .tags import add_tags
 
     session = session or db.session
     target = check_merge(source, target, actor)
@@ -214,9 +215,8 @@ def merge_tickets(
         )
     _system_message(source, public_text, internal=False)
 
-    for tag in source.tags:
-        if tag not in target.tags:
-            target.tags.append(tag)
+    if source.tags:  # one "tagged" event per tag carried (the tags exist: no free-tag check)
+        add_tags(target, actor, [t.name for t in source.tags])
     _carry_investigation(source, target, actor)
 
     source.merged_into_id = target.id
