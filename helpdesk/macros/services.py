@@ -23,6 +23,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Department, User
 from ..core.clock import as_utc, now
@@ -37,7 +38,13 @@ from ..tickets.permissions import can_assign_to, can_work_ticket
 from ..tickets.protocol import display as display_protocol
 from ..tickets.tags import add_tags, parse_tag_names, resolve_tags
 from .models import SCOPES, Macro
-from .permissions import can_create_scope, can_manage_macro, can_use_macro, visible_condition
+from .permissions import (
+    can_create_scope,
+    can_manage_macro,
+    can_use_macro,
+    manageable_condition,
+    visible_condition,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +194,28 @@ def body_for(macro: Macro, locale: str) -> tuple[str, str]:
 def render_text(text: str, ticket: Ticket, agent: User, locale: str) -> str:
     check_template(text)
     return _env.from_string(text).render(**placeholder_values(ticket, agent, locale)).strip()
+
+
+# what a placeholder shows in a preview without a ticket (the management screen's example)
+SAMPLE_VALUES = {
+    "customer": {"first_name": "Maria", "name": "Maria Souza"},
+    "ticket": {"protocol": "20260115 000042 7", "subject": "Cobrança duplicada"},
+    "sla": {"resolution_due": "15/01/2026 18:00"},
+}
+
+
+def preview_text(
+    text: str, agent: User, ticket: Ticket | None = None, locale: str = "pt_BR"
+) -> str:
+    """The reply text filled for `ticket` (its customer's values), or with example values when
+    there is none; a ValidationError names a placeholder that is not allowed."""
+    check_template(text)
+    if ticket is not None:
+        values = placeholder_values(ticket, agent, locale)
+    else:
+        agent_values = {"first_name": _first_name(agent.name), "name": agent.name}
+        values = {**SAMPLE_VALUES, "agent": agent_values}
+    return _env.from_string(text).render(**values).strip()
 
 
 def render_macro(macro: Macro, ticket: Ticket, agent: User, locale: str | None = None) -> str:
@@ -342,6 +371,54 @@ def macros_for(user: User, *, sort: str = "use", include_inactive: bool = False)
     else:
         stmt = stmt.order_by(Macro.usage_count.desc(), Macro.name, Macro.id)
     return list(db.session.scalars(stmt))
+
+
+def manageable_macros(
+    user: User, *, sort: str = "use", scope: str | None = None, department_id: int | None = None
+) -> list[Macro]:
+    """The macros `user` may edit (the management list), active and inactive, with their
+    department and owner loaded in the same query; most used (then most recently used) first,
+    or by name."""
+    stmt = (
+        sa.select(Macro)
+        .where(manageable_condition(user))
+        .options(joinedload(Macro.department), joinedload(Macro.owner))
+    )
+    if scope:
+        stmt = stmt.where(Macro.scope == scope)
+    if department_id:
+        stmt = stmt.where(Macro.department_id == department_id)
+    if sort == "name":
+        stmt = stmt.order_by(sa.func.lower(Macro.name), Macro.id)
+    else:
+        stmt = stmt.order_by(
+            Macro.usage_count.desc(),
+            Macro.last_used_at.desc().nulls_last(),
+            sa.func.lower(Macro.name),
+            Macro.id,
+        )
+    return list(db.session.scalars(stmt))
+
+
+def get_managed_macro(macro_id, user: User) -> Macro:
+    """The macro if `user` may edit it; MacroNotFound otherwise (foreign ones look unknown)."""
+    try:
+        macro = db.session.get(Macro, int(macro_id))
+    except (TypeError, ValueError):
+        macro = None
+    if macro is None or not can_manage_macro(user, macro):
+        raise MacroNotFound(field="macro")
+    return macro
+
+
+def set_macro_active(macro: Macro, actor: User, active: bool) -> Macro:
+    if not can_manage_macro(actor, macro):
+        raise NotAllowed(_l("You cannot change this macro."))
+    macro.active = bool(active)
+    macro.updated_at = now()
+    db.session.flush()
+    log.info("Macro %s %s by %s", macro.id, "activated" if active else "deactivated", who(actor))
+    return macro
 
 
 def get_usable_macro(macro_id, user: User) -> Macro:
