@@ -31,6 +31,10 @@ GET_ROUTES = [
     "/admin/rules",
     "/admin/rules/new",
     "/admin/rules/{rule}",
+    "/admin/tags",
+    "/admin/tags/new",
+    "/admin/tags/{tag}",
+    "/admin/tags/{tag}/delete",
 ]
 POST_ROUTES = [
     "/admin/departments/new",
@@ -44,6 +48,8 @@ POST_ROUTES = [
     "/admin/rules/new",
     "/admin/rules/{rule}",
     "/admin/rules/{rule}/move",
+    "/admin/tags/new",
+    "/admin/tags/{tag}",
 ]
 POST_ONLY = [
     "/admin/users/{user}/deactivate",
@@ -58,6 +64,7 @@ def world(db, make_department, make_user, admin):
     """Two departments, people of every role, a category and a rule."""
     from helpdesk.routing.services import create_rule
     from helpdesk.tickets.categories import create_category
+    from helpdesk.tickets.tags import create_tag
 
     x = make_department("Billing")
     y = make_department("Technical")
@@ -72,8 +79,15 @@ def world(db, make_department, make_user, admin):
     target = make_user(role="agent", departments=[x], name="Target Agent", password=None)
     category = create_category(name="Billing errors")
     rule = create_rule(name="Billing to billing", department_id=x.id)
+    tag = create_tag(admin, name="vip")
     db.session.commit()
-    ids = {"dept": x.id, "user": target.id, "category": category.id, "rule": rule.id}
+    ids = {
+        "dept": x.id,
+        "user": target.id,
+        "category": category.id,
+        "rule": rule.id,
+        "tag": tag.id,
+    }
     return people, ids
 
 

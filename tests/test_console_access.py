@@ -33,6 +33,8 @@ GET_ROUTES = {
     "/console/tickets/{px}/merge?into={px}": (403, 400, 403, 400, 400),
     "/console/views": (403, 200, 200, 200, 200),
     "/console/tags.css": (403, 200, 200, 200, 200),
+    "/console/macros": (403, 200, 200, 200, 200),
+    "/console/macros/new": (403, 200, 200, 200, 200),
 }
 
 

@@ -247,3 +247,13 @@ class MailboxForm(FlaskForm):
         _l("Hold replies to existing demands that fail SPF, DKIM or DMARC for review"),
         default=False,
     )
+
+
+class TagForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    color = StringField(
+        _l("Colour"), default="#64748b", validators=[Length(max=7)], render_kw={"type": "color"}
+    )
+    curated = BooleanField(
+        _l("Curated (offered to agents; kept when free tags are off)"), default=True
+    )

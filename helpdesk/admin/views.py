@@ -24,6 +24,7 @@ from . import (  # noqa: F401 - their routes join bp
     mail,
     policies,
     rules,
+    tags,
     users,
     webhooks,
 )
