@@ -139,6 +139,14 @@ def matching_ticket_ids(flt: TicketFilter) -> list[int]:
     )
 
 
+def count_matching(flt: TicketFilter, cap: int | None = None) -> int:
+    """How many tickets the filter selects, counted up to `cap` (default MAX_TICKETS) + 1 (more
+    than `cap` is shown as "cap+"): a bounded scan, never COUNT(*) over the table."""
+    cap = MAX_TICKETS if cap is None else cap
+    inner = sa.select(Ticket.id).where(*filter_conditions(flt)).limit(cap + 1).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(inner))
+
+
 def _apply_one(ticket: Ticket, changes: BulkChanges, actor: User, macro, investigation) -> bool:
     """Apply to one ticket; True when something changed."""
     if not can_work_ticket(actor, ticket):

@@ -187,9 +187,14 @@ def _bulk_changes() -> BulkChanges:
 
 def _selected_ids() -> list[int]:
     if request.form.get("all_matching"):
-        from .queue import queue_filter_from_args
+        if _from_search():
+            from .search import search_matching_ids
 
-        ids = matching_ticket_ids(queue_filter_from_args())
+            ids = search_matching_ids(MAX_TICKETS + 1)
+        else:
+            from .queue import queue_filter_from_args
+
+            ids = matching_ticket_ids(queue_filter_from_args())
         if len(ids) > MAX_TICKETS:
             flash(
                 _(
@@ -208,11 +213,21 @@ def _selected_ids() -> list[int]:
     return [int(v) for v in raw]
 
 
+def _from_search() -> bool:
+    """The bulk bar of the search page (`source=search` beside the search's query string)."""
+    return request.args.get("source") == "search"
+
+
 @bp.post("/tickets/bulk")
 def tickets_bulk():
-    """The queue's bulk bar; the queue's filter comes in the query string (for "all matching")."""
+    """The queue's and the search page's bulk bar; their filter (or search) comes in the query
+    string (for "all matching"), and the answer goes back to the same list."""
     _csrf()
-    back = url_for("console.queue", **{k: v for k, v in request.args.items() if v})
+    args = {k: v for k, v in request.args.items() if v and k != "source"}
+    if _from_search():
+        back = url_for("console.search", **args, jump=0)
+    else:
+        back = url_for("console.queue", **args)
     ids = _selected_ids()
     if not ids:
         if not request.form.get("all_matching"):

@@ -41,14 +41,22 @@ QUEUE_SORTS = {
 COUNT_CAP = 50  # counts stop here ("50+"): a bounded, indexed scan, never COUNT(*) over the table
 
 
-def bulk_bar(user) -> dict:
+def bulk_bar(user, flt=None) -> dict:
     """What the bulk bar offers: the macros the agent may apply, the departments to transfer to,
-    the bound on "all matching"."""
+    the bound on "all matching" and, given the list's filter, how many demands it matches
+    (counted up to the bound: "500+")."""
     from ..accounts.models import Department
-    from ..bulk.services import MAX_TICKETS
+    from ..bulk.services import MAX_TICKETS, count_matching
     from ..macros.services import macros_for
 
+    extra = {}
+    if flt is not None:
+        matching = count_matching(flt)
+        extra["bulk_matching"] = (
+            f"{number(MAX_TICKETS)}+" if matching > MAX_TICKETS else number(matching)
+        )
     return {
+        **extra,
         "bulk_macros": macros_for(user),
         "bulk_departments": list(
             db.session.scalars(
@@ -158,7 +166,7 @@ def queue():
             "tag": tag,
         },
         row_tags=tags,
-        **bulk_bar(user),
+        **bulk_bar(user, flt),
         next_url=next_url,
         is_first_page=not request.args.get("cursor"),
         saved_views=sidebar_views(user),

@@ -309,6 +309,24 @@ def search_tickets(
     return Page(hits, next_cursor)
 
 
+def matching_ticket_ids(
+    raw_query: str | None, flt: TicketFilter, *, staff: bool, limit: int
+) -> list[int]:
+    """The ids of (at most `limit`) tickets the query finds within `flt`, newest first, without
+    ranking or snippets: "all matching this search" in the bulk bar, and its bounded count."""
+    query = parse_query(raw_query)
+    if query.empty:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    engine = _postgresql_match if dialect == "postgresql" else _sqlite_match
+    matched = engine(query, filter_conditions(flt), staff=staff, candidates=limit)
+    return list(
+        db.session.scalars(
+            sa.select(matched.c.ticket_id).order_by(matched.c.ticket_id.desc()).limit(limit)
+        )
+    )
+
+
 def snippet_pattern(terms: list[str]) -> re.Pattern | None:
     """The folded terms as one pattern (longest first), compiled once for a page of snippets."""
     needles = sorted({fold(t) for t in terms if t}, key=len, reverse=True)
