@@ -43,7 +43,7 @@ def test_results_show_their_tags_and_a_checkbox(client, auth, cast):
     assert chips == ["boleto", "vip"]
     assert f'name="ticket" value="{found[0].id}" form="bulk-form"' in row.group(0)
     assert 'id="bulk-form"' in html and "tags.css" in html
-    assert "All 3 demands matching this filter" in html
+    assert "All demands matching this filter: 3" in html
 
 
 def test_tag_filter_combines_with_the_others(client, auth, db, cast):
@@ -107,11 +107,11 @@ def test_matching_count_is_bounded(client, auth, cast, monkeypatch):
     monkeypatch.setattr(search, "MAX_TICKETS", 2)
     auth.login(agent)
     html = client.get("/console/search?q=fatura").get_data(as_text=True)
-    assert "All 2+ demands matching this filter" in html
+    assert "All demands matching this filter: 2+" in html
     queue = client.get("/console/?queue=department").get_data(as_text=True)
-    assert "All 2+ demands matching this filter" in queue
+    assert "All demands matching this filter: 2+" in queue
     html = client.get("/console/?queue=department&tag=vip").get_data(as_text=True)
-    assert "All 1 demands matching this filter" in html or "All 1 demand" in html
+    assert "All demands matching this filter: 1" in html
 
 
 def _tagged_tickets(make_ticket, agent, n, start=0):

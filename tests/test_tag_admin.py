@@ -37,7 +37,7 @@ def _rows(html: str) -> list[tuple[str, str]]:
 def test_list_with_usage_counts(ac, tagged):
     html = text(ac.get("/admin/tags"))
     assert _rows(html) == [("boleto", "1"), ("vip", "3")]
-    assert "Curated" in html and "Free (made by an agent)" in html
+    assert "Curated" in html and "Free (made while tagging)" in html
     assert _rows(text(ac.get("/admin/tags?sort=use"))) == [("vip", "3"), ("boleto", "1")]
     assert ac.get("/admin/tags?sort=odd").status_code == 400
     assert 'href="/admin/tags"' in text(ac.get("/admin/"))

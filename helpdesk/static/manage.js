@@ -53,4 +53,13 @@ document.addEventListener("DOMContentLoaded", () => {
   if (protocol) protocol.addEventListener("input", schedule);
   form.querySelector("[data-preview-button]").addEventListener("click", (ev) => { ev.preventDefault(); render(); });
   if (bodies.some((area) => area.value.trim())) render();
+  // the department of the macro only matters for a department macro
+  const scope = form.querySelector("#scope");
+  const department = form.querySelector("#department");
+  if (scope && department) {
+    const field = department.closest(".field");
+    const sync = () => { field.hidden = scope.value !== "department"; };
+    scope.addEventListener("change", sync);
+    sync();
+  }
 });
