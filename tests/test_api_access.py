@@ -10,6 +10,7 @@ import pytest
 
 from tests import test_api_support as support
 from tests.conftest import module_world
+from tests.kb_matrix import ARTICLE_ROWS, add_article
 from tests.test_api_support import API, headers
 
 cast = support.cast
@@ -230,6 +231,7 @@ MATRIX = [
         ADMIN_CREATE,  # and integration accounts: tests/test_connectors.py
     ),
     *INVESTIGATION_ROWS,
+    *ARTICLE_ROWS,
     ("GET", "/openapi.json", lambda c: "/openapi.json", None, PUBLIC),
     ("GET", "/docs", lambda c: "/docs", None, PUBLIC),
 ]
@@ -257,6 +259,7 @@ def full_cast(cast, db):
         owner=cast.agent_x,
         due_on=date(2030, 1, 1),
     )
+    add_article(cast)
     db.session.commit()
     return cast
 
