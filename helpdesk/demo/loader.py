@@ -123,6 +123,9 @@ def _load_demo(tickets: int, seed: int) -> str:
     from .investigations import load_investigations
 
     investigations = load_investigations()
+    from .kb import load_knowledge_base
+
+    investigations += "; " + load_knowledge_base()
     return (
         f"demo loaded: {len(demo.depts)} departments, {len(demo.cats)} categories, "
         f"{demo.rule_count} routing rules, {len(demo.users)} staff, {len(demo.all_customers)} "
