@@ -62,8 +62,16 @@ CASES = [
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
 @pytest.mark.parametrize(("locale", "word", "title", "send"), CASES, ids=["pt_BR", "es"])
 def test_help_centre_search_and_deflection(
-    live_server, browser, articles, db, viewport, locale, word, title, send
-):  # noqa: F811
+    live_server,  # noqa: F811
+    browser,  # noqa: F811
+    articles,
+    db,
+    viewport,
+    locale,
+    word,
+    title,
+    send,
+):
     from helpdesk.kb.models import DeflectionEvent
 
     tag = f"{locale}_{viewport['width']}"

@@ -13,7 +13,6 @@ import re
 
 import nh3
 
-
 TAGS = {
     "p", "br", "strong", "em", "b", "i", "u", "s", "ul", "ol", "li", "h2", "h3", "h4",
     "blockquote", "code", "pre", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "hr",
