@@ -323,3 +323,39 @@ def test_sitemap_lists_public_published_articles(client, db, people, token_for):
     assert f"/help/{pub['slug']}</loc>" in text
     assert "solo-clientes" not in text
     assert pub["slug"] == "envio-gratis"
+
+
+def test_openapi_documents_the_articles(client):
+    spec = client.get(f"{API}/openapi.json").get_json()
+    listing = spec["paths"]["/api/v1/articles"]["get"]
+    assert listing["security"] == [{}, {"bearerAuth": []}]
+    assert {"post"} <= set(spec["paths"]["/api/v1/articles"])
+    assert {"get", "patch"} <= set(spec["paths"]["/api/v1/articles/{article_id}"])
+    assert "Article" in spec["components"]["schemas"]
+
+
+def test_image_is_served_to_readers_of_an_article_that_shows_it(client, db, people, app):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from helpdesk.core.unit import commit
+    from helpdesk.kb.services import create_article, store_image
+
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    image = store_image(FileStorage(io.BytesIO(png), filename="tela.png"), people["agent"])
+    hidden = store_image(FileStorage(io.BytesIO(png), filename="x.png"), people["agent"])
+    create_article(people["supervisor"], language="pt_BR", title="Com imagem", status="published",
+                   body=f'<p>Veja</p><img src="/help/images/{image.id}" alt="tela">')  # fmt: skip
+    create_article(people["supervisor"], language="pt_BR", title="Interno", status="published",
+                   visibility="internal", body=f'<img src="/help/images/{hidden.id}" alt="x"><p>x</p>')  # fmt: skip
+    commit()
+    shown = client.get(f"/help/images/{image.id}")
+    assert shown.status_code == 200
+    assert shown.headers["Content-Type"] == "image/png"
+    assert shown.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get(f"/help/images/{hidden.id}").status_code == 404
+    with pytest.raises(Exception, match="not accepted"):
+        store_image(
+            FileStorage(io.BytesIO(b"<svg onload=alert(1)>"), filename="x.svg"), people["agent"]
+        )

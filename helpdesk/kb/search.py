@@ -192,7 +192,7 @@ def search_articles(
         .limit(limit)
         .options(joinedload(Article.category))
     )
-    terms = query.terms()
+    terms = [t for q in queries for t in q.terms()]  # the telling words only
     return [
         ArticleHit(article=article, snippet=snippet(body, terms), score=score)
         for article, score, body in db.session.execute(stmt).unique()

@@ -65,11 +65,11 @@ document.addEventListener("DOMContentLoaded", () => {
         data.items.forEach((item) => {
           const li = template.content.firstElementChild.cloneNode(true);
           li.querySelector("[data-field=title]").textContent = item.title;
-          li.querySelector("[data-field=internal]").hidden = !item.internal;
+          if (!item.internal) li.querySelector("[data-field=internal]").remove();
           li.querySelector("[data-field=snippet]").innerHTML = item.snippet.replace(/<(?!\/?mark>)[^>]*>/g, "");
           const linkBtn = li.querySelector("[data-insert=link]");
-          linkBtn.hidden = item.internal; // an internal article has no public page to link
-          linkBtn.addEventListener("click", () => insertAtCursor(target, `${item.title}: ${item.url}\n`));
+          if (item.internal) linkBtn.remove(); // an internal article has no public page to link
+          else linkBtn.addEventListener("click", () => insertAtCursor(target, `${item.title}: ${item.url}\n`));
           li.querySelector("[data-insert=text]").addEventListener("click", () =>
             insertAtCursor(target, `${item.text}\n${item.internal ? "" : item.url + "\n"}`));
           list.appendChild(li);
