@@ -359,3 +359,54 @@ def test_image_is_served_to_readers_of_an_article_that_shows_it(client, db, peop
         store_image(
             FileStorage(io.BytesIO(b"<svg onload=alert(1)>"), filename="x.svg"), people["agent"]
         )
+
+
+def test_help_pages_do_not_grow_queries_with_articles(client, db, people, count_queries):
+    from helpdesk.core.unit import commit
+    from helpdesk.kb.services import create_article
+    from helpdesk.tickets.categories import create_category
+
+    category = create_category(name="Billing", name_pt_br="Faturamento", name_es="Facturación")
+
+    def make(n, start):
+        for i in range(start, start + n):
+            create_article(people["supervisor"], language="pt_BR", title=f"Fatura {i}",
+                           body=f"Boleto número {i}", category_id=category.id, status="published",
+                           tags="fatura")  # fmt: skip
+        commit()
+
+    def counts():
+        found = []
+        for url in (
+            "/help/",
+            "/help/?q=boleto",
+            f"/help/?category={category.id}",
+            "/help/fatura-1",
+        ):
+            with count_queries() as q:
+                assert client.get(url, headers={"Accept-Language": "pt-BR"}).status_code == 200
+            found.append(q.count)
+        return found
+
+    make(2, 1)
+    few = counts()
+    make(8, 3)
+    assert counts() == few
+
+
+def test_reindex_command_rebuilds_the_article_index(app, db, people):
+    import sqlalchemy as sa
+
+    from helpdesk.core.unit import commit
+    from helpdesk.kb.index import ArticleSearch
+    from helpdesk.kb.search import search_articles
+    from helpdesk.kb.services import create_article
+
+    create_article(people["supervisor"], language="es", title="Devolución", body="Reembolso",
+                   status="published")  # fmt: skip
+    commit()
+    db.session.execute(sa.delete(ArticleSearch))
+    assert search_articles("reembolso", "es") == []
+    result = app.test_cli_runner().invoke(args=["search", "reindex-articles"])
+    assert "reindexed 1 articles" in result.output
+    assert [h.article.title for h in search_articles("reembolso", "es")] == ["Devolución"]
