@@ -22,14 +22,14 @@ ARTICLE_ROWS = [
     ),
     (
         "GET",
-        "/articles/<int:article_id>",
+        "/articles/<article_id>",
         lambda c: f"/articles/{c.article.id}",
         None,
         _row(*[200] * 7),
     ),
     (
         "PATCH",
-        "/articles/<int:article_id>",
+        "/articles/<article_id>",
         lambda c: f"/articles/{c.article.id}",
         lambda w: {"title": "Fatura em atraso"},
         _row(401, 403, 403, 403, 403, 200, 200),
