@@ -79,6 +79,8 @@ def _operation(op: Operation) -> dict:
     data = {"tags": [op.tag], "operationId": op.operation_id, "summary": op.summary}
     if op.public:
         data["security"] = []
+    if op.optional_token:  # anonymous, or a token that shows more
+        data["security"] = [{}, {"bearerAuth": []}]
     if op.description is not None:
         data["description"] = op.description
     if op.parameters:
@@ -173,6 +175,12 @@ def _build_spec() -> dict:
                     "name": "investigations",
                     "description": _(
                         "Root-cause investigations: linked tickets, actions, closing."
+                    ),
+                },
+                {
+                    "name": "articles",
+                    "description": _(
+                        "Help-centre articles: public ones can be read without a token."
                     ),
                 },
                 {"name": "documentation", "description": _("This description.")},

@@ -12,6 +12,7 @@ from . import (  # noqa: F401 - registers the routes
     investigations,
     macros,
     merge,
+    kb,
     phone,
     presence,
     queue,
