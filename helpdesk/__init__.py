@@ -47,6 +47,7 @@ def create_app(config: str | type | None = None) -> Flask:
 
     from .auth import loader  # noqa: F401 - registers the user loader
     from .core import boundary, i18n, sqlite, unit, web
+    from .kb import hooks as kb_hooks  # noqa: F401 - article index, uses, problem followers
     from .notifications.services import deliver_queued, forget_queued
     from .search import hooks  # noqa: F401 - keeps the search index current on every flush
 
@@ -103,10 +104,12 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
     from .console.views import bp as console_bp
+    from .help.views import bp as help_bp
     from .portal.views import bp as portal_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(help_bp, url_prefix="/help")
     app.register_blueprint(console_bp, url_prefix="/console")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -146,6 +146,7 @@ def notify_overdue_command():
 
 
 def register(app: Flask) -> None:
+    from .kb import cli as kb_cli  # noqa: F401 - adds `search reindex-articles`
     from .mail.cli import mail_cli
     from .search.cli import search_cli
 

@@ -14,6 +14,18 @@ from .investigations.models import (
     NoticeBroadcast,
     NoticeDelivery,
 )
+from .kb.index import ArticleSearch
+from .kb.models import (
+    Article,
+    DeflectionEvent,
+    KbImage,
+    KbRevision,
+    KbTopic,
+    KbUse,
+    KbVote,
+    ProblemFollower,
+    ProblemNotice,
+)
 from .macros.models import Macro
 from .mail.models import InboundMessage, Mailbox
 from .notifications.models import OutboxAttempt, OutboxMessage
@@ -42,6 +54,16 @@ from .tickets.models import (
 from .webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "Article",
+    "ArticleSearch",
+    "DeflectionEvent",
+    "KbImage",
+    "KbRevision",
+    "KbTopic",
+    "KbUse",
+    "KbVote",
+    "ProblemFollower",
+    "ProblemNotice",
     "ApiToken",
     "Attachment",
     "Call",

@@ -10,6 +10,7 @@ import pytest
 
 from tests import test_api_support as support
 from tests.conftest import module_world
+from tests.kb_matrix import ARTICLE_ROWS, add_article
 from tests.test_api_support import API, headers
 
 cast = support.cast
@@ -287,6 +288,7 @@ MATRIX = [
     ),
     *INVESTIGATION_ROWS,
     *MACRO_ROWS,
+    *ARTICLE_ROWS,
     ("GET", "/openapi.json", lambda c: "/openapi.json", None, PUBLIC),
     ("GET", "/docs", lambda c: "/docs", None, PUBLIC),
 ]
@@ -320,6 +322,7 @@ def full_cast(cast, db):
         cast.admin, MacroValues(name="Global", scope="global", body_pt_br="Olá")
     )
     _WORLD["protocol_a"] = cast.ticket_a.protocol
+    add_article(cast)
     db.session.commit()
     return cast
 

@@ -5,9 +5,15 @@ surrogates in JSON; NUL bytes in paths, query strings, headers, JSON and forms.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask_babel import force_locale, gettext
+from hypothesis import given
+from hypothesis import strategies as st
 
+from helpdesk.core.boundary import up_to
+from helpdesk.core.text import MAX_ID
 from tests import hostile, test_api_support
 from tests.hostile import CURSORS, world  # noqa: F401
 from tests.test_api_support import API, assert_problem
@@ -285,3 +291,18 @@ def test_huge_numbers_in_bounded_form_fields_are_form_errors(world, value):  # n
         "/console/phone/start", data={"customer_id": value, "csrf_token": world.csrf["agent"]}
     )
     assert started.status_code < 500
+
+
+@given(limit=st.integers(0, 2**40), number=st.integers(0, 2**41), zeros=st.integers(0, 3))
+def test_the_id_pattern_matches_exactly_the_numbers_up_to_its_limit(limit, number, zeros):
+    pattern = re.compile(up_to(limit))
+    for n in (number, limit, limit + 1, max(limit - 1, 0), number % (limit + 1)):
+        assert (pattern.fullmatch("0" * zeros + str(n)) is not None) == (n <= limit), (limit, n)
+
+
+def test_a_resource_served_by_two_rules_is_404_past_the_id_range(client):
+    """PATCH and DELETE of a macro are two rules on one path: an id past the range was a 405
+    (the other rule's method), now no rule's pattern matches it."""
+    for method in ("PATCH", "DELETE", "GET"):
+        response = client.open(f"/api/v1/macros/{MAX_ID + 1}", method=method)
+        assert response.status_code == 404, method

@@ -6,6 +6,7 @@ bearer token). The route modules below attach their views and hooks to it when i
 
 from . import (  # noqa: F401 - attach routes
     admin,
+    articles,
     auth,
     calls,
     conversations,

@@ -51,6 +51,7 @@ class Operation:
     error_texts: Mapping[int, Text] = field(default_factory=dict)
     parameters: tuple[dict, ...] = ()
     public: bool = False  # no token needed
+    optional_token: bool = False  # no token needed; a token's owner may see more
 
 
 OPERATIONS: dict[str, Operation] = {}

@@ -10,6 +10,7 @@ from . import (  # noqa: F401 - registers the routes
     escalations,
     guest_access,
     investigations,
+    kb,
     macro_manage,
     macros,
     merge,

@@ -22,10 +22,25 @@ from .text import BAD_TEXT, MAX_ID, find_bad_text, is_valid_text, strip_nul
 log = logging.getLogger(__name__)
 
 
-class IdConverter(IntegerConverter):
-    """`<int:name>`: 1 to 10 ASCII digits, at most MAX_ID (else no match: a 404)."""
+def up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..limit (leading zeros allowed): fewer
+    digits, or the same prefix as `limit` then a smaller digit then any, or `limit` itself."""
+    digits = str(limit)
+    options = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for i, d in enumerate(digits):
+        if d != "0":
+            rest = len(digits) - i - 1
+            options.append(f"{digits[:i]}[0-{int(d) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    options.append(digits)
+    return "0*(?:" + "|".join(options) + ")"
 
-    regex = r"[0-9]{1,10}"
+
+class IdConverter(IntegerConverter):
+    """`<int:name>`: ASCII digits up to MAX_ID. A larger number does not even match the path's
+    pattern: with a range check after the match, a path served by two rules (PATCH and DELETE
+    of one resource) answered 405 for the other rule's method instead of 404."""
+
+    regex = up_to(MAX_ID)
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

@@ -126,6 +126,9 @@ def _load_demo(tickets: int, seed: int) -> str:
     from .macros import load_macros
 
     macros = load_macros(demo.users["admin@demo.sac"])
+    from .kb import load_knowledge_base
+
+    investigations += "; " + load_knowledge_base()
     return (
         f"demo loaded: {len(demo.depts)} departments, {len(demo.cats)} categories, "
         f"{demo.rule_count} routing rules, {len(demo.users)} staff, {len(demo.all_customers)} "

@@ -32,6 +32,16 @@ from .permissions import require_manager
 
 log = logging.getLogger(__name__)
 
+# what else is told when customers are notified (the knowledge base's known-problem followers):
+# listeners registered by the packages that depend on investigations, never imported from here
+_NOTIFIED_LISTENERS: list = []
+
+
+def on_customers_notified(listener) -> None:
+    """Call `listener(inv, by, resolve=...)` at the end of every notify_customers run."""
+    if listener not in _NOTIFIED_LISTENERS:
+        _NOTIFIED_LISTENERS.append(listener)
+
 
 def customer_language(ticket: Ticket) -> str:
     customer = ticket.customer
@@ -148,6 +158,8 @@ def notify_customers(
         detail=f"sent={counts['sent']} skipped={counts['skipped']} already={counts['already']}"
         + (" resolve" if resolve else ""),
     )
+    for listener in _NOTIFIED_LISTENERS:
+        listener(inv, by, resolve=resolve)
     db.session.flush()
     log.info("Investigation %s: customers notified by %s: %s", inv.number, who(by), counts)
     return counts

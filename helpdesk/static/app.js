@@ -104,3 +104,13 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   select.addEventListener("change", show);
 });
+
+// The bulk bar opens itself when a row is selected (its actions are hidden until then).
+document.querySelectorAll("form.bulk-bar").forEach((bar) => {
+  const details = bar.querySelector("details");
+  const boxes = () => document.querySelectorAll(`input[form="${bar.id}"].row-check`);
+  document.addEventListener("change", (ev) => {
+    if (!ev.target.matches(`input[form="${bar.id}"].row-check`)) return;
+    if (details && [...boxes()].some((b) => b.checked)) details.open = true;
+  });
+});

@@ -1,0 +1,1 @@
+"""The public help centre surface (/help)."""

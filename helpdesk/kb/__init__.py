@@ -1,0 +1,1 @@
+"""The knowledge base (help centre articles, known problems, deflection)."""
