@@ -6,10 +6,8 @@ verb_noun functions taking plain arguments and the actor; they flush, never comm
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-import secrets
 import unicodedata
 from pathlib import Path
 
@@ -312,36 +310,13 @@ def store_image(file_storage, by: User | None) -> KbImage:
     static, removed again if the transaction rolls back)."""
     if by is not None:
         permissions.require(permissions.can_author(by))
-    name = attachments.clean_filename(file_storage.filename or "")
-    ext = attachments.extension_of(name)
-    if not name or name.startswith(".") or ext not in IMAGE_TYPES:
-        raise ValidationError(
-            _l("This type of file is not accepted. Accepted: %(types)s."),
-            field="image",
-            types=", ".join(sorted(IMAGE_TYPES)),
-        )
-    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
-    data = file_storage.stream.read(limit + 1)
-    if len(data) > limit:
-        raise ValidationError(
-            _l("The file %(name)s is too large (at most %(mb)s MB)."),
-            field="image",
-            name=name,
-            mb=limit // (1024 * 1024),
-        )
-    if not data:
-        raise ValidationError(_l("The file %(name)s is empty."), field="image", name=name)
-    storage_name = secrets.token_hex(16)
-    directory = Path(current_app.config["UPLOAD_DIR"]) / storage_name[:2]
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / storage_name).write_bytes(data)
-    db.session.info.setdefault(attachments._WRITTEN, []).append(directory / storage_name)
+    stored = attachments.write_upload(file_storage, allowed=IMAGE_TYPES, field="image")
     image = KbImage(
-        filename=name,
-        storage_name=storage_name,
-        content_type=IMAGE_TYPES[ext],
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        filename=stored.name,
+        storage_name=stored.storage_name,
+        content_type=IMAGE_TYPES[stored.ext],
+        size=stored.size,
+        sha256=stored.sha256,
         uploaded_by_id=by.id if by is not None else None,
         created_at=now(),
     )

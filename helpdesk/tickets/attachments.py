@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -68,16 +69,25 @@ def extension_of(name: str) -> str:
     return name.rsplit(".", 1)[1].lower() if "." in name else ""
 
 
-def store_upload(file_storage, *, ticket_id: int, message_id: int | None = None) -> Attachment:
-    """Validate and write one upload; returns the (unsaved) Attachment row."""
-    original = file_storage.filename or ""
-    name = clean_filename(original)
+@dataclass
+class StoredFile:
+    name: str  # the cleaned file name
+    ext: str
+    storage_name: str
+    size: int
+    sha256: str
+
+
+def write_upload(file_storage, *, allowed, field: str) -> StoredFile:
+    """Check one upload (extension in `allowed`, size, not empty) and write it under a random
+    name outside static; the file is removed again if the transaction rolls back. Ticket
+    attachments and help-centre images both store their files through here."""
+    name = clean_filename(file_storage.filename or "")
     ext = extension_of(name)
-    allowed = current_app.config["ALLOWED_ATTACHMENT_EXTENSIONS"]
     if not name or name.startswith(".") or ext not in allowed:
         raise ValidationError(
             _l("This type of file is not accepted. Accepted: %(types)s."),
-            field="attachments",
+            field=field,
             types=", ".join(sorted(allowed)),
         )
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
@@ -85,28 +95,40 @@ def store_upload(file_storage, *, ticket_id: int, message_id: int | None = None)
     if len(data) > limit:
         raise ValidationError(
             _l("The file %(name)s is too large (at most %(mb)s MB)."),
-            field="attachments",
+            field=field,
             name=name,
             mb=limit // (1024 * 1024),
         )
     if not data:
-        raise ValidationError(_l("The file %(name)s is empty."), field="attachments", name=name)
+        raise ValidationError(_l("The file %(name)s is empty."), field=field, name=name)
     storage_name = secrets.token_hex(16)
     directory = Path(current_app.config["UPLOAD_DIR"]) / storage_name[:2]
     directory.mkdir(parents=True, exist_ok=True)
     (directory / storage_name).write_bytes(data)
     db.session.info.setdefault(_WRITTEN, []).append(directory / storage_name)
+    return StoredFile(name, ext, storage_name, len(data), hashlib.sha256(data).hexdigest())
+
+
+def store_upload(file_storage, *, ticket_id: int, message_id: int | None = None) -> Attachment:
+    """Validate and write one upload; returns the (unsaved) Attachment row."""
+    stored = write_upload(
+        file_storage,
+        allowed=current_app.config["ALLOWED_ATTACHMENT_EXTENSIONS"],
+        field="attachments",
+    )
     content_type = (
-        SAFE_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        SAFE_TYPES.get(stored.ext)
+        or mimetypes.guess_type(stored.name)[0]
+        or "application/octet-stream"
     )
     return Attachment(
         ticket_id=ticket_id,
         message_id=message_id,
-        filename=name,
-        storage_name=storage_name,
+        filename=stored.name,
+        storage_name=stored.storage_name,
         content_type=content_type,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size=stored.size,
+        sha256=stored.sha256,
     )
 
 
