@@ -25,7 +25,7 @@ from ..core.cursors import Page, encode_cursor
 from ..core.errors import DomainError
 from ..customers.documents import digits, is_valid_document
 from ..customers.models import Customer, CustomerEmail, CustomerPhone
-from ..customers.services import normalize_email, normalize_phone
+from ..customers.services import find_customers, normalize_email, normalize_phone
 from ..extensions import db
 from ..tickets import protocol as protocols
 from ..tickets.models import Ticket
@@ -447,55 +447,46 @@ def find_callers(
     raw = (raw or "").strip()
     if not raw or len(raw) > MAX_QUERY or "\x00" in raw:
         return []
-    ids: list[int] = []
     if "@" in raw and " " not in raw:
-        try:
-            email = normalize_email(raw)
-        except DomainError:
-            email = None
-        if email:
-            ids = list(
-                db.session.scalars(
-                    sa.select(CustomerEmail.customer_id)
-                    .where(CustomerEmail.email == email)
-                    .limit(limit)
-                )
-            )
+        found = _exactly(limit, email=raw)
     elif re.fullmatch(r"[\d\s.\-/()+#№]+", raw):
-        ids = _callers_by_number(raw, limit)
-    if not ids:
-        page = search_tickets(raw, flt, staff=True, limit=limit * 3, candidates=0)
-        for hit in page.items:
-            if hit.ticket.customer_id not in ids:
-                ids.append(hit.ticket.customer_id)
-        ids = ids[:limit]
+        found = _callers_by_number(raw, limit)
+    else:
+        found = []
+    if found:
+        return found
+    ids: list[int] = []
+    page = search_tickets(raw, flt, staff=True, limit=limit * 3, candidates=0)
+    for hit in page.items:
+        if hit.ticket.customer_id not in ids:
+            ids.append(hit.ticket.customer_id)
     if not ids:
         return []
-    found = {c.id: c for c in db.session.scalars(sa.select(Customer).where(Customer.id.in_(ids)))}
-    return [found[i] for i in ids if i in found]
+    by_id = {c.id: c for c in db.session.scalars(sa.select(Customer).where(Customer.id.in_(ids)))}
+    return [by_id[i] for i in ids[:limit] if i in by_id]
 
 
-def _callers_by_number(raw: str, limit: int) -> list[int]:
+def _exactly(limit: int, **contact) -> list[Customer]:
+    """customers.find_customers, with what is not a valid contact datum finding nobody."""
+    try:
+        return find_customers(limit=limit, **contact)
+    except DomainError:
+        return []
+
+
+def _callers_by_number(raw: str, limit: int) -> list[Customer]:
     protocol = _ticket_protocol(raw)
     if protocol:
         return list(
-            db.session.scalars(sa.select(Ticket.customer_id).where(Ticket.protocol == protocol))
+            db.session.scalars(
+                sa.select(Customer)
+                .join(Ticket, Ticket.customer_id == Customer.id)
+                .where(Ticket.protocol == protocol)
+            )
         )
     number = digits(raw)
     if len(number) in (11, 14) and is_valid_document(number):
-        ids = list(
-            db.session.scalars(
-                sa.select(Customer.id).where(Customer.document == number).limit(limit)
-            )
-        )
-        if ids:
-            return ids
-    try:
-        phone = normalize_phone(raw)
-    except DomainError:
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(CustomerPhone.customer_id).where(CustomerPhone.number == phone).limit(limit)
-        )
-    )
+        found = _exactly(limit, document=number)
+        if found:
+            return found
+    return _exactly(limit, phone=raw)
