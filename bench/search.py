@@ -185,10 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     if postgres:
         seeded = _seed_postgresql(url, args.tickets)
     else:
-        if not (args.reuse and db_path.exists()):
+        seeded = not (args.reuse and db_path.exists())
+        if seeded:
             result = seeding.seed(db_path, args.tickets)
             print(f"seeded {result.tickets:,} tickets in {result.seconds:.0f} s", file=sys.stderr)
-        seeded = not args.reuse
     sys.path.insert(0, str(seeding.ROOT))
     logging.getLogger("helpdesk").setLevel(logging.WARNING)  # not a line per registration
     from helpdesk import create_app
