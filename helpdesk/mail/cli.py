@@ -48,6 +48,7 @@ def fetch_command():
         "ignored",
         "held",
         "failed",
+        "too_large",
         "duplicate",
         "mailbox_errors",
     )
