@@ -192,6 +192,10 @@ class Config:
     SCHEDULER_MAIL_SECONDS = _env_int("SCHEDULER_MAIL_SECONDS", 60)  # poll active mailboxes
     MAIL_FETCH_BATCH = _env_int("MAIL_FETCH_BATCH", 500)  # messages per mailbox per pass
     IMAP_TIMEOUT = _env_int("IMAP_TIMEOUT", 30)
+    # a message bigger than this is not downloaded: recorded as failed (its headers kept) and left
+    # on the server, so one huge message never holds a mailbox's pass up
+    MAIL_FETCH_MAX_BYTES = _env_int("MAIL_FETCH_MAX_BYTES", 25 * 1024 * 1024)
+    MAIL_FETCH_CONCURRENCY = _env_int("MAIL_FETCH_CONCURRENCY", 4)  # mailboxes fetched at once
     # The authserv-id our receiving server writes in Authentication-Results (e.g. "mx.example.com");
     # only that header is trusted. Empty: only the top-most header (the one our server added last).
     MAIL_AUTHSERV_ID = _env("MAIL_AUTHSERV_ID", "")
