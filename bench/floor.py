@@ -1,6 +1,6 @@
 """The floor: the least a Flask app can do per registration, one SQLite insert per POST.
 
-    BENCH_FLOOR_DB=/tmp/floor.db gunicorn -w 2 bench.floor:app    (bench/side.py starts it)
+BENCH_FLOOR_DB=/tmp/floor.db gunicorn -w 2 bench.floor:app    (bench/side.py starts it)
 """
 
 import os
@@ -9,10 +9,12 @@ import sqlite3
 from flask import Flask, request
 
 app = Flask(__name__)
-DB = os.environ.get("BENCH_FLOOR_DB", "/tmp/helpdesk-bench/floor.db")
+DB = os.environ["BENCH_FLOOR_DB"]  # bench/side.py sets it
 with sqlite3.connect(DB) as setup:
     setup.execute("PRAGMA journal_mode=WAL")
-    setup.execute("CREATE TABLE IF NOT EXISTS tickets (id INTEGER PRIMARY KEY, subject TEXT, body TEXT)")
+    setup.execute(
+        "CREATE TABLE IF NOT EXISTS tickets (id INTEGER PRIMARY KEY, subject TEXT, body TEXT)"
+    )
 
 
 @app.post("/tickets")

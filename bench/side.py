@@ -91,7 +91,15 @@ class Gunicorn:
         self.port = free_port()
         gunicorn = gunicorn or Path(sys.executable).parent / "gunicorn"
         self.log = open(workdir / f"gunicorn-{app.split(':')[0]}.log", "w")  # noqa: SIM115
-        cmd = [str(gunicorn), "-w", str(workers), "-k", worker_class, "-b", f"127.0.0.1:{self.port}"]
+        cmd = [
+            str(gunicorn),
+            "-w",
+            str(workers),
+            "-k",
+            worker_class,
+            "-b",
+            f"127.0.0.1:{self.port}",
+        ]
         if worker_class == "gthread":
             cmd += ["--threads", str(threads)]
         self.proc = subprocess.Popen(

@@ -182,7 +182,6 @@ def _new_ticket(
     fallback_department=None,
 ) -> Ticket:
     ticket = Ticket(
-        protocol=protocols.next_protocol(at, current_app.config["BABEL_DEFAULT_TIMEZONE"]),
         kind=kind,
         channel=channel,
         subject=subject,
@@ -204,6 +203,7 @@ def _new_ticket(
     record_event(ticket, actor, "created", new=channel, detail=kind, public=True)
     files = [f for f in attachments if f is not None and getattr(f, "filename", "")]
     if files:  # stored files name the ticket id
+        _take_protocol(ticket, at)
         db.session.flush()
         _attach(ticket, files)
     if route:
@@ -214,7 +214,17 @@ def _new_ticket(
             ticket, actor, "assigned", field="assignee", new=assignee.name, detail="registered_by"
         )
     clocks.apply_sla(ticket, actor)  # due instants, inserted with the ticket (one policy lookup)
+    _take_protocol(ticket, at)
     return ticket
+
+
+def _take_protocol(ticket: Ticket, at) -> None:
+    """The protocol number, taken as late as possible: taking it locks the day's counter row until
+    the transaction ends (PostgreSQL), so the routing and SLA reads above happen before the lock
+    and concurrent registrations wait on each other for less. Still in the request's transaction:
+    a rolled-back registration gives its number back (numbers stay gap-free)."""
+    if ticket.protocol is None:
+        ticket.protocol = protocols.next_protocol(at, current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def update_details(
