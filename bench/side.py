@@ -289,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     db_path = workdir / f"bench-{args.tickets}.db"
     if args.reseed or not db_path.exists():
         log(f"seeding {args.tickets:,} tickets into {db_path}")
-        seeding.seed(db_path, args.tickets)
+        result = seeding.seed(db_path, args.tickets)
+        meta = {"tickets": result.tickets, "customers": result.customers}  # bench.run --reuse
+        (workdir / f"bench-{args.tickets}.json").write_text(json.dumps(meta))
     else:
         log(f"reusing {db_path}")
     report: dict = {

@@ -128,6 +128,7 @@ def test_api_creation_body_is_built_before_commit_and_matches_a_read(
     # nothing is read again after the commit to build the response
     statements = [" ".join(s.split()).upper() for s in q.statements]
     assert len([s for s in statements if s.startswith("SELECT TICKETS.")]) == 0
+    assert not [s for s in statements if s.startswith("SELECT ATTACHMENTS.ID")]  # none: new
     data = created.get_json()
     read = client.get(f"{API}/tickets/{data['protocol']}", headers=headers).get_json()
     assert {k: read[k] for k in data} == data

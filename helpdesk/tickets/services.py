@@ -197,11 +197,13 @@ def _new_ticket(
         updated_at=at,
         tags=[],  # known empty: reading them (the API's answer) needs no query
     )
+    files = [f for f in attachments if f is not None and getattr(f, "filename", "")]
+    if not files:
+        ticket.attachments = []  # known empty too: the API's answer lists them without a query
     default = fallback_department or default_department()
     ticket.department = default
     db.session.add(ticket)
     record_event(ticket, actor, "created", new=channel, detail=kind, public=True)
-    files = [f for f in attachments if f is not None and getattr(f, "filename", "")]
     if files:  # stored files name the ticket id
         _take_protocol(ticket, at)
         db.session.flush()
