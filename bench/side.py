@@ -296,7 +296,14 @@ def main(argv: list[str] | None = None) -> int:
         log(f"reusing {db_path}")
     report: dict = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python -m bench.side " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": " ".join(
+            [
+                *(["BENCH_PEER=1"] if os.environ.get("BENCH_PEER") == "1" else []),
+                *(["HELPDESK_BENCH_PG_URL=…"] if os.environ.get("HELPDESK_BENCH_PG_URL") else []),
+                "python -m bench.side",
+                *(argv if argv is not None else sys.argv[1:]),
+            ]
+        ),
         "tickets": args.tickets,
         "workers": args.workers,
         "worker_class": args.worker_class,
