@@ -134,7 +134,7 @@ def _file(workdir: Path, name: str, text: str) -> str:
 
 
 def measure_this(wrk: Wrk, env: dict, workdir: Path, protocols: list[str], workers: int,
-                 worker_class: str, threads: int) -> dict:  # fmt: skip
+                 worker_class: str, threads: int, only: set | None = None) -> dict:  # fmt: skip
     """Registration through the API, the agent's queue and one ticket page."""
     token = api_token(env)
     server = Gunicorn("wsgi:app", env, workdir, workers, worker_class, threads)
@@ -144,6 +144,8 @@ def measure_this(wrk: Wrk, env: dict, workdir: Path, protocols: list[str], worke
         pages = {"queue": ["/console/"], "ticket": [f"/console/tickets/{p}" for p in protocols]}
         out = {}
         for name, paths in pages.items():
+            if only and name not in only:
+                continue
             for path in paths[:4]:  # warm up, and check the page really answers 200
                 status = agent.get(path, keep_cookies=False).status
                 if status != 200:
@@ -151,6 +153,8 @@ def measure_this(wrk: Wrk, env: dict, workdir: Path, protocols: list[str], worke
             paths_file = _file(workdir, f"paths-{name}.txt", "\n".join(paths) + "\n")
             log(f"wrk: {name} page")
             out[name] = wrk.run(server.port, "get.lua", WRK_PATHS=paths_file, WRK_COOKIE=cookie)
+        if only and "registration" not in only:
+            return out
         body = _file(workdir, "api-body.json", API_BODY)
         log("wrk: registration (POST /api/v1/tickets)")
         out["registration"] = wrk.run(
@@ -280,6 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument(
+        "--only",
+        type=lambda v: set(v.split(",")),
+        default=None,
+        help="a quick lever check: some of registration,queue,ticket,pg (prints JSON, no doc)",
+    )
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian package `wrk`)")
@@ -311,6 +321,16 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
     }
     env = server_env(db_path, workdir)
+    if args.only:  # one lever, before and after: no floor, no peer, no doc
+        pg_url = os.environ.get("HELPDESK_BENCH_PG_URL")
+        if "pg" in args.only and pg_url:
+            env, protocols = {**env, "HELPDESK_DATABASE_URL": pg_url}, pg_protocols(pg_url)
+        else:
+            protocols = sample_protocols(db_path, (1, 2))
+        result = measure_this(wrk, env, workdir, protocols, args.workers, args.worker_class,
+                              args.threads, args.only)  # fmt: skip
+        print(json.dumps({"loadavg": os.getloadavg(), **report, **result}, indent=1))
+        return 0
     protocols = sample_protocols(db_path, (1, 2))
     before = ticket_count(f"sqlite:///{db_path}")
     report["this"] = measure_this(
