@@ -181,7 +181,7 @@ def route_ticket(
         )
     log.info(
         "Ticket %s routed to department %s (%s), assignee %s",
-        ticket.protocol,
+        ticket.protocol or "(new)",  # a registration takes its number after routing
         department.id,
         f"rule {rule.id}" if rule else "default",
         agent.id if agent else None,
