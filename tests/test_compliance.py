@@ -1,0 +1,172 @@
+"""Data subjects and records (rules 4 and 6): the customer export and anonymisation through the
+CLI, the anonymiser's registry, retention with its legal hold."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from helpdesk.customers.documents import make_cpf
+from tests import test_api_support as support
+from tests.test_api_support import API, bearer
+
+token_for = support.token_for
+
+
+def _world(db, make_user, make_customer, make_ticket):
+    from helpdesk.sla.policies import ensure_default_policy
+    from helpdesk.tickets.services import add_message
+
+    ensure_default_policy()
+    agent = make_user("agent", name="Agente Ana")
+    cpf = make_cpf("987654321")
+    customer = make_customer(
+        name="Joana Paranhos", email="joana@example.com", phone="11944445555", document=cpf
+    )
+    first = make_ticket(customer=customer, channel="phone", subject="Cobrança indevida Joana")
+    second = make_ticket(
+        customer=customer, channel="email", kind="request", description="Meu telefone 11944445555"
+    )
+    add_message(first, agent, "Olá Joana, estornamos o valor.")
+    add_message(first, None, "Obrigada, recebi.", author_name="Joana Paranhos")
+    add_message(second, agent, "Nota interna sobre Joana", internal=True)
+    db.session.commit()
+    return agent, customer, cpf, [first, second]
+
+
+def _counts(db):
+    from helpdesk.tickets.models import Message, Ticket
+
+    return (
+        sorted(
+            db.session.execute(
+                sa.select(Ticket.status, Ticket.channel, Ticket.kind, sa.func.count()).group_by(
+                    Ticket.status, Ticket.channel, Ticket.kind
+                )
+            ).all()
+        ),
+        db.session.scalar(sa.select(sa.func.count()).select_from(Message)),
+    )
+
+
+def test_cli_export_lists_every_message(app, db, make_user, make_customer, make_ticket, tmp_path):
+    from helpdesk.tickets.models import Message
+
+    _agent, _customer, cpf, tickets = _world(db, make_user, make_customer, make_ticket)
+    out = tmp_path / "joana.json"
+    result = app.test_cli_runner().invoke(
+        args=["customers", "export", "JOANA@example.com", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["customer"]["name"] == "Joana Paranhos"
+    assert data["customer"]["document"] == cpf
+    assert data["customer"]["phones"] == ["+5511944445555"]
+    assert [d["protocol"] for d in data["demands"]] == [t.protocol for t in tickets]
+    exported = sorted(m["body"] for d in data["demands"] for m in d["messages"])
+    stored = sorted(
+        db.session.scalars(
+            sa.select(Message.body).where(Message.ticket_id.in_([t.id for t in tickets]))
+        )
+    )
+    assert exported == stored and "Nota interna sobre Joana" in exported
+    assert data["demands"][0]["deadlines"], "the SLA instants are part of the record"
+
+    missing = app.test_cli_runner().invoke(
+        args=["customers", "export", "nobody@example.com", "--out", str(out)]
+    )
+    assert missing.exit_code == 1 and "no customer" in missing.output
+
+
+def test_cli_anonymise_removes_personal_data_and_keeps_counts(
+    app, db, client, make_user, make_customer, make_ticket, token_for
+):
+    agent, customer, cpf, tickets = _world(db, make_user, make_customer, make_ticket)
+    other = make_ticket(subject="Outro cliente")
+    before = _counts(db)
+    runner = app.test_cli_runner()
+
+    unconfirmed = runner.invoke(args=["customers", "anonymise", "joana@example.com"])
+    assert unconfirmed.exit_code == 2 and "--yes" in unconfirmed.output
+
+    result = runner.invoke(args=["customers", "anonymise", "joana@example.com", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert _counts(db) == before
+
+    hdrs = bearer(token_for(make_user("admin")))
+    for ticket in tickets:
+        body = client.get(f"{API}/tickets/{ticket.protocol}", headers=hdrs).get_data(as_text=True)
+        for secret in ("Joana", "joana@example.com", "944445555", cpf, "Cobrança indevida"):
+            assert secret not in body, secret
+        assert ticket.protocol in body
+    found = client.get(f"{API}/customers?document={cpf}", headers=hdrs).get_json()
+    assert found == {"items": []}
+    assert client.get(f"{API}/customers?email=joana@example.com", headers=hdrs).get_json() == {
+        "items": []
+    }
+    # the search index forgot the text too
+    listing = client.get(f"{API}/tickets?q=Paranhos", headers=hdrs)
+    assert listing.status_code == 200 and listing.get_json()["items"] == []
+    # someone else's demand is untouched
+    assert "Outro cliente" in client.get(f"{API}/tickets/{other.protocol}", headers=hdrs).get_data(
+        as_text=True
+    )
+    # every message body is replaced too (answers quote the customer)
+    thread = client.get(f"{API}/tickets/{tickets[0].protocol}", headers=hdrs).get_data(as_text=True)
+    assert "estornamos" not in thread
+
+
+def test_legal_hold_refuses_anonymisation(app, db, make_user, make_customer, make_ticket):
+    from helpdesk.customers.models import Customer
+
+    _agent, customer, _cpf, tickets = _world(db, make_user, make_customer, make_ticket)
+    tickets[1].legal_hold = True
+    db.session.commit()
+    result = app.test_cli_runner().invoke(
+        args=["customers", "anonymise", "joana@example.com", "--yes"]
+    )
+    assert result.exit_code == 1
+    assert "legal hold" in result.output and tickets[1].protocol in result.output
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).name == "Joana Paranhos"
+
+
+def test_retention_dry_run_then_run(app, db, make_user, make_customer, make_ticket):
+    from helpdesk.core import clock
+    from helpdesk.customers.models import Customer
+    from helpdesk.tickets.models import Ticket
+
+    _agent, customer, _cpf, tickets = _world(db, make_user, make_customer, make_ticket)
+    held_customer = make_customer(name="Retida Silva")
+    held = make_ticket(customer=held_customer)
+    recent = make_ticket(subject="Recente")
+    long_ago = clock.now() - timedelta(days=800)
+    for ticket in (*tickets, held):
+        ticket.status = "closed"
+        ticket.resolved_at = ticket.closed_at = long_ago
+    for row in (customer, held_customer):
+        row.created_at = long_ago
+    held_customer.legal_hold = True
+    recent.status, recent.resolved_at = "resolved", clock.now() - timedelta(days=30)
+    db.session.commit()
+    before = _counts(db)
+    runner = app.test_cli_runner()
+
+    dry = runner.invoke(args=["retention", "run", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would anonymise 2 demand(s) and 1 customer(s)" in dry.output
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).name == "Joana Paranhos"
+
+    run = runner.invoke(args=["retention", "run"])
+    assert "anonymised 2 demand(s) and 1 customer(s)" in run.output
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).name == "Anonymised"
+    assert db.session.get(Customer, held_customer.id).name == "Retida Silva"
+    assert db.session.get(Ticket, held.id).subject != "[anonymised]"
+    assert db.session.get(Ticket, recent.id).subject == "Recente"
+    assert _counts(db) == before
+    again = runner.invoke(args=["retention", "run", "--dry-run"])
+    assert "would anonymise 0 demand(s) and 0 customer(s)" in again.output
