@@ -170,3 +170,108 @@ def test_retention_dry_run_then_run(app, db, make_user, make_customer, make_tick
     assert _counts(db) == before
     again = runner.invoke(args=["retention", "run", "--dry-run"])
     assert "would anonymise 0 demand(s) and 0 customer(s)" in again.output
+
+
+# history requests (rule 4) ---------------------------------------------------------------------
+
+
+def test_portal_history_request_is_fulfilled_as_pdf_with_every_message(
+    app, db, client, auth, make_user, make_ticket
+):
+    import io
+
+    from pypdf import PdfReader
+
+    from helpdesk.compliance.history import fulfil_history
+    from helpdesk.compliance.models import DataRequest
+    from helpdesk.notifications.models import OutboxMessage
+    from helpdesk.sla.models import TicketSla
+    from helpdesk.sla.policies import ensure_default_policy
+    from helpdesk.tickets.services import add_message
+    from tests.conftest import csrf_from, customer_of
+
+    ensure_default_policy()
+    agent = make_user("agent", name="Agente Ana")
+    user = make_user("customer", email="conceição@example.com", name="Conceição Ñúñez")
+    customer = customer_of(user)
+    first = make_ticket(customer=customer, subject="Cobrança em duplicidade")
+    second = make_ticket(customer=customer, channel="phone", kind="request")
+    add_message(first, agent, "Olá Conceição, o estorno sai em 3 dias úteis.")
+    add_message(first, user, "Ótimo, obrigada! Aguardo.")
+    add_message(second, agent, "Segredo interno", internal=True)
+    add_message(second, agent, "Pedido atendido: segunda via enviada.")
+    db.session.commit()
+
+    auth.login(user)
+    response = client.post(
+        "/portal/history",
+        data={"csrf_token": csrf_from(client, "/portal/history")},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    row = db.session.scalar(sa.select(DataRequest).where(DataRequest.customer_id == customer.id))
+    assert row is not None and row.status == "open" and row.ticket.kind == "request"
+    due = db.session.scalar(
+        sa.select(TicketSla.due_at).where(
+            TicketSla.ticket_id == row.ticket_id, TicketSla.target == "resolution"
+        )
+    )
+    assert due - row.ticket.created_at == timedelta(days=5)
+    assert "5" in page and row.ticket.protocol[:4] in page
+    assert row.ticket.sla_due_at is not None  # the board and the sweep see it
+
+    fulfil_history(row, actor=agent)
+    db.session.commit()
+    db.session.expire_all()
+    row = db.session.get(DataRequest, row.id)
+    assert row.status == "fulfilled" and row.ticket.status == "resolved"
+
+    pdf = client.get(f"/portal/history/{row.id}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    text = " ".join(text.split())
+    for body in (
+        "Olá Conceição, o estorno sai em 3 dias úteis.",
+        "Ótimo, obrigada! Aguardo.",
+        "Pedido atendido: segunda via enviada.",
+        "Conceição Ñúñez",
+        first.protocol,
+        second.protocol,
+    ):
+        assert body in text, body
+    assert "Segredo interno" not in text
+    html = client.get(f"/portal/history/{row.id}.html").get_data(as_text=True)
+    assert "Pedido atendido" in html and "Segredo interno" not in html
+
+    mail = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.kind == "history_ready"))
+    assert mail is not None and "conceição@example.com" in mail.to_addr
+    link = next(w for w in mail.body_text.split() if "/portal/history/" in w)
+    path = link.split("://", 1)[-1].split("/", 1)[1]
+    other = app.test_client()
+    by_link = other.get("/" + path)
+    assert by_link.status_code == 200 and by_link.data == pdf.data
+    forged = other.get("/" + path[:-3] + "xyz")
+    assert forged.status_code == 404
+    assert other.get(f"/portal/history/{row.id}.pdf").status_code in (302, 401)
+
+
+def test_expired_history_link_is_refused(app, db, client, make_user, make_ticket):
+    from helpdesk.compliance.history import fulfil_history, link_token, request_history
+    from tests.conftest import customer_of
+
+    user = make_user("customer")
+    row = request_history(customer_of(user), actor=user)
+    fulfil_history(row)
+    db.session.commit()
+    token = link_token(row)
+    assert client.get(f"/portal/history/{token}").status_code == 200
+    app.config["HISTORY_LINK_DAYS"] = 0
+    try:
+        import time
+
+        time.sleep(1.1)
+        refused = client.get(f"/portal/history/{token}")
+    finally:
+        app.config.pop("HISTORY_LINK_DAYS")
+    assert refused.status_code == 404
