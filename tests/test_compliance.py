@@ -275,3 +275,48 @@ def test_expired_history_link_is_refused(app, db, client, make_user, make_ticket
     finally:
         app.config.pop("HISTORY_LINK_DAYS")
     assert refused.status_code == 404
+
+
+def test_api_history_request_and_export(app, db, client, make_user, token_for):
+    from datetime import datetime
+
+    from tests.conftest import customer_of
+
+    user = make_user("customer", name="Lúcia Prado")
+    stranger = make_user("customer")
+    agent = make_user("agent")
+    customer = customer_of(user)
+    mine, staff = bearer(token_for(user)), bearer(token_for(agent))
+
+    created = client.post(f"{API}/customers/{customer.id}/history-requests", headers=mine)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    body = created.get_json()
+    assert body["status"] == "open" and body["channel"] == "api" and body["protocol"]
+    asked = datetime.fromisoformat(body["requested_at"])
+    assert datetime.fromisoformat(body["due_at"]) - asked == timedelta(days=5)
+
+    theirs = bearer(token_for(stranger))
+    assert (
+        client.post(f"{API}/customers/{customer.id}/history-requests", headers=theirs).status_code
+        == 404
+    )
+    bad = client.post(
+        f"{API}/customers/{customer.id}/history-requests", headers=staff, json={"channel": "fax"}
+    )
+    assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
+    phone = client.post(
+        f"{API}/customers/{customer.id}/history-requests", headers=staff, json={"channel": "phone"}
+    )
+    assert phone.status_code == 201 and phone.get_json()["channel"] == "phone"
+
+    assert (
+        client.post(f"{API}/history-requests/{body['id']}/fulfil", headers=mine).status_code == 403
+    )
+    done = client.post(f"{API}/history-requests/{body['id']}/fulfil", headers=staff)
+    assert done.status_code == 200 and done.get_json()["status"] == "fulfilled"
+    listed = client.get(f"{API}/customers/{customer.id}/history-requests", headers=mine).get_json()
+    assert [r["status"] for r in listed["items"]] == ["open", "fulfilled"]
+
+    export = client.get(f"{API}/customers/{customer.id}/export", headers=mine)
+    assert export.status_code == 200 and export.get_json()["customer"]["name"] == "Lúcia Prado"
+    assert client.get(f"{API}/customers/{customer.id}/export", headers=theirs).status_code == 404
