@@ -320,3 +320,94 @@ def test_api_history_request_and_export(app, db, client, make_user, token_for):
     export = client.get(f"{API}/customers/{customer.id}/export", headers=mine)
     assert export.status_code == 200 and export.get_json()["customer"]["name"] == "Lúcia Prado"
     assert client.get(f"{API}/customers/{customer.id}/export", headers=theirs).status_code == 404
+
+
+# the console -----------------------------------------------------------------------------------
+
+
+def test_console_phone_history_request_fulfil_correct_and_refused_anonymisation(
+    app, db, client, auth, make_user, make_customer, make_ticket
+):
+    from helpdesk.compliance.models import DataRequest
+    from helpdesk.customers.models import Customer
+    from helpdesk.notifications.models import OutboxMessage
+    from tests.conftest import csrf_from
+
+    supervisor = make_user("supervisor")
+    customer = make_customer(name="Rui Barbosa", email="rui@example.com")
+    email_ticket = make_ticket(customer=customer, channel="email", subject="Quero meu histórico")
+    page = f"/console/customers/{customer.id}"
+    auth.login(supervisor)
+    csrf = csrf_from(client, page)
+    assert "Rui Barbosa" in client.get(page).get_data(as_text=True)
+
+    made = client.post(f"{page}/history-requests", data={"csrf_token": csrf, "channel": "phone"})
+    assert made.status_code == 302
+    row = db.session.scalar(sa.select(DataRequest).where(DataRequest.customer_id == customer.id))
+    assert row.channel == "phone" and row.ticket.channel == "phone"
+
+    marked = client.post(
+        f"/console/tickets/{email_ticket.protocol}/history-request", data={"csrf_token": csrf}
+    )
+    assert marked.status_code == 302
+    db.session.expire_all()
+    converted = db.session.scalar(
+        sa.select(DataRequest).where(DataRequest.ticket_id == email_ticket.id)
+    )
+    assert converted is not None and converted.channel == "email"
+
+    client.post(f"/console/history-requests/{row.id}/fulfil", data={"csrf_token": csrf})
+    db.session.expire_all()
+    assert db.session.get(DataRequest, row.id).status == "fulfilled"
+    assert db.session.scalar(
+        sa.select(sa.func.count()).where(OutboxMessage.kind == "history_ready")
+    )
+    pdf = client.get(f"/console/history-requests/{row.id}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+    bad = client.post(
+        f"{page}/correct",
+        data={"csrf_token": csrf, "name": "Rui B. Barbosa", "document": "111.111.111-12"},
+        follow_redirects=True,
+    )
+    assert "CPF" in bad.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).name == "Rui Barbosa"  # rolled back together
+    good = client.post(
+        f"{page}/correct", data={"csrf_token": csrf, "name": "Rui B. Barbosa", "document": ""}
+    )
+    assert good.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).name == "Rui B. Barbosa"
+    audit = db.session.scalar(sa.select(DataRequest).where(DataRequest.kind == "correction"))
+    assert audit.note == "name" and audit.requested_by_id == supervisor.id
+
+    client.post(f"{page}/legal-hold", data={"csrf_token": csrf, "held": "y"})
+    refused = client.post(
+        f"{page}/anonymise", data={"csrf_token": csrf, "confirm": "y"}, follow_redirects=True
+    )
+    text = refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).name == "Rui B. Barbosa"
+    refusal = db.session.scalar(sa.select(DataRequest).where(DataRequest.kind == "anonymise"))
+    assert refusal.status == "refused" and "A legal hold applies" in text
+
+    client.post(f"{page}/legal-hold", data={"csrf_token": csrf})
+    client.post(f"{page}/anonymise", data={"csrf_token": csrf, "confirm": "y"})
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).name == "Anonymised"
+
+
+def test_console_anonymise_is_for_supervisors(db, client, auth, make_user, make_customer):
+    from tests.conftest import csrf_from
+
+    agent = make_user("agent")
+    customer = make_customer()
+    auth.login(agent)
+    page = f"/console/customers/{customer.id}"
+    csrf = csrf_from(client, page)
+    assert (
+        client.post(f"{page}/anonymise", data={"csrf_token": csrf, "confirm": "y"}).status_code
+        == 403
+    )
+    assert client.post(f"{page}/legal-hold", data={"csrf_token": csrf}).status_code == 403

@@ -27,7 +27,7 @@ def upgrade():
         sa.Column("requested_by_id", sa.Integer(), nullable=True),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("fulfilled_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("refusal_reason", sa.Text(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
         sa.Column("document_pdf", sa.LargeBinary(), nullable=True),
         sa.Column("document_html", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
