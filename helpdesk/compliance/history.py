@@ -28,7 +28,8 @@ from ..notifications.services import queue_email
 from ..sla.models import SlaPolicy
 from ..sla.policies import create_policy
 from ..tickets.categories import create_category
-from ..tickets.models import Category
+from ..sla.clocks import SLA_TARGET_LABELS
+from ..tickets.models import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS, Category
 from ..tickets.services import change_status, register_ticket
 from .export import export_customer
 from .models import DataRequest
@@ -105,6 +106,30 @@ def _fmt(value: str | None) -> str:
     return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M UTC%z")
 
 
+VERDICT_LABELS = {"resolved": _l("Resolved"), "not_resolved": _l("Not resolved")}
+
+
+def labelled(data: dict, locale: str) -> dict:
+    """A copy for reading: stored codes (kind, channel, status, deadline, verdict) as words in
+    the customer's language."""
+    import copy
+
+    out = copy.deepcopy(data)
+    with force_locale(locale):
+        for demand in out["demands"]:
+            demand["kind"] = str(KIND_LABELS.get(demand["kind"], demand["kind"]))
+            demand["channel"] = str(CHANNEL_LABELS.get(demand["channel"], demand["channel"]))
+            demand["status"] = str(STATUS_LABELS.get(demand["status"], demand["status"]))
+            if demand["customer_verdict"]:
+                code = demand["customer_verdict"]
+                demand["customer_verdict"] = str(VERDICT_LABELS.get(code, code))
+            for row in demand["deadlines"]:
+                row["target"] = str(SLA_TARGET_LABELS.get(row["target"], row["target"]))
+            for message in demand["messages"]:
+                message["channel"] = str(CHANNEL_LABELS.get(message["channel"], message["channel"]))
+    return out
+
+
 def render_html(data: dict, locale: str) -> str:
     with force_locale(locale):
         return render_template("compliance/history.html", data=data, fmt=_fmt, at=now())
@@ -169,7 +194,7 @@ def render_pdf(data: dict, locale: str) -> bytes:
                 story.append(
                     p(
                         _l(
-                            "Deadline %(target)s: due %(due)s, met %(met)s",
+                            "%(target)s: %(due)s (met: %(met)s)",
                             target=row["target"],
                             due=_fmt(row["due_at"]),
                             met=_fmt(row["met_at"]),
@@ -241,6 +266,7 @@ def fulfil_history(row: DataRequest, *, actor=None) -> DataRequest:
     data["demands"] = [
         d for d in data["demands"] if row.ticket is None or d["protocol"] != row.ticket.protocol
     ]
+    data = labelled(data, locale)
     row.document_html = render_html(data, locale)
     row.document_pdf = render_pdf(data, locale)
     row.status = "fulfilled"
