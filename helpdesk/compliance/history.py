@@ -25,10 +25,10 @@ from ..core.errors import DomainError
 from ..customers.models import Customer
 from ..extensions import db
 from ..notifications.services import queue_email
+from ..sla.clocks import SLA_TARGET_LABELS
 from ..sla.models import SlaPolicy
 from ..sla.policies import create_policy
 from ..tickets.categories import create_category
-from ..sla.clocks import SLA_TARGET_LABELS
 from ..tickets.models import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS, Category
 from ..tickets.services import change_status, register_ticket
 from .export import export_customer
