@@ -411,3 +411,22 @@ def test_console_anonymise_is_for_supervisors(db, client, auth, make_user, make_
         == 403
     )
     assert client.post(f"{page}/legal-hold", data={"csrf_token": csrf}).status_code == 403
+
+
+def test_retention_is_a_scheduled_job(app, db, make_ticket):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from helpdesk import scheduler as module
+    from helpdesk.core import clock
+    from helpdesk.tickets.models import Ticket
+
+    ticket = make_ticket(subject="Antiga")
+    ticket.status, ticket.closed_at = "closed", clock.now() - timedelta(days=731)
+    db.session.commit()
+    sched = module.build_scheduler(app, cls=BackgroundScheduler)
+    assert "retention" in {job.id for job in sched.get_jobs()}
+    result = module.run_job("retention")
+    assert result["tickets"] == 1
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).subject == "[anonymised]"
+    assert module.run_job("retention") is None  # idempotent: nothing left
