@@ -38,7 +38,7 @@ def _ended():
     return sa.func.coalesce(Ticket.closed_at, Ticket.resolved_at)
 
 
-def expired_tickets(limit: int | None = None):
+def expired_tickets(limit: int | None = None, after: int = 0):
     """Tickets resolved before the cutoff, not held, not yet anonymised, customer not held."""
     query = (
         sa.select(Ticket.id)
@@ -49,13 +49,14 @@ def expired_tickets(limit: int | None = None):
             Ticket.legal_hold.is_(False),
             Ticket.anonymised_at.is_(None),
             Customer.legal_hold.is_(False),
+            Ticket.id > after,
         )
         .order_by(Ticket.id)
     )
     return query.limit(limit) if limit else query
 
 
-def expired_customers(limit: int | None = None):
+def expired_customers(limit: int | None = None, after: int = 0):
     """Customers not held, not yet anonymised, created before the cutoff, with no ticket still
     inside its period (open, resolved recently, or held)."""
     live = sa.select(Ticket.id).where(
@@ -74,6 +75,7 @@ def expired_customers(limit: int | None = None):
             Customer.anonymised_at.is_(None),
             Customer.created_at < cutoff(),
             ~sa.exists(live),
+            Customer.id > after,
         )
         .order_by(Customer.id)
     )
@@ -93,19 +95,23 @@ def run_retention(*, dry_run: bool = False, batch: int = 1000, on_batch=None) ->
             "dry_run": True,
         }
     totals = {"tickets": 0, "customers": 0, "attachments": 0, "dry_run": False}
+    last = 0  # keyset: each batch starts after the previous one (no rescan of what is done)
     while True:
-        ids = list(db.session.scalars(expired_tickets(batch)))
+        ids = list(db.session.scalars(expired_tickets(batch, after=last)))
         if not ids:
             break
+        last = ids[-1]
         result = anonymise_ticket_ids(ids)
         totals["tickets"] += result["tickets"]
         totals["attachments"] += result["attachments"]
         if on_batch:
             on_batch()
+    last = 0
     while True:
-        ids = list(db.session.scalars(expired_customers(batch)))
+        ids = list(db.session.scalars(expired_customers(batch, after=last)))
         if not ids:
             break
+        last = ids[-1]
         result = anonymise_customer_ids(ids)
         totals["customers"] += result["customers"]
         totals["attachments"] += result["attachments"]
