@@ -181,6 +181,12 @@ class Config:
 
     # phone (CTI): recording references are kept at least 90 days (a smaller value counts as 90)
     CALL_RECORDING_RETENTION_DAYS = _env_int("CALL_RECORDING_RETENTION_DAYS", 90)
+    # records: personal data anonymised this many days after resolution (at least 730 = 2 years;
+    # set per market's law, e.g. longer where a consumer code asks for it)
+    RETENTION_DAYS = _env_int("RETENTION_DAYS", 730)
+    SCHEDULER_RETENTION_HOURS = _env_int("SCHEDULER_RETENTION_HOURS", 24)
+    # the emailed link to a fulfilled history document works this many days
+    HISTORY_LINK_DAYS = _env_int("HISTORY_LINK_DAYS", 30)
 
     # outbound webhooks
     WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10)

@@ -2,6 +2,7 @@
 
 from .accounts.models import ApiToken, Department, OneTimeToken, User, memberships
 from .channels.models import Call, ContactHandle, Conversation
+from .compliance.models import DataRequest
 from .customers.models import Customer, CustomerEmail, CustomerPhone
 from .escalations.models import Escalation, EscalationRule, Notification
 from .investigations.models import (
@@ -75,6 +76,7 @@ __all__ = [
     "CalendarInterval",
     "Category",
     "Customer",
+    "DataRequest",
     "CustomerEmail",
     "CustomerPhone",
     "Department",

@@ -89,6 +89,15 @@ def purge_recordings_job():
     return {"purged": purged} if purged else None
 
 
+def retention_job():
+    """Anonymise the records whose retention period has passed (rule 6), batch by batch."""
+    from .compliance.retention import run_retention
+    from .extensions import db
+
+    result = run_retention(on_batch=db.session.commit)
+    return result if result["tickets"] or result["customers"] else None
+
+
 def fetch_mail_job():
     """Poll every active IMAP mailbox once (see helpdesk/mail/fetch.py)."""
     from .mail.fetch import fetch_all
@@ -111,6 +120,7 @@ JOBS = {
     "purge_recordings": purge_recordings_job,
     "fetch_mail": fetch_mail_job,
     "overdue_actions": overdue_actions_job,
+    "retention": retention_job,
 }
 
 
@@ -136,6 +146,7 @@ def build_scheduler(app: Flask, *, cls=BlockingScheduler):
         "purge_recordings": app.config["SCHEDULER_RECORDING_PURGE_HOURS"] * 3600,
         "fetch_mail": app.config["SCHEDULER_MAIL_SECONDS"],
         "overdue_actions": app.config["SCHEDULER_OVERDUE_ACTIONS_MINUTES"] * 60,
+        "retention": app.config["SCHEDULER_RETENTION_HOURS"] * 3600,
     }
     first_run = datetime.now(UTC)
     for name, seconds in intervals.items():

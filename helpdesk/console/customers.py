@@ -15,6 +15,7 @@ from ..tickets.merge import merged_protocols
 from ..tickets.permissions import staff_department_ids
 from ..tickets.queries import TicketFilter, ticket_page
 from .blueprint import bp
+from .records import records_context
 
 PAGE_SIZE = 25
 
@@ -51,4 +52,5 @@ def customer(customer_id: int):
         page=page,
         merged=merged_protocols(page.items),
         next_url=next_url,
+        **records_context(customer),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,6 +36,9 @@ class Customer(TimestampMixin, db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True
     )
     locale: Mapped[str | None] = mapped_column(sa.String(10))
+    # retention (helpdesk/compliance): a legal hold stops anonymisation; when it happened
+    legal_hold: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    anonymised_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     emails: Mapped[list[CustomerEmail]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerEmail.id"

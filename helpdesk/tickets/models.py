@@ -201,6 +201,9 @@ class Ticket(db.Model):
     sla_levels_fired: Mapped[int] = mapped_column(
         sa.SmallInteger, default=0, server_default=sa.text("0")
     )
+    # retention (helpdesk/compliance): a legal hold stops anonymisation; when it happened
+    legal_hold: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    anonymised_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # a duplicate merged into another demand: its protocol keeps answering for the survivor
     merged_into_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tickets.id", ondelete="SET NULL"), index=True
