@@ -471,6 +471,3 @@ def attachment(protocol: str, attachment_id: int):
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-from . import history as _history  # noqa: E402,F401 - the history pages
