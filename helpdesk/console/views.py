@@ -17,6 +17,7 @@ from . import (  # noqa: F401 - registers the routes
     phone,
     presence,
     queue,
+    reports,
     saved_views,
     search,
     supervision,
