@@ -16,6 +16,7 @@ from . import (  # noqa: F401 - attach routes
     investigations,
     macros,
     openapi,
+    reports,
     ticket_list,
     tickets,
 )

@@ -68,9 +68,13 @@ def register(report: Report) -> Report:
     return report
 
 
+GROUPS = ("volume", "time", "quality")
+
+
 def all_reports() -> list[Report]:
+    """Every report: volume, then times, then quality (registration order within a group)."""
     _load()
-    return list(REPORTS.values())
+    return sorted(REPORTS.values(), key=lambda r: GROUPS.index(r.group))
 
 
 def get_report(name: str) -> Report | None:
