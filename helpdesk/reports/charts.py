@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from ..core.formatting import duration, number, percent
@@ -20,7 +21,6 @@ from .registry import Result
 
 WIDTH = 400
 ROW = 34  # one bar row: its label line and its bar
-LEGEND = 22
 _ids = itertools.count(1)
 
 
@@ -49,16 +49,20 @@ def _svg(height: float, title: str, desc: str, body: list[str], css: str = "") -
     )
 
 
-def _legend(labels: list[str], y: float = 14) -> list[str]:
-    out, x = [], 0.0
+def _legend(labels: list[str]) -> tuple[list[str], float]:
+    """The series' swatches and names, wrapped to the width; returns (svg parts, height)."""
+    out, x, y = [], 0.0, 14.0
     for i, label in enumerate(labels):
-        out.append(
-            f'<rect class="series-{i}" x="{x:.1f}" y="{y - 9}" width="10" height="10" rx="2"/>'
-        )
         text = str(label)
-        out.append(f'<text class="legend" x="{x + 14:.1f}" y="{y}">{escape(text)}</text>')
-        x += 24 + 6.5 * len(text)
-    return out
+        width = 26 + 7 * len(text)
+        if x and x + width > WIDTH:
+            x, y = 0.0, y + 18
+        out.append(
+            f'<rect class="series-{i}" x="{x:.1f}" y="{y - 10}" width="11" height="11" rx="2"/>'
+        )
+        out.append(f'<text class="legend" x="{x + 15:.1f}" y="{y}">{escape(text)}</text>')
+        x += width
+    return out, y + 10
 
 
 def _label_text(label: str, y: float) -> str:
@@ -85,9 +89,8 @@ def _bars(result: Result, fmt: Callable, stacked: bool, grouped: bool) -> Markup
     top = top or 1
     bar_width = WIDTH - 70
     has_legend = len(series) > 1
-    y0 = LEGEND if has_legend else 0
+    body, y0 = _legend(labels) if has_legend else ([], 0)
     row_h = ROW + (10 * (len(series) - 1) if grouped else 0)
-    body = _legend(labels) if has_legend else []
     for i, row in enumerate(rows):
         y = y0 + i * row_h
         body.append(_label_text(row["label"], y + 12))
@@ -123,48 +126,54 @@ def _bars(result: Result, fmt: Callable, stacked: bool, grouped: bool) -> Markup
     desc = ", ".join(
         f"{r['label']}: " + "; ".join(fmt(r.get(s)) for s in series) for r in rows[:40]
     )
-    return _svg(height, str(report.title), desc, body, "chart-bars")
-
-
-def _line_points(values: list, top: float, width: float, height: float, left: float, top_y: float):
-    n = len(values)
-    step = width / max(n - 1, 1)
-    return [
-        (left + i * step, top_y + height - height * (v or 0) / top) for i, v in enumerate(values)
-    ]
+    return _svg(height, str(report.title), desc, body, f"chart-bars chart-{report.name}")
 
 
 def line(
     result: Result, series: str, title: str, top: float | None = None, small: bool = False
 ) -> Markup | None:
+    """A line over the rows (days): the SVG stretches to its box (non-scaling strokes), and the
+    scale and the first and last day are HTML around it, so they never shrink with the width."""
     rows = result.rows
     if not rows:
         return None
     fmt = lambda v: format_value(v, result.report.chart.kind_of_values)  # noqa: E731
     values = [r.get(series) or 0 for r in rows]
     top = top or max(values) or 1
-    height = 90 if small else 150
-    left, plot_top, plot_h = 4.0, 16.0, height - 36
-    points = _line_points(values, top, WIDTH - 8, plot_h, left, plot_top)
+    w, h = 1000.0, 100.0
+    step = w / max(len(values) - 1, 1)
+    points = [(i * step, h - h * v / top) for i, v in enumerate(values)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-    base = plot_top + plot_h
     body = [
-        f'<line class="axis" x1="{left}" y1="{base:.1f}" x2="{WIDTH - 4}" y2="{base:.1f}"/>',
-        f'<line class="guide" x1="{left}" y1="{plot_top:.1f}" x2="{WIDTH - 4}" y2="{plot_top:.1f}"/>',
-        f'<text class="tick" x="{left}" y="{plot_top - 4:.1f}">{escape(fmt(top))}</text>',
-        f'<polygon class="area series-0" points="{left},{base:.1f} {path} {points[-1][0]:.1f},{base:.1f}"/>',
-        f'<polyline class="line" points="{path}"/>',
-        f'<text class="tick" x="{left}" y="{height - 4}">{escape(rows[0]["label"])}</text>',
-        f'<text class="tick" x="{WIDTH - 4}" y="{height - 4}" text-anchor="end">{escape(rows[-1]["label"])}</text>',
+        f'<line class="guide" x1="0" y1="0.5" x2="{w}" y2="0.5" vector-effect="non-scaling-stroke"/>',
+        f'<polygon class="area series-0" points="0,{h} {path} {w},{h}"/>',
+        f'<polyline class="line" points="{path}" vector-effect="non-scaling-stroke"/>',
+        f'<line class="axis" x1="0" y1="{h}" x2="{w}" y2="{h}" vector-effect="non-scaling-stroke"/>',
     ]
-    if len(points) <= 62:
-        for (x, y), row, v in zip(points, rows, values, strict=True):
-            body.append(
-                f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="2.5"><title>{escape(row["label"])}: {escape(fmt(v))}</title></circle>'
-            )
-    total = sum(values)
-    desc = f"{title}: {rows[0]['label']} – {rows[-1]['label']}; max {fmt(max(values))}; total {fmt(total)}"
-    return _svg(height, title, desc, body, "chart-line")
+    for (x, _y), row, v in zip(points, rows, values, strict=True):
+        body.append(
+            f'<rect class="hit" x="{max(x - step / 2, 0):.1f}" y="0" width="{step:.1f}" '
+            f'height="{h}"><title>{escape(row["label"])}: {escape(fmt(v))}</title></rect>'
+        )
+    n = next(_ids)
+    desc = _(
+        "%(first)s to %(last)s: at most %(max)s a day, %(total)s in all.",
+        first=rows[0]["label"],
+        last=rows[-1]["label"],
+        max=fmt(max(values)),
+        total=fmt(sum(values)),
+    )
+    svg = (
+        f'<svg class="chart chart-line{" chart-small" if small else ""}" viewBox="0 0 {w:.0f} '
+        f'{h:.0f}" preserveAspectRatio="none" role="img" aria-labelledby="chart-t{n} chart-d{n}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title id="chart-t{n}">{escape(title)}</title>'
+        f'<desc id="chart-d{n}">{escape(desc)}</desc>' + "".join(body) + "</svg>"
+    )
+    return Markup(  # noqa: S704 - every text above is escaped, numbers are ours
+        f'<div class="line-chart"><span class="line-top">{escape(fmt(top))}</span>{svg}'
+        f'<div class="line-axis"><span>{escape(rows[0]["label"])}</span>'
+        f"<span>{escape(rows[-1]['label'])}</span></div></div>"
+    )
 
 
 def multiples(result: Result) -> list[tuple[str, Markup]]:
