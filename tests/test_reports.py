@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
+import time_machine
 
 ZONE = ZoneInfo("America/Sao_Paulo")  # UTC-3, no daylight saving
 AT = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
@@ -493,3 +495,48 @@ def test_query_count_does_not_grow_with_departments_or_rows(
     after = counts()
     assert after == before
     assert max(after.values()) <= 4
+
+
+# the weekly digest -------------------------------------------------------------------------------------
+
+
+def test_weekly_digest_goes_once_a_week_with_the_headline_numbers(world, supervisor, db):
+    from helpdesk.notifications.models import OutboxMessage
+    from helpdesk.reports.digest import send_weekly_digests
+
+    monday = datetime(2026, 3, 9, 12, tzinfo=UTC)  # the week of 2 to 8 March
+    with time_machine.travel(monday, tick=False):
+        assert send_weekly_digests() == 1  # the supervisor (the agent gets none)
+        db.session.commit()
+    with time_machine.travel(monday + timedelta(days=2), tick=False):
+        assert send_weekly_digests() == 0
+    with time_machine.travel(monday + timedelta(days=7), tick=False):
+        assert send_weekly_digests() == 1
+    db.session.commit()
+    first = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.kind == "report_digest")
+        .order_by(OutboxMessage.id)
+    ).first()
+    assert supervisor.email in first.to_addr
+    assert "02/03/2026" in first.subject and "08/03/2026" in first.subject
+    # 2 demands registered that week (t1, t2), both rated 4-5: CSAT 100 %
+    assert "Demandas registradas: 2 (0)" in first.body_text
+    assert "CSAT: 100,0%" in first.body_text
+    assert "/console/reports?from=2026-03-02&to=2026-03-08" in first.body_text
+
+
+def test_digest_command_sends_now(world, supervisor, app, db):
+    from helpdesk.notifications.models import OutboxMessage
+
+    result = app.test_cli_runner().invoke(args=["reports", "digest"])
+    assert result.exit_code == 0, result.output
+    assert "1 digest(s) sent" in result.output
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.kind == "report_digest")
+        )
+        == 1
+    )
