@@ -68,8 +68,7 @@ def _calendar_time(measure: str):
     def build(p: Params) -> list[dict]:
         seconds = seconds_between(Ticket.created_at, column)
         conditions = ticket_conditions(p)
-        per_department = grouped_percentiles(Ticket.department_id, seconds, conditions)
-        total = grouped_percentiles(None, seconds, conditions)
+        per_department, total = grouped_percentiles(Ticket.department_id, seconds, conditions)
         return _rows(p, per_department, total)
 
     return build

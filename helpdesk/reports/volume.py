@@ -77,19 +77,28 @@ def _by_category(p: Params) -> list[dict]:
 
 def _by_department(p: Params) -> list[dict]:
     stmt = (
-        sa.select(Department.id, Department.name, Ticket.kind, sa.func.count())
-        .select_from(Ticket)
-        .join(Department, Department.id == Ticket.department_id)
+        sa.select(Ticket.department_id, Ticket.kind, sa.func.count())
         .where(*ticket_conditions(p))
-        .group_by(Department.id, Department.name, Ticket.kind)
+        .group_by(Ticket.department_id, Ticket.kind)
+    )
+    found = db.session.execute(stmt).all()
+    ids = {d for d, _k, _n in found}
+    names = (
+        dict(
+            db.session.execute(
+                sa.select(Department.id, Department.name).where(Department.id.in_(ids))
+            ).all()
+        )
+        if ids
+        else {}
     )
     rows: dict[int, dict] = {}
-    for dept_id, name, kind, n in db.session.execute(stmt):
+    for dept_id, kind, n in found:
         row = rows.setdefault(
             dept_id,
             {
                 "key": dept_id,
-                "label": name,
+                "label": names.get(dept_id, "?"),
                 **dict.fromkeys(KINDS, 0),
                 "total": 0,
                 "drill": drill(p, department=dept_id),
