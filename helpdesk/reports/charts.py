@@ -75,7 +75,9 @@ def _label_text(label: str, y: float) -> str:
 def _bars(result: Result, fmt: Callable, stacked: bool, grouped: bool) -> Markup | None:
     report = result.report
     series = report.chart.series
-    rows = [r for r in result.rows if any(r.get(s) for s in series)]
+    rows = [r for r in result.rows if any(r.get(s) is not None for s in series)]
+    if not any(r.get(s) for r in rows for s in series):  # all zero: nothing to draw
+        return None
     if not rows:
         return None
     labels = [str(report.column(s).label) for s in series]

@@ -121,7 +121,7 @@ def headlines(results: dict[str, Result]) -> list[Headline]:
         ),
         Headline(
             "reopen",
-            _l("Reopened"),
+            _l("Reopen rate"),
             _ratio(r["reopen_rate"].rows, "reopened", "resolved"),
             "percent",
             "reopen_rate",
