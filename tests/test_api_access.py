@@ -238,6 +238,8 @@ MATRIX = [
         ADMIN_ONLY,
     ),
     ("GET", "/escalations", lambda c: "/escalations", None, SUPERVISORS),
+    ("GET", "/reports", lambda c: "/reports", None, SUPERVISORS),
+    ("GET", "/reports/<name>", lambda c: "/reports/volume_by_kind", None, SUPERVISORS),
     (
         "GET",
         "/escalations/<int:escalation_id>",
