@@ -23,7 +23,7 @@ from ..sla.models import SLA_TARGETS, TicketSla
 from ..tickets.models import Category, Ticket, TicketEvent
 from .params import Params
 from .registry import Chart, Column, Report, register
-from .sql import drill, parse_utc_hour, ticket_conditions, utc_hour
+from .sql import drill, local_hours, ticket_conditions, utc_hour
 
 REGISTERED = _l("Demands registered in the period.")
 TARGET_LABELS = {
@@ -321,8 +321,9 @@ def _recurrence(p: Params) -> list[dict]:
         .where(*ticket_conditions(scope), Ticket.category_id.in_(categories))
         .group_by(Ticket.category_id, hour)
     )
+    local = local_hours(p.zone)
     for category_id, h, n in db.session.execute(stmt):
-        day = parse_utc_hour(h).astimezone(p.zone).date()
+        day = local(h).date()
         per_day[(category_id, day)] = per_day.get((category_id, day), 0) + n
     names = _categories(categories)
     rows = []

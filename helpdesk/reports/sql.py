@@ -9,7 +9,7 @@ read (one column) and interpolated the same way here.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -24,14 +24,23 @@ def dialect() -> str:
 
 
 def utc_hour(column):
-    """The UTC hour an instant falls in, as text "YYYY-MM-DD HH"."""
+    """The hour an instant falls in, as whole hours since 1970-01-01 UTC (an integer)."""
     if dialect() == "postgresql":
-        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24")
-    return sa.func.strftime("%Y-%m-%d %H", column)
+        return sa.cast(sa.func.floor(sa.func.extract("epoch", column) / 3600), sa.BigInteger)
+    return sa.cast(sa.func.strftime("%s", column), sa.Integer) // 3600
 
 
-def parse_utc_hour(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H").replace(tzinfo=UTC)
+def local_hours(zone) -> Callable[[int], datetime]:
+    """hour number -> the local instant it starts at, cached (a year has 8,784 hours at most)."""
+    cache: dict[int, datetime] = {}
+
+    def convert(hour: int) -> datetime:
+        found = cache.get(hour)
+        if found is None:
+            found = cache[hour] = datetime.fromtimestamp(int(hour) * 3600, UTC).astimezone(zone)
+        return found
+
+    return convert
 
 
 def seconds_between(start, end):

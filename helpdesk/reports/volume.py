@@ -15,7 +15,7 @@ from ..extensions import db
 from ..tickets.models import CHANNEL_LABELS, KIND_LABELS, KINDS, OPEN_STATUSES, Category, Ticket
 from .params import Params
 from .registry import Chart, Column, Report, register
-from .sql import drill, parse_utc_hour, ticket_conditions, utc_hour
+from .sql import drill, local_hours, ticket_conditions, utc_hour
 
 REGISTERED = _l("Demands registered in the period.")
 COUNT = Column("count", _l("Demands"))
@@ -111,7 +111,7 @@ def _by_department(p: Params) -> list[dict]:
 
 
 def _hour_buckets(p: Params) -> list[tuple]:
-    """(instant of the UTC hour, kind, demands) of the period (at most 24 x 366 x 3 rows)."""
+    """(local start of the hour, kind, demands) of the period (at most 24 x 366 x 3 rows)."""
     hour = utc_hour(Ticket.created_at)
     stmt = (
         sa.select(hour, Ticket.kind, sa.func.count())
@@ -119,7 +119,8 @@ def _hour_buckets(p: Params) -> list[tuple]:
         .where(*ticket_conditions(p))
         .group_by(hour, Ticket.kind)
     )
-    return [(parse_utc_hour(h), kind, n) for h, kind, n in db.session.execute(stmt)]
+    local = local_hours(p.zone)
+    return [(local(h), kind, n) for h, kind, n in db.session.execute(stmt)]
 
 
 def _by_day(p: Params) -> list[dict]:
@@ -135,7 +136,7 @@ def _by_day(p: Params) -> list[dict]:
         }
         day += timedelta(days=1)
     for instant, kind, n in _hour_buckets(p):
-        row = days.get(instant.astimezone(p.zone).date())
+        row = days.get(instant.date())
         if row is None:
             continue
         if kind in KINDS:
@@ -150,7 +151,7 @@ def _by_hour(p: Params) -> list[dict]:
         for h in range(24)
     ]
     for instant, kind, n in _hour_buckets(p):
-        row = hours[instant.astimezone(p.zone).hour]
+        row = hours[instant.hour]
         if kind in KINDS:
             row[kind] += n
         row["total"] += n
