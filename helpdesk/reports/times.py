@@ -78,8 +78,10 @@ def _working_time(measure: str):
     column = MEASURES[measure][0]
 
     def build(p: Params) -> list[dict]:
-        stmt = (
-            sa.select(Ticket.department_id, Ticket.created_at, column, TicketSla.calendar_id)
+        """Two reads: the demands whose target has no calendar (their seconds, computed in SQL)
+        and those with one (their instants, counted on the calendar here)."""
+        joined = (
+            sa.select()
             .select_from(Ticket)
             .outerjoin(
                 TicketSla,
@@ -87,10 +89,18 @@ def _working_time(measure: str):
             )
             .where(*ticket_conditions(p), column.is_not(None))
         )
-        years = range(p.first.year - 1, max(p.last.year, p.at.year) + 2)
-        calendars: dict[int | None, WorkingCalendar] = {None: WorkingCalendar.always("UTC")}
         minutes: dict[int, list[float]] = {}
-        for department_id, start, end, calendar_id in db.session.execute(stmt):
+        plain = joined.add_columns(
+            Ticket.department_id, seconds_between(Ticket.created_at, column)
+        ).where(TicketSla.calendar_id.is_(None))
+        for department_id, seconds in db.session.execute(plain):
+            minutes.setdefault(department_id, []).append(max(float(seconds), 0.0) / 60)
+        timed = joined.add_columns(
+            Ticket.department_id, Ticket.created_at, column, TicketSla.calendar_id
+        ).where(TicketSla.calendar_id.is_not(None))
+        years = range(p.first.year - 1, max(p.last.year, p.at.year) + 2)
+        calendars: dict[int, WorkingCalendar] = {}
+        for department_id, start, end, calendar_id in db.session.execute(timed):
             if calendar_id not in calendars:
                 calendars[calendar_id] = load_calendar(calendar_id, years)
             spent = working_time_between(calendars[calendar_id], as_utc(start), as_utc(end))
