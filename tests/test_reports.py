@@ -113,7 +113,13 @@ def world(db, make_department, make_ticket, make_user):
 def test_volume_by_channel_kind_department_counts_the_period_in_the_users_zone(world):
     channel = by_key("volume_by_channel")
     assert {k: r["count"] for k, r in channel.items()} == {"phone": 2, "email": 2, "web": 1}
-    assert channel["phone"]["drill"] == {"from": FROM, "to": TO, "channel": "phone"}
+    assert channel["phone"]["drill"] == {
+        "queue": "department",
+        "status": "any",
+        "from": FROM,
+        "to": TO,
+        "channel": "phone",
+    }
     kind = by_key("volume_by_kind")
     assert {k: r["count"] for k, r in kind.items()} == {
         "complaint": 3,
@@ -333,7 +339,7 @@ def test_dashboard_shows_tiles_and_charts_to_a_supervisor(world, supervisor, cli
     assert html.count("<svg") >= 6
     assert 'role="img"' in html and "<desc" in html
     assert "Relatórios" in html
-    assert "/console/search?" in html  # drill-down links from the tables
+    assert "/console/?queue=department" in html.replace("&amp;", "&")  # drill-down links
 
 
 def test_agent_may_not_see_reports(world, client, auth):
@@ -348,7 +354,7 @@ def test_report_page_csv_and_xlsx(world, supervisor, client, auth):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "format=csv" in html and "format=xlsx" in html
-    assert f"/console/search?from={FROM}" in html.replace("&amp;", "&")
+    assert f"/console/?queue=department&status=any&from={FROM}" in html.replace("&amp;", "&")
     csv_text = client.get(
         f"/console/reports/volume_by_channel?from={FROM}&to={TO}&format=csv"
     ).get_data(as_text=True)
@@ -540,3 +546,22 @@ def test_digest_command_sends_now(world, supervisor, app, db):
         )
         == 1
     )
+
+
+def test_drill_down_by_category_opens_the_demands_behind_the_row(world, supervisor, client, auth):
+    auth.login(supervisor)
+    row = by_key("volume_by_category")[world["category"].id]
+    response = client.get("/console/", query_string=row["drill"])
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    t1, t2, t3, _t4, _t5 = world["tickets"]
+    shown = {t.protocol for t in (t1, t2, t3) if f"/tickets/{t.protocol}" in html}
+    assert shown == {t1.protocol, t3.protocol}
+    assert client.get("/console/search?category=x1").status_code == 400
+    assert client.get("/console/?queue=department&from=2026-02-30").status_code == 400
+    # the same days in the user's zone: t5 (31 March, 23:30 in São Paulo) is in March
+    march = client.get(f"/console/?queue=department&status=any&from={FROM}&to={TO}").get_data(
+        as_text=True
+    )
+    assert f"/tickets/{world['tickets'][4].protocol}" in march
+    assert f"/tickets/{world['old'].protocol}" not in march

@@ -55,5 +55,6 @@ def test_supervisor_reads_the_dashboard_in_portuguese(
     assert page.locator("a", has_text="Baixar XLSX").count() == 1
     page.locator("table.report-table a", has_text="Telefone").click()
     page.wait_for_load_state()
-    assert "/console/search" in page.url and "channel=phone" in page.url
+    assert "/console/?queue=department" in page.url and "channel=phone" in page.url
+    assert page.locator("table").first.inner_text().count("Problema") == 2
     page.close()

@@ -66,7 +66,7 @@ def _page_context(departments, params, errors) -> dict:
         "reports_by_group": {g: [r for r in all_reports() if r.group == g] for g in GROUPS},
         "format_value": charts.format_value,
         "drill_url": lambda row: (
-            url_for("console.search", **row["drill"]) if row.get("drill") else None
+            url_for("console.queue", **row["drill"]) if row.get("drill") else None
         ),
     }
 

@@ -74,8 +74,11 @@ def ticket_conditions(p: Params, column=Ticket.created_at) -> list:
 
 
 def drill(p: Params, **extra) -> dict:
-    """The console search's filters for the demands registered in the period (plus `extra`)."""
+    """The console queue's filters for the demands registered in the period (plus `extra`):
+    every status, the reader's departments."""
     args = {
+        "queue": "department",
+        "status": "any",
         "from": p.first.isoformat(),
         "to": p.last.isoformat(),
         "department": p.department_id,
