@@ -172,6 +172,8 @@ class Config:
     SCHEDULER_SWEEP_SECONDS = _env_int("SCHEDULER_SWEEP_SECONDS", 60)
     # tell owners of overdue corrective/preventive actions (an investigation's) this often
     SCHEDULER_OVERDUE_ACTIONS_MINUTES = _env_int("SCHEDULER_OVERDUE_ACTIONS_MINUTES", 30)
+    # how often the scheduler looks for weekly report digests not sent yet (each goes once a week)
+    SCHEDULER_REPORT_DIGEST_MINUTES = _env_int("SCHEDULER_REPORT_DIGEST_MINUTES", 60)
     # minutes a supervisor has to acknowledge an escalation raised by hand (rules set their own)
     ESCALATION_ACK_MINUTES = _env_int("ESCALATION_ACK_MINUTES", 240)
     # lines listed in one escalation email (the rest is counted: "and 120 more")

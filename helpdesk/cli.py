@@ -15,6 +15,7 @@ demo_cli = AppGroup("demo", help="Demo data.")
 outbox_cli = AppGroup("outbox", help="Outbound email.")
 sla_cli = AppGroup("sla", help="Deadlines and escalation.")
 investigations_cli = AppGroup("investigations", help="Root-cause investigations.")
+reports_cli = AppGroup("reports", help="Supervisors' reports.")
 
 
 @user_cli.command("create")
@@ -145,6 +146,21 @@ def notify_overdue_command():
     click.echo(f"{sent} overdue action(s) notified")
 
 
+@reports_cli.command("digest")
+@with_appcontext
+def reports_digest_command():
+    """Send the weekly digest to every supervisor and admin now (the last seven days)."""
+    from .notifications.services import deliver_outbox, take_queued_ids
+    from .reports.digest import send_digests
+
+    sent = send_digests()
+    db.session.commit()
+    ids = take_queued_ids()
+    if ids:
+        deliver_outbox(ids)  # now, not at the scheduler's next outbox pass
+    click.echo(f"{sent} digest(s) sent")
+
+
 def register(app: Flask) -> None:
     from .compliance.cli import customers_cli, retention_cli
     from .kb import cli as kb_cli  # noqa: F401 - adds `search reindex-articles`
@@ -162,6 +178,7 @@ def register(app: Flask) -> None:
         search_cli,
         customers_cli,
         retention_cli,
+        reports_cli,
     )
     for group in groups:
         app.cli.add_command(group)

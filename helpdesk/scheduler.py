@@ -113,6 +113,13 @@ def overdue_actions_job():
     return notify_overdue_actions() or None
 
 
+def report_digest_job():
+    """The weekly digest of the reports to supervisors and admins (once a week each)."""
+    from .reports.digest import send_weekly_digests
+
+    return send_weekly_digests() or None
+
+
 JOBS = {
     "deliver_outbox": deliver_outbox_job,
     "escalation_sweep": escalation_sweep_job,
@@ -121,6 +128,7 @@ JOBS = {
     "fetch_mail": fetch_mail_job,
     "overdue_actions": overdue_actions_job,
     "retention": retention_job,
+    "report_digest": report_digest_job,
 }
 
 
@@ -147,6 +155,7 @@ def build_scheduler(app: Flask, *, cls=BlockingScheduler):
         "fetch_mail": app.config["SCHEDULER_MAIL_SECONDS"],
         "overdue_actions": app.config["SCHEDULER_OVERDUE_ACTIONS_MINUTES"] * 60,
         "retention": app.config["SCHEDULER_RETENTION_HOURS"] * 3600,
+        "report_digest": app.config["SCHEDULER_REPORT_DIGEST_MINUTES"] * 60,
     }
     first_run = datetime.now(UTC)
     for name, seconds in intervals.items():

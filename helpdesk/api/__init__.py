@@ -17,6 +17,7 @@ from . import (  # noqa: F401 - attach routes
     investigations,
     macros,
     openapi,
+    reports,
     ticket_list,
     tickets,
 )

@@ -18,6 +18,7 @@ from . import (  # noqa: F401 - registers the routes
     presence,
     queue,
     records,
+    reports,
     saved_views,
     search,
     supervision,

@@ -163,6 +163,8 @@ class Ticket(db.Model):
         sa.Index("ix_tickets_queue_due", "department_id", "status", "sla_due_at", "id"),
         # the API's and the console's channel= filter, newest or oldest first
         sa.Index("ix_tickets_channel_created", "channel", "created_at", "id"),
+        # the reports: demands registered in a period, per department (helpdesk/reports)
+        sa.Index("ix_tickets_created_department", "created_at", "department_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -290,7 +292,11 @@ class TicketEvent(db.Model):
     """Append-only history: who, when, what, from -> to. Never updated, never deleted."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (sa.Index("ix_ticket_events_ticket", "ticket_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_ticket_events_ticket", "ticket_id", "id"),
+        # the reports' reopen rate: status changes to "reopened" since a date
+        sa.Index("ix_ticket_events_action", "action", "new_value", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
