@@ -145,3 +145,45 @@ def test_agent_edits_the_record_in_the_console_and_sees_the_change_history(
     assert bad.status_code == 422
     db.session.expire_all()
     assert db.session.get(type(customer), customer.id).relationship_type == "long_term"
+
+
+def test_routing_rule_matches_the_relationship_type(
+    client, db, make_user, make_department, make_customer, make_ticket, token_for
+):
+    from helpdesk.customers.profile import update_profile
+    from helpdesk.routing.services import create_rule
+
+    dedicated = make_department("Contas dedicadas")
+    create_rule(
+        name="Dedicados", relationship_type="dedicated_assistance", department_id=dedicated.id
+    )
+    db.session.commit()
+    key = make_customer(name="Grande Cliente")
+    update_profile(key, None, {"relationship_type": "dedicated_assistance"})
+    other = make_customer(name="Cliente comum")
+    update_profile(other, None, {"relationship_type": "transactional"})
+    db.session.commit()
+    assert make_ticket(customer=key).department_id == dedicated.id
+    assert make_ticket(customer=other).department_id != dedicated.id
+
+    admin = bearer(token_for(make_user("admin")))
+    created = client.post(
+        f"{API}/routing-rules",
+        json={
+            "name": "Em risco",
+            "department": "Contas dedicadas",
+            "lifecycle_stage": "dissolution",
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.get_json()["lifecycle_stage"] == "dissolution"
+    problem = assert_problem(
+        client.post(
+            f"{API}/routing-rules",
+            json={"name": "X", "department": "Contas dedicadas", "value_tier": "gold"},
+            headers=admin,
+        ),
+        422,
+    )
+    assert "value_tier" in problem["errors"]
