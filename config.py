@@ -167,6 +167,17 @@ class Config:
     # agents may create tags by using a new name; off: only the tags an admin curated
     FREE_TAGS = _env_bool("FREE_TAGS", True)
 
+    # satisfaction surveys: minutes after a demand is resolved (0: at once), per channel too
+    # ("phone:0,email:60"); links valid N days; one reminder after N days (0: none)
+    SURVEYS_ENABLED = _env_bool("SURVEYS_ENABLED", True)
+    SURVEY_DELAY_MINUTES = _env_int("SURVEY_DELAY_MINUTES", 60)
+    SURVEY_CHANNEL_DELAYS = _env_list("SURVEY_CHANNEL_DELAYS", "")
+    SURVEY_LINK_DAYS = _env_int("SURVEY_LINK_DAYS", 14)
+    SURVEY_REMINDER_DAYS = _env_int("SURVEY_REMINDER_DAYS", 3)
+    SURVEY_MAX_AGE_DAYS = _env_int("SURVEY_MAX_AGE_DAYS", 7)  # older resolutions get none
+    SURVEY_FOLLOW_UP_HOURS = _env_int("SURVEY_FOLLOW_UP_HOURS", 24)  # call back within
+    SCHEDULER_SURVEY_SECONDS = _env_int("SCHEDULER_SURVEY_SECONDS", 60)
+
     # scheduler
     SCHEDULER_OUTBOX_SECONDS = _env_int("SCHEDULER_OUTBOX_SECONDS", 5)
     SCHEDULER_SWEEP_SECONDS = _env_int("SCHEDULER_SWEEP_SECONDS", 60)

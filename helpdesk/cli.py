@@ -161,6 +161,27 @@ def reports_digest_command():
     click.echo(f"{sent} digest(s) sent")
 
 
+surveys_cli = AppGroup("surveys", help="Satisfaction surveys.")
+
+
+@surveys_cli.command("send")
+def surveys_send_command():
+    """Send every due survey (and due reminder) now, as the scheduler does every minute."""
+    from .notifications.services import deliver_queued
+    from .surveys.services import send_due_surveys
+
+    result = send_due_surveys(limit=100000)
+    db.session.commit()
+    deliver_queued()
+    click.echo(
+        "{sent} survey(s) sent, {reminded} reminder(s), {skipped} without an address.".format(
+            sent=result.get("sent", 0),
+            reminded=result.get("reminded", 0),
+            skipped=result.get("skipped", 0),
+        )
+    )
+
+
 def register(app: Flask) -> None:
     from .compliance.cli import customers_cli, retention_cli
     from .kb import cli as kb_cli  # noqa: F401 - adds `search reindex-articles`
@@ -179,6 +200,7 @@ def register(app: Flask) -> None:
         customers_cli,
         retention_cli,
         reports_cli,
+        surveys_cli,
     )
     for group in groups:
         app.cli.add_command(group)

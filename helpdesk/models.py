@@ -3,7 +3,7 @@
 from .accounts.models import ApiToken, Department, OneTimeToken, User, memberships
 from .channels.models import Call, ContactHandle, Conversation
 from .compliance.models import DataRequest
-from .customers.models import Customer, CustomerEmail, CustomerPhone
+from .customers.models import Customer, CustomerEmail, CustomerEvent, CustomerPhone
 from .escalations.models import Escalation, EscalationRule, Notification
 from .investigations.models import (
     CapaAction,
@@ -39,6 +39,7 @@ from .sla.models import (
     SlaPolicy,
     TicketSla,
 )
+from .surveys.models import FollowUp, Survey
 from .tickets.models import (
     Attachment,
     Category,
@@ -55,6 +56,9 @@ from .tickets.models import (
 from .webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "CustomerEvent",
+    "FollowUp",
+    "Survey",
     "Article",
     "ArticleSearch",
     "DeflectionEvent",

@@ -120,7 +120,15 @@ def report_digest_job():
     return send_weekly_digests() or None
 
 
+def send_surveys_job():
+    """Send the satisfaction surveys (and reminders) that came due (claimed rows: never twice)."""
+    from .surveys.services import send_due_surveys
+
+    return send_due_surveys() or None
+
+
 JOBS = {
+    "send_surveys": send_surveys_job,
     "deliver_outbox": deliver_outbox_job,
     "escalation_sweep": escalation_sweep_job,
     "deliver_webhooks": deliver_webhooks_job,
@@ -148,6 +156,7 @@ def build_scheduler(app: Flask, *, cls=BlockingScheduler):
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
     intervals = {
+        "send_surveys": app.config["SCHEDULER_SURVEY_SECONDS"],
         "deliver_outbox": app.config["SCHEDULER_OUTBOX_SECONDS"],
         "escalation_sweep": app.config["SCHEDULER_SWEEP_SECONDS"],
         "deliver_webhooks": app.config["SCHEDULER_WEBHOOK_SECONDS"],

@@ -114,6 +114,14 @@ OWN_OR_STAFF = _row(401, 200, 404, 200, 200, 200, 200)  # customer A's record: A
 # history requests and the personal-data export (helpdesk/api/compliance.py); the request to
 # fulfil is made in full_cast, fulfilling it again answers the same document
 RECORD_ROWS = [
+    ("GET", "/customers/<int:customer_id>", lambda c: f"/customers/{c.record_a}", None, STAFF_READ),
+    (
+        "PATCH",
+        "/customers/<int:customer_id>",
+        lambda c: f"/customers/{c.record_a}",
+        lambda w: {"lifecycle_stage": "commitment"},
+        STAFF_READ,
+    ),
     (
         "POST",
         "/customers/<int:customer_id>/history-requests",

@@ -118,6 +118,53 @@ def test_cli_anonymise_removes_personal_data_and_keeps_counts(
     assert "estornamos" not in thread
 
 
+def test_anonymise_clears_the_record_notes_their_history_and_survey_comments(
+    app, db, client, make_user, make_customer, make_ticket, token_for
+):
+    from helpdesk.customers.models import CustomerEvent
+    from helpdesk.surveys.models import Survey
+
+    _agent, customer, _cpf, tickets = _world(db, make_user, make_customer, make_ticket)
+    hdrs = bearer(token_for(make_user("admin")))
+    record = f"{API}/customers/{customer.id}"
+    patched = client.patch(
+        record,
+        headers=hdrs,
+        json={
+            "customer_notes": "Joana prefere ligação à tarde",
+            "customer_important_dates": "Aniversário da Joana: 12/03",
+        },
+    )
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+    db.session.add(
+        Survey(
+            ticket_id=tickets[0].id,
+            customer_id=customer.id,
+            status="answered",
+            rating=2,
+            customer_comment="Joana: demoraram demais",
+        )
+    )
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(
+        args=["customers", "anonymise", "joana@example.com", "--yes"]
+    )
+    assert result.exit_code == 0, result.output
+
+    shown = client.get(record, headers=hdrs).get_data(as_text=True)
+    assert "Joana" not in shown and "12/03" not in shown
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Survey.customer_comment)) == ""
+    assert db.session.scalar(sa.select(Survey.rating)) == 2, "the rating still counts"
+    values = db.session.execute(
+        sa.select(CustomerEvent.old_value, CustomerEvent.new_value).where(
+            CustomerEvent.customer_id == customer.id
+        )
+    ).all()
+    assert values and all(v == (None, None) for v in values)
+
+
 def test_legal_hold_refuses_anonymisation(app, db, make_user, make_customer, make_ticket):
     from helpdesk.customers.models import Customer
 

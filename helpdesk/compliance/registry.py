@@ -19,9 +19,10 @@ import sqlalchemy as sa
 
 from ..accounts.models import User
 from ..channels.models import Call, ContactHandle, Conversation
-from ..customers.models import Customer, CustomerEmail, CustomerPhone
+from ..customers.models import Customer, CustomerEmail, CustomerEvent, CustomerPhone
 from ..mail.models import InboundMessage
 from ..notifications.models import OutboxMessage
+from ..surveys.models import Survey
 from ..tickets.models import Attachment, Message, Ticket
 
 ANON_NAME = "Anonymised"
@@ -81,6 +82,13 @@ PERSONAL_DATA: tuple[PersonalColumn, ...] = (
     PersonalColumn(Customer, "document", "document", "customer", key="id"),
     PersonalColumn(CustomerEmail, "email", "email", "customer"),
     PersonalColumn(CustomerPhone, "number", "phone", "customer"),
+    # what agents wrote on the record, and its audit trail (old and new values of those notes)
+    PersonalColumn(Customer, "customer_notes", "clear", "customer", key="id"),
+    PersonalColumn(Customer, "customer_important_dates", "clear", "customer", key="id"),
+    PersonalColumn(CustomerEvent, "old_value", "null", "customer"),
+    PersonalColumn(CustomerEvent, "new_value", "null", "customer"),
+    # what the customer wrote in a satisfaction survey
+    PersonalColumn(Survey, "customer_comment", "clear", "customer"),
     # the customer's portal account: no name, no address, no way to sign in
     PersonalColumn(User, "name", "name", "customer", key=_customer_user),
     PersonalColumn(User, "email", "email", "customer", key=_customer_user),
@@ -106,6 +114,7 @@ PERSONAL_DATA: tuple[PersonalColumn, ...] = (
     PersonalColumn(Call, "caller_e164", "phone", "ticket", key="ticket_id"),
     PersonalColumn(Call, "recording_ref", "null", "ticket", key="ticket_id"),
     PersonalColumn(Conversation, "contact_handle", "clear", "ticket", key="ticket_id"),
+    PersonalColumn(Survey, "customer_comment", "clear", "ticket", key="ticket_id"),
     PersonalColumn(InboundMessage, "from_addr", "email", "ticket", key="ticket_id"),
     PersonalColumn(InboundMessage, "subject", "text", "ticket", key="ticket_id"),
     PersonalColumn(InboundMessage, "body_full", "text", "ticket", key="ticket_id"),

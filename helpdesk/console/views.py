@@ -8,6 +8,7 @@ from . import (  # noqa: F401 - registers the routes
     customers,
     emails,
     escalations,
+    follow_ups,
     guest_access,
     investigations,
     kb,
