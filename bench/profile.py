@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{wall / args.n * 1000:.1f} ms wall, {cpu / args.n * 1000:.1f} ms CPU, "
         f"{statements / args.n:.1f} SQL statements taking {sql_seconds / args.n * 1000:.1f} ms"
     )
-    for statement, spent in sorted(slowest.items(), key=lambda kv: -kv[1])[:5]:
+    shown = 100 if os.environ.get("BENCH_STATEMENTS") else 5  # BENCH_STATEMENTS=1: every one
+    for statement, spent in sorted(slowest.items(), key=lambda kv: -kv[1])[:shown]:
         print(f"  {spent / args.n * 1000:6.2f} ms/request  {statement}")
     if profiler:
         stats = pstats.Stats(profiler, stream=sys.stdout).sort_stats(
