@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -152,7 +153,7 @@ def route_ticket(
     rules: list[RoutingRule] | None = None,
     *,
     default: Department | None = None,
-) -> None:
+) -> Routed:
     """Apply the first matching rule (or the default department), then assign; record why.
 
     `default`: the default department when the caller has just looked it up (saves a query)."""
@@ -202,12 +203,26 @@ def route_ticket(
         record_event(
             ticket, None, "assigned", field="assignee", old=None, new=agent.name, detail=why
         )
+    routed = Routed(department.id, f"rule {rule.id}" if rule else "default", agent)
+    if ticket.protocol is not None:
+        log_routing(ticket, routed)
+    # else a registration: it takes its number after routing and logs this line then
+    return routed
+
+
+class Routed(NamedTuple):
+    department_id: int
+    how: str  # "rule <id>" | "default"
+    agent: User | None
+
+
+def log_routing(ticket: Ticket, routed: Routed) -> None:
     log.info(
         "Ticket %s routed to department %s (%s), assignee %s",
-        ticket.protocol or "(new)",  # a registration takes its number after routing
-        department.id,
-        f"rule {rule.id}" if rule else "default",
-        agent.id if agent else None,
+        ticket.protocol,
+        routed.department_id,
+        routed.how,
+        routed.agent.id if routed.agent else None,
     )
 
 

@@ -28,7 +28,7 @@ from ..core.text import clean_text
 from ..customers.models import Customer
 from ..extensions import db
 from ..notifications import services as notify
-from ..routing.services import route_ticket
+from ..routing.services import log_routing, route_ticket
 from ..sla import clocks
 from ..webhooks.services import emit_event
 from . import protocol as protocols
@@ -208,8 +208,8 @@ def _new_ticket(
         _take_protocol(ticket, at)
         db.session.flush()
         _attach(ticket, files)
-    if route:
-        route_ticket(ticket, actor, default=default)
+    numbered = ticket.protocol is not None  # route_ticket logs its line itself then
+    routed = route_ticket(ticket, actor, default=default) if route else None
     if assignee is not None:
         ticket.assignee_id = assignee.id
         record_event(
@@ -217,6 +217,8 @@ def _new_ticket(
         )
     clocks.apply_sla(ticket, actor)  # due instants, inserted with the ticket (one policy lookup)
     _take_protocol(ticket, at)
+    if routed is not None and not numbered:
+        log_routing(ticket, routed)  # now that it has its number
     return ticket
 
 
