@@ -193,13 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("helpdesk").setLevel(logging.WARNING)  # not a line per registration
     from helpdesk import create_app
     from helpdesk.extensions import db
-    from helpdesk.search.indexer import reindex_all
+    from helpdesk.search.indexer import refresh_statistics, reindex_all
 
     app = create_app()
     with app.app_context():
         if seeded:
             started = time.perf_counter()
             total = reindex_all(db.session.connection())
+            db.session.commit()
+            refresh_statistics(db.session.connection())  # as `search reindex` does
             db.session.commit()
             spent = time.perf_counter() - started
             print(f"reindexed {total:,} tickets in {spent:.1f} s ({total / spent:,.0f}/s)")

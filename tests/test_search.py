@@ -211,6 +211,20 @@ def test_the_reindex_command_rebuilds_and_prints_counts(app, db, world):
     assert _staff(agent, "duplicada ") == [ticket.protocol]
 
 
+@pytest.mark.postgres_only
+def test_the_reindex_command_leaves_the_planner_statistics_current(app, db, world):
+    """Without them PostgreSQL plans a search over a rebuilt index as over an empty table (a
+    search over 1M tickets took 45 s instead of 70 ms until autovacuum analysed it)."""
+    db.session.execute(sa.delete(SearchDocument))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    estimated = db.session.scalar(
+        sa.text("SELECT reltuples FROM pg_class WHERE relname = 'search_documents'")
+    )
+    assert estimated == 2
+
+
 def test_ranking_looks_at_the_newest_candidates_only_when_bounded(db, make_user, make_ticket):
     agent = make_user("agent")
     oldest = make_ticket(description="Reembolso reembolso reembolso reembolso.")

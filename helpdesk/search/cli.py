@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from .indexer import BATCH, reindex_all
+from .indexer import BATCH, refresh_statistics, reindex_all
 
 search_cli = AppGroup("search", help="Full-text search over demands.")
 
@@ -23,5 +23,7 @@ def reindex_command(batch: int):
         click.echo(f"indexed {done} tickets")
 
     total = reindex_all(db.session.connection(), batch=max(1, batch), progress=progress)
+    db.session.commit()
+    refresh_statistics(db.session.connection())
     db.session.commit()
     click.echo(f"reindexed {total} tickets in {time.perf_counter() - started:.1f} s")

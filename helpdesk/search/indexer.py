@@ -172,3 +172,11 @@ def reindex_all(conn: Connection, *, batch: int = BATCH, progress=None) -> int:
     docs = SearchDocument.__table__
     conn.execute(sa.delete(docs).where(~sa.exists().where(Ticket.id == docs.c.ticket_id)))
     return total
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """After a full rebuild (committed): PostgreSQL's planner still believes the table is as it
+    was (empty, after a restore), picks sequential scans and a search over 1M tickets takes
+    45 s instead of 70 ms until autovacuum's ANALYZE comes round. SQLite needs nothing."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("ANALYZE search_documents"))
