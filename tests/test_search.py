@@ -300,6 +300,36 @@ def test_attachment_names_and_detail_edits_reach_the_index(db, world):
     assert _mine(customer, "comprovante ") == [ticket.protocol]
 
 
+def test_a_registration_is_found_at_once_by_its_files_and_new_contacts(db, make_user):
+    """The row of a ticket the flush inserted is built from the objects in memory: its files,
+    the contact added in the same transaction (without its collection) and the customer."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from helpdesk.customers.models import CustomerPhone
+    from helpdesk.customers.services import create_customer
+    from helpdesk.tickets.services import register_ticket
+
+    agent = make_user("agent")
+    customer = create_customer(name="Otávio Brandão", email="otavio@example.com")
+    db.session.flush()
+    db.session.add(CustomerPhone(customer_id=customer.id, number="+5531988776655"))
+    ticket = register_ticket(
+        actor=None,
+        customer=customer,
+        channel="web",
+        kind="complaint",
+        subject="Boleto pago em dobro",
+        description="Paguei duas vezes.",
+        attachments=[FileStorage(io.BytesIO(b"x"), filename="extrato-bancario.pdf")],
+    )
+    db.session.commit()
+    for typed in ("extrato ", "(31) 98877-6655", "otavio@example.com", "brandao ", "dobro "):
+        assert _staff(agent, typed) == [ticket.protocol], typed
+    assert _mine(customer, "extrato ") == [ticket.protocol]
+
+
 def test_a_file_of_an_internal_note_is_internal(db, world):
     import io
 

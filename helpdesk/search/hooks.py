@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from ..customers.models import Customer, CustomerEmail, CustomerPhone
 from ..tickets.models import Attachment, Message, Tag, Ticket, ticket_tags
-from .indexer import Indexed, index_tickets
+from .indexer import Indexed, index_tickets, rows_for_new
+from .models import SearchDocument
 
 _TICKET_FIELDS = ("subject", "description", "customer_id", "protocol", "tags")
 _CUSTOMER_FIELDS = ("name", "document", "locale")
@@ -86,11 +87,29 @@ def _index_after_flush(session: Session, _flush_context) -> None:
     if not tickets and not customers:
         return
     conn = session.connection()
+    # tickets this flush inserted (a registration): their rows come from the objects in memory
+    fresh = [
+        obj
+        for obj in session.new
+        if isinstance(obj, Ticket)
+        and obj.protocol is not None
+        and "customer" not in sa.inspect(obj).unloaded  # else the read of build_rows
+    ]
+    fresh_ids = {t.id for t in fresh}
     if customers:
         tickets |= set(
             conn.scalars(sa.select(Indexed.id).where(Indexed.customer_id.in_(customers)))
         )
-    index_tickets(conn, tickets)
+    index_tickets(conn, tickets - fresh_ids)
+    if fresh:
+        children = [
+            obj
+            for obj in session.new
+            if isinstance(obj, Message | Attachment) and obj.ticket_id in fresh_ids
+        ]
+        conn.execute(
+            sa.insert(SearchDocument.__table__), rows_for_new(conn, fresh, children, customers)
+        )
 
 
 def disable(session: Session) -> None:

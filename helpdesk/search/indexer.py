@@ -89,25 +89,9 @@ def build_rows(conn: Connection, ticket_ids: list[int]) -> list[dict]:
         .where(Attachment.ticket_id.in_(ticket_ids))
         .order_by(Attachment.id)
     ):
-        # whole and as its words (PostgreSQL's parser keeps `a-b.pdf` as one file token); a file
-        # of an internal note is as internal as the note
-        (internal_files if is_internal else files)[ticket_id].append(
-            f"{filename} ({_words(filename)})"
-        )
-    contacts = defaultdict(list)
-    for customer_id, email in conn.execute(
-        sa.select(CustomerEmail.customer_id, CustomerEmail.email).where(
-            CustomerEmail.customer_id.in_(customer_ids)
-        )
-    ):
-        # whole (PostgreSQL's parser keeps an address as one token) and as its words
-        contacts[customer_id].extend([email, _words(email)])
-    for customer_id, number in conn.execute(
-        sa.select(CustomerPhone.customer_id, CustomerPhone.number).where(
-            CustomerPhone.customer_id.in_(customer_ids)
-        )
-    ):
-        contacts[customer_id].extend(phone_keys(number))
+        # a file of an internal note is as internal as the note
+        (internal_files if is_internal else files)[ticket_id].append(_file(filename))
+    contacts = _contacts(conn, customer_ids)
     tags = defaultdict(list)
     for ticket_id, name in conn.execute(
         sa.select(ticket_tags.c.ticket_id, Tag.name)
@@ -116,23 +100,125 @@ def build_rows(conn: Connection, ticket_ids: list[int]) -> list[dict]:
     ):
         tags[ticket_id].append(name)  # `q=boleto` finds the tickets tagged "boleto atrasado"
     at = now()
+    return [
+        _row(
+            t,
+            t,
+            contacts[t.customer_id],
+            tags[t.id],
+            public=[*public[t.id], *files[t.id]],
+            internal=[*internal[t.id], *internal_files[t.id]],
+            at=at,
+        )
+        for t in tickets
+    ]
+
+
+def _file(filename: str) -> str:
+    # whole and as its words (PostgreSQL's parser keeps `a-b.pdf` as one file token)
+    return f"{filename} ({_words(filename)})"
+
+
+def _row(ticket, customer, contacts, tags, *, public, internal, at) -> dict:
+    """One search row: `ticket` has id, protocol, subject, description; `customer` name,
+    document, locale (a Ticket and a Customer, or one row of build_rows' read holding both)."""
+    keys = [ticket.protocol, ticket.protocol[:-1], customer.name or "", *contacts, *tags]
+    if customer.document:
+        keys.append(customer.document)
+    return {
+        "ticket_id": ticket.id,
+        "config": config_for(customer.locale),
+        "public_text": "\n".join([ticket.subject or "", ticket.description or "", *public]),
+        "internal_text": "\n".join(internal),
+        "keys": " ".join(keys),
+        "recency": ticket.id // RECENCY_BUCKET,
+        "updated_at": at,
+    }
+
+
+def contact_keys(email_rows, phone_rows) -> defaultdict[int, list[str]]:
+    """Customer id -> the search keys of their emails (whole, and as words: PostgreSQL's parser
+    keeps an address as one token) and phones (as typed, with and without the country code)."""
+    contacts = defaultdict(list)
+    for customer_id, email in email_rows:
+        contacts[customer_id].extend([email, _words(email)])
+    for customer_id, number in phone_rows:
+        contacts[customer_id].extend(phone_keys(number))
+    return contacts
+
+
+def _contacts(conn: Connection, customer_ids) -> defaultdict[int, list[str]]:
+    return contact_keys(
+        conn.execute(
+            sa.select(CustomerEmail.customer_id, CustomerEmail.email).where(
+                CustomerEmail.customer_id.in_(customer_ids)
+            )
+        ),
+        conn.execute(
+            sa.select(CustomerPhone.customer_id, CustomerPhone.number).where(
+                CustomerPhone.customer_id.in_(customer_ids)
+            )
+        ),
+    )
+
+
+def rows_for_new(
+    conn: Connection, tickets: list[Ticket], children: Iterable, stale_contacts: set[int]
+) -> list[dict]:
+    """The rows of tickets INSERTed by the flush that is ending, from the objects themselves:
+    nothing of theirs is in the database but what this flush wrote, so their messages and
+    attachments are `children` (the flush's new Message and Attachment objects) and their tags
+    the collection in memory. The customers' contacts are read when their collections are not
+    loaded or this flush changed them (`stale_contacts`: a row added without its collection).
+    Saves a registration five statements of build_rows (and the DELETE)."""
+    by_ticket: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for child in children:
+        if isinstance(child, Message):
+            by_ticket[child.ticket_id][1 if child.is_internal else 0].append(child.body or "")
+        else:  # an Attachment: as internal as its note
+            note = child.message
+            internal = note is not None and note.is_internal
+            by_ticket[child.ticket_id][1 if internal else 0].append(_file(child.filename))
+    contacts: dict[int, list[str]] = {}
+    unloaded = set()
+    for t in tickets:
+        state = sa.inspect(t.customer)
+        if (
+            t.customer_id in stale_contacts
+            or "emails" in state.unloaded
+            or "phones" in state.unloaded
+        ):
+            unloaded.add(t.customer_id)
+        else:
+            contacts[t.customer_id] = contact_keys(
+                [(t.customer_id, e.email) for e in t.customer.emails],
+                [(t.customer_id, p.number) for p in t.customer.phones],
+            )[t.customer_id]
+    if unloaded:
+        contacts.update(_contacts(conn, unloaded))
+    at = now()
     rows = []
     for t in tickets:
-        keys = [t.protocol, t.protocol[:-1], t.name or "", *contacts[t.customer_id], *tags[t.id]]
-        if t.document:
-            keys.append(t.document)
+        public, internal = by_ticket[t.id]
+        tags = [tag.name for tag in t.tags] if "tags" not in sa.inspect(t).unloaded else None
+        if tags is None:  # not set in memory: read (a registration sets it, known empty)
+            tags = list(
+                conn.scalars(
+                    sa.select(Tag.name)
+                    .join(ticket_tags, ticket_tags.c.tag_id == Tag.id)
+                    .where(ticket_tags.c.ticket_id == t.id)
+                )
+            )
         rows.append(
-            {
-                "ticket_id": t.id,
-                "config": config_for(t.locale),
-                "public_text": "\n".join(
-                    [t.subject or "", t.description or "", *public[t.id], *files[t.id]]
-                ),
-                "internal_text": "\n".join([*internal[t.id], *internal_files[t.id]]),
-                "keys": " ".join(keys),
-                "recency": t.id // RECENCY_BUCKET,
-                "updated_at": at,
-            }
+            _row(
+                t,
+                t.customer,
+                contacts.get(t.customer_id, []),
+                tags,
+                public=public,
+                internal=internal,
+                at=at,
+            )  # fmt: skip
         )
     return rows
 
