@@ -118,6 +118,7 @@ def test_agent_edits_the_record_in_the_console_and_sees_the_change_history(
     auth.login(agent)
     page = client.get(f"/console/customers/{customer.id}")
     assert page.status_code == 200 and b"relationship_type" in page.data
+    assert '<option value="es">Español</option>' in page.get_data(as_text=True)  # not "es"
     saved = client.post(
         f"/console/customers/{customer.id}/profile",
         data={

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from ..core.i18n import LANGUAGE_NAMES
 from ..customers.models import (
     LIFECYCLE_LABELS,
     RELATIONSHIP_LABELS,
@@ -43,7 +44,10 @@ class CustomerProfileForm(FlaskForm):
             NONE,
             *((c, channel_labels.get(c, c)) for c in PREFERRED_CHANNELS),
         ]
-        self.locale.choices = [NONE, *((c, c) for c in current_app.config["LANGUAGES"])]
+        self.locale.choices = [
+            NONE,
+            *((c, LANGUAGE_NAMES.get(c, c)) for c in current_app.config["LANGUAGES"]),
+        ]
 
     def changes(self) -> dict:
         def blank(value):
