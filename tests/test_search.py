@@ -225,6 +225,40 @@ def test_the_reindex_command_leaves_the_planner_statistics_current(app, db, worl
     assert estimated == 2
 
 
+@pytest.mark.postgres_only
+def test_an_identifier_is_looked_for_in_one_scan_not_window_by_window(
+    db, world, make_ticket, count_queries, monkeypatch
+):
+    """The recency windows serve common words; a CPF, phone or protocol has a handful of
+    matches, so looking newest-first window by window only multiplied the scans (4 at 1M)."""
+    from helpdesk.search import indexer
+    from helpdesk.search import service as search_service
+
+    agent, customer, ticket, _ = world
+    for i in range(40):
+        make_ticket(subject=f"Outro assunto {i}")
+    # one id per recency bucket: 42 tickets are then enough for the windows to start
+    monkeypatch.setattr(indexer, "RECENCY_BUCKET", 1)
+    monkeypatch.setattr(search_service, "RECENCY_BUCKET", 1)
+    reindex_all(db.session.connection())
+    db.session.commit()
+    typed = {
+        "cpf": customer.document[:3] + "." + customer.document[3:6] + "." + customer.document[6:],
+        "protocol": f"{ticket.protocol[:4]} {ticket.protocol[4:]}",
+        "phone": "(11) 98765-4321",
+    }
+    for kind, text in typed.items():
+        with count_queries() as q:
+            found = _staff(agent, text, candidates=2)
+        assert found == [ticket.protocol], kind
+        scans = [s for s in q.statements if "@@" in s and "ts_rank_cd" not in s]
+        assert len(scans) == 1, (kind, len(scans))
+    # a common word still starts with the newest window
+    with count_queries() as q:
+        _staff(agent, "assunto ", candidates=2)
+    assert any("recency >=" in s for s in q.statements if "@@" in s)
+
+
 def test_ranking_looks_at_the_newest_candidates_only_when_bounded(db, make_user, make_ticket):
     agent = make_user("agent")
     oldest = make_ticket(description="Reembolso reembolso reembolso reembolso.")

@@ -180,7 +180,16 @@ def _pg_tsquery(query: Query):
 WINDOW_FACTOR = 8
 
 
-def _postgresql_candidates(tsv, tsq, conditions: list, candidates: int) -> list[int] | None:
+def _selective(query: Query) -> bool:
+    """A protocol, phone or document (8+ digits once collapsed): a handful of matches at most,
+    whatever the table's size, so no window can fill up and the walk through them all would only
+    add scans (a protocol at 1M tickets: 4 statements, 32 ms -> 1, 7 ms)."""
+    return any(t.isdigit() and len(t) >= 8 for t in query.terms())
+
+
+def _postgresql_candidates(
+    tsv, tsq, conditions: list, candidates: int, *, selective: bool = False
+) -> list[int] | None:
     """The ids of the newest `candidates` matches within `conditions`, looked for among the
     newest ids first: 8x the candidates, then 64x, ... then all. Each look is one scan of the
     GIN index on (vector, recency bucket) joined to the same id range of `tickets`, so it costs
@@ -198,6 +207,8 @@ def _postgresql_candidates(tsv, tsq, conditions: list, candidates: int) -> list[
         .order_by(SearchDocument.recency.desc(), SearchDocument.ticket_id.desc())
         .limit(candidates)
     )
+    if selective:
+        return list(db.session.scalars(base))
     width = candidates * WINDOW_FACTOR
     while True:
         bucket = (top - width) // RECENCY_BUCKET
@@ -224,7 +235,11 @@ def _postgresql_match(query: Query, conditions: list, *, staff: bool, candidates
     stmt = sa.select(ranked.ticket_id, Ticket.created_at, score.label("score")).join(
         Ticket, Ticket.id == ranked.ticket_id
     )
-    ids = _postgresql_candidates(tsv, tsq, conditions, candidates) if candidates else None
+    ids = (
+        _postgresql_candidates(tsv, tsq, conditions, candidates, selective=_selective(query))
+        if candidates
+        else None
+    )
     if ids is None:
         stmt = stmt.where(ranked_tsv.op("@@")(tsq), *conditions)
     else:
