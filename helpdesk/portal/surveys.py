@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
@@ -24,7 +25,14 @@ from .views import bp
 class SurveyForm(FlaskForm):
     rating = RadioField(
         "",
-        choices=[SelectChoice(n, str(n)) for n in range(5, 0, -1)],
+        # the words of the email's buttons: a scale read, not guessed
+        choices=[
+            SelectChoice(5, _l("5 - Very satisfied")),
+            SelectChoice(4, _l("4 - Satisfied")),
+            SelectChoice(3, _l("3 - Neither")),
+            SelectChoice(2, _l("2 - Dissatisfied")),
+            SelectChoice(1, _l("1 - Very dissatisfied")),
+        ],
         coerce=optional_int,
         validate_choice=False,
         validators=[
