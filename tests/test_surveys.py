@@ -168,3 +168,64 @@ def test_opt_out_stops_the_surveys(app, db, client, make_user, make_ticket, make
     result = send_due_surveys()
     db.session.commit()
     assert result.get("skipped") == 1 and len(_survey_mails(db)) == 1
+
+
+def test_a_whatsapp_customer_without_email_gets_the_survey_through_the_connector(
+    app, db, client, make_user, monkeypatch
+):
+    """No email: the survey link goes back through the conversation the demand came from (a
+    `ticket.survey` webhook with the text in the customer's language), and it works like the
+    email's; without a connector subscribed to it, the survey is skipped, not lost silently."""
+    import json
+
+    from helpdesk.channels.conversations import receive_message
+    from helpdesk.webhooks.models import WebhookDelivery
+    from helpdesk.webhooks.services import create_subscription
+
+    monkeypatch.setitem(app.config, "SURVEY_DELAY_MINUTES", 0)
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_NETWORKS", ["127.0.0.1/32"])  # the connector
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "pt_BR")  # as deployed
+    agent = make_user("agent")
+    connector = make_user("integration")
+    create_subscription(None, url="http://127.0.0.1:9/connector", events=["ticket.survey"])
+    _conversation, ticket, _ = receive_message(
+        actor=connector,
+        channel="whatsapp",
+        external_id="wa-5511977776666",
+        contact="+55 11 97777-6666",
+        text="Meu pedido não chegou",
+        name="Rita",
+    )
+    assert ticket.customer.primary_email is None
+    _resolve(db, ticket, agent)
+
+    assert send_due_surveys()["sent"] == 1
+    db.session.commit()
+    delivery = db.session.scalar(
+        sa.select(WebhookDelivery).where(WebhookDelivery.event == "ticket.survey")
+    )
+    body = json.loads(delivery.body)
+    assert body["conversation"]["conversation_id"] == "wa-5511977776666"
+    assert body["data"]["url"] in body["data"]["text"] and "Como foi" in body["data"]["text"]
+    path = "/survey/" + body["data"]["url"].rsplit("/survey/", 1)[1]
+    page = client.get(path + "?rating=5")
+    assert page.status_code == 200
+    answered = client.post(path, data={"rating": "5"})
+    assert answered.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Survey, _sid(db, ticket)).rating == 5
+    assert db.session.get(Survey, _sid(db, ticket)).channel == "whatsapp"
+
+    # a second WhatsApp demand, no connector listening any more: skipped
+    db.session.execute(sa.text("UPDATE webhook_subscriptions SET active = false"))
+    _c, other, _ = receive_message(
+        actor=connector,
+        channel="whatsapp",
+        external_id="wa-5511955554444",
+        contact="+55 11 95555-4444",
+        text="Cobrança errada",
+    )
+    _resolve(db, other, agent)
+    assert send_due_surveys().get("sent", 0) == 0
+    db.session.commit()
+    assert db.session.get(Survey, _sid(db, other)).status == "skipped"

@@ -14,17 +14,22 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User, memberships
-from ..core.clock import as_utc, now
+from ..channels.queries import conversation_of
+from ..core.clock import as_utc, iso, now
 from ..core.errors import Conflict, ValidationError
 from ..core.tokens import hash_token, sign
 from ..extensions import db
 from ..notifications.services import queue_email
 from ..tickets.events import record_event
 from ..tickets.models import Ticket
+from ..tickets.protocol import display as display_protocol
+from ..webhooks.services import emit_event
 from .models import FollowUp, Survey
 
 log = logging.getLogger(__name__)
@@ -127,7 +132,39 @@ def _queue(survey: Survey, *, reminder: bool) -> bool:
         )
         survey.channel = "email"
         return True
-    return False  # no address to send it to: counted as skipped (no SMS survey yet)
+    return _queue_through_connector(survey, locale, reminder=reminder)
+
+
+def _queue_through_connector(survey: Survey, locale: str | None, *, reminder: bool) -> bool:
+    """No email (a WhatsApp or chat customer): the link goes back through the conversation the
+    demand came from, as agents' answers do: a `ticket.survey` webhook to the connector, with the
+    text to send in the customer's language. False (skipped) when the demand has no conversation
+    or no connector subscribed to the event."""
+    ticket = survey.ticket
+    conversation = conversation_of(ticket)
+    if conversation is None:
+        return False
+    url = f"{current_app.config['BASE_URL'].rstrip('/')}/survey/{raw_token(survey)}"
+    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        text = _(
+            "Your demand %(protocol)s was resolved. How did we do? Rate us in one click: %(url)s",
+            protocol=display_protocol(ticket.protocol),
+            url=url,
+        )
+    sent = emit_event(
+        ticket,
+        "ticket.survey",
+        {
+            "url": url,
+            "text": text,
+            "reminder": reminder,
+            "expires_at": iso(survey.expires_at),
+        },
+    )
+    if not sent:
+        return False
+    survey.channel = conversation.channel
+    return True
 
 
 def send_due_surveys(limit: int = 100) -> dict:

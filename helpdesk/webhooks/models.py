@@ -11,12 +11,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.clock import now
 from ..extensions import db
 
-EVENTS = ("ticket.created", "ticket.public_reply", "ticket.status_changed", "ticket.escalated")
+EVENTS = (
+    "ticket.created",
+    "ticket.public_reply",
+    "ticket.status_changed",
+    "ticket.escalated",
+    "ticket.survey",
+)
 EVENT_LABELS = {
     "ticket.created": _l("Ticket created"),
     "ticket.public_reply": _l("Public reply by an agent"),
     "ticket.status_changed": _l("Status changed"),
     "ticket.escalated": _l("Ticket escalated"),
+    "ticket.survey": _l("Satisfaction survey for a chat customer without email"),
 }
 DELIVERY_STATUS_LABELS = {
     "pending": _l("Pending"),
