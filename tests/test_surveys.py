@@ -229,3 +229,34 @@ def test_a_whatsapp_customer_without_email_gets_the_survey_through_the_connector
     assert send_due_surveys().get("sent", 0) == 0
     db.session.commit()
     assert db.session.get(Survey, _sid(db, other)).status == "skipped"
+
+
+def test_a_bad_rating_in_the_portal_verdict_opens_a_follow_up_and_no_survey_follows(
+    app, db, client, auth, make_user, make_ticket, make_customer, monkeypatch
+):
+    """The customer's verdict carries a rating too: a bad one gets the same call back as a bad
+    survey answer, and a demand they rated is not surveyed again."""
+    from helpdesk.tickets.services import add_message
+
+    monkeypatch.setitem(app.config, "SURVEY_DELAY_MINUTES", 0)
+    agent = make_user("agent")
+    user = make_user("customer", email="lia@example.com")
+    from tests.conftest import customer_of
+
+    ticket = make_ticket(customer=customer_of(user), subject="Estorno")
+    add_message(ticket, agent, "Estorno feito.")
+    _resolve(db, ticket, agent)
+    auth.login(user)
+    url = f"/portal/demands/{ticket.protocol}"
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answered = client.post(
+        f"{url}/verdict", data={"resolved": "yes", "rating": "1", "csrf_token": token}
+    )
+    assert answered.status_code == 302
+    db.session.expire_all()
+    follow = db.session.scalar(sa.select(FollowUp).where(FollowUp.ticket_id == ticket.id))
+    assert follow is not None and follow.done_at is None
+    assert send_due_surveys().get("sent", 0) == 0
+    db.session.commit()
+    assert _survey_mails(db) == []

@@ -8,6 +8,7 @@ This orchestration sits above both, so the ticket services never call up into es
 from __future__ import annotations
 
 from ..accounts.models import User
+from ..surveys.services import LOW_RATING, open_follow_up
 from ..tickets.models import Ticket
 from ..tickets.services import record_ticket_verdict
 from .services import escalate_by_customer
@@ -22,7 +23,10 @@ def record_verdict(
     comment: str = "",
 ) -> None:
     """Resolved closes the loop; not resolved reopens and escalates to the ombudsman (once: a
-    demand already there is only reopened)."""
+    demand already there is only reopened). Resolved but rated badly opens the supervisor's
+    follow-up, as a bad survey answer does (the ombudsman takes the not-resolved ones)."""
     record_ticket_verdict(ticket, actor, resolved=resolved, rating=rating, comment=comment)
     if not resolved:
         escalate_by_customer(ticket, actor, reason="not_resolved", note=comment)
+    elif rating is not None and rating <= LOW_RATING:
+        open_follow_up(ticket, None)

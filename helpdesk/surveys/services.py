@@ -57,6 +57,7 @@ def create_due_surveys(limit: int = 500) -> int:
         .outerjoin(Survey, Survey.ticket_id == Ticket.id)
         .where(
             Survey.id.is_(None),
+            Ticket.rating.is_(None),  # rated already (the verdict): not asked again
             Ticket.status.in_(("resolved", "closed")),
             Ticket.resolved_at.is_not(None),
             Ticket.resolved_at >= horizon,
@@ -118,6 +119,8 @@ def _queue(survey: Survey, *, reminder: bool) -> bool:
     email, locale = _recipient(ticket)
     if ticket.customer.surveys_opted_out_at is not None:
         return False
+    if ticket.rating is not None and survey.answered_at is None:
+        return False  # the customer rated it meanwhile (their verdict): asked once is enough
     if email:
         queue_email(
             kind="survey_reminder" if reminder else "survey",
