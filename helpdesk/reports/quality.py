@@ -53,6 +53,33 @@ def _departments(ids) -> dict[int, str]:
 # SLA compliance -----------------------------------------------------------------------------------
 
 
+def _shares_by_department(
+    p: Params, whole, part, names: tuple[str, str, str], *, skip_empty: bool
+) -> list[dict]:
+    """Per department of the period's demands: how many count (`whole`), how many of those
+    (`part`) and the share, as rows named `names` (whole, part, share), sorted by department."""
+    whole_key, part_key, share_key = names
+    found = db.session.execute(
+        sa.select(Ticket.department_id, whole, part)
+        .where(*ticket_conditions(p))
+        .group_by(Ticket.department_id)
+    ).all()
+    labels = _departments(r[0] for r in found)
+    rows = [
+        {
+            "key": dept_id,
+            "label": labels.get(dept_id, "?"),
+            whole_key: int(total),
+            part_key: int(some),
+            share_key: _share(int(some), int(total)),
+            "drill": drill(p, department=dept_id),
+        }
+        for dept_id, total, some in found
+        if total or not skip_empty
+    ]
+    return sorted(rows, key=lambda r: r["label"])
+
+
 def _sla(p: Params) -> list[dict]:
     """Per department and target: targets due in the period met on time, met late, or breached
     (not met, and due before now)."""
@@ -118,30 +145,13 @@ def _reopen(p: Params) -> list[dict]:
         TicketEvent.created_at >= p.start,
     )
     reopened = Ticket.id.in_(reopened_ids)
-    stmt = (
-        sa.select(
-            Ticket.department_id,
-            _sum(sa.or_(Ticket.resolved_at.is_not(None), reopened)),
-            _sum(reopened),
-        )
-        .where(*ticket_conditions(p))
-        .group_by(Ticket.department_id)
+    return _shares_by_department(
+        p,
+        _sum(sa.or_(Ticket.resolved_at.is_not(None), reopened)),
+        _sum(reopened),
+        ("resolved", "reopened", "rate"),
+        skip_empty=True,
     )
-    found = db.session.execute(stmt).all()
-    names = _departments(r[0] for r in found)
-    rows = [
-        {
-            "key": dept_id,
-            "label": names.get(dept_id, "?"),
-            "resolved": int(resolved),
-            "reopened": int(again),
-            "rate": _share(int(again), int(resolved)),
-            "drill": drill(p, department=dept_id),
-        }
-        for dept_id, resolved, again in found
-        if resolved
-    ]
-    return sorted(rows, key=lambda r: r["label"])
 
 
 # CSAT and response rate ---------------------------------------------------------------------------
@@ -217,54 +227,27 @@ CSAT_COLUMNS = (
 
 
 def _verdicts(p: Params) -> list[dict]:
-    stmt = (
-        sa.select(
-            Ticket.department_id,
-            _sum(Ticket.customer_verdict.is_not(None)),
-            _sum(Ticket.customer_verdict == "resolved"),
-        )
-        .where(*ticket_conditions(p))
-        .group_by(Ticket.department_id)
+    rows = _shares_by_department(
+        p,
+        _sum(Ticket.customer_verdict.is_not(None)),
+        _sum(Ticket.customer_verdict == "resolved"),
+        ("answered", "resolved", "share"),
+        skip_empty=True,
     )
-    found = db.session.execute(stmt).all()
-    names = _departments(r[0] for r in found)
-    rows = [
-        {
-            "key": dept_id,
-            "label": names.get(dept_id, "?"),
-            "answered": int(answered),
-            "resolved": int(resolved),
-            "not_resolved": int(answered) - int(resolved),
-            "share": _share(int(resolved), int(answered)),
-            "drill": drill(p, department=dept_id),
-        }
-        for dept_id, answered, resolved in found
-        if answered
-    ]
-    return sorted(rows, key=lambda r: r["label"])
+    for row in rows:
+        row["not_resolved"] = row["answered"] - row["resolved"]
+    return rows
 
 
 def _ombudsman(p: Params) -> list[dict]:
     reached_ids = sa.select(Escalation.ticket_id).where(Escalation.level >= OMBUDSMAN_LEVEL)
-    stmt = (
-        sa.select(Ticket.department_id, sa.func.count(), _sum(Ticket.id.in_(reached_ids)))
-        .where(*ticket_conditions(p))
-        .group_by(Ticket.department_id)
+    return _shares_by_department(
+        p,
+        sa.func.count(),
+        _sum(Ticket.id.in_(reached_ids)),
+        ("count", "ombudsman", "share"),
+        skip_empty=False,
     )
-    found = db.session.execute(stmt).all()
-    names = _departments(r[0] for r in found)
-    rows = [
-        {
-            "key": dept_id,
-            "label": names.get(dept_id, "?"),
-            "count": int(total),
-            "ombudsman": int(reached),
-            "share": _share(int(reached), int(total)),
-            "drill": drill(p, department=dept_id),
-        }
-        for dept_id, total, reached in found
-    ]
-    return sorted(rows, key=lambda r: r["label"])
 
 
 # recurrence after a fix ---------------------------------------------------------------------------
