@@ -373,7 +373,7 @@ def test_api_history_request_and_export(app, db, client, make_user, token_for):
 
 
 def test_console_phone_history_request_fulfil_correct_and_refused_anonymisation(
-    app, db, client, auth, make_user, make_customer, make_ticket
+    app, db, client, auth, make_user, make_customer, make_ticket, make_department
 ):
     from helpdesk.compliance.models import DataRequest
     from helpdesk.customers.models import Customer
@@ -411,6 +411,11 @@ def test_console_phone_history_request_fulfil_correct_and_refused_anonymisation(
     )
     pdf = client.get(f"/console/history-requests/{row.id}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # every demand of the customer is in it: not for an agent of another department
+    outsider = make_user("agent", departments=[make_department("Logística")])
+    auth.login(outsider)
+    assert client.get(f"/console/history-requests/{row.id}.pdf").status_code == 404
+    auth.login(supervisor)
 
     bad = client.post(
         f"{page}/correct",

@@ -29,6 +29,7 @@ from ..core.unit import attempt
 from ..customers.models import Customer
 from ..extensions import db
 from ..tickets.models import CHANNEL_LABELS
+from ..tickets.permissions import can_work_ticket
 from .blueprint import bp, load_workable_ticket
 
 REQUEST_CHANNELS = ("phone", "email", "letter", "in_person", "web")
@@ -136,6 +137,12 @@ def fulfil_history_request(request_id: int):
 def history_request_pdf(request_id: int):
     row = db.session.get(DataRequest, request_id)
     if row is None or row.document_pdf is None:
+        abort(404)
+    # every demand of the customer, other departments' too: supervisors, or whoever may work
+    # the request itself (an agent of another department gets the same 404 as an unknown id)
+    if not is_supervisor(current_user) and (
+        row.ticket is None or not can_work_ticket(current_user, row.ticket)
+    ):
         abort(404)
     return send_file(
         io.BytesIO(row.document_pdf),
