@@ -7,13 +7,16 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import STAFF_ROLES, User
+from ..core.permissions import is_supervisor
 from ..core.unit import attempt
 from ..customers.documents import format_document
-from ..customers.models import Customer, CustomerEvent
+from ..customers.models import RISK_REASON_LABELS, Customer, CustomerEvent
 from ..customers.profile import update_profile
+from ..customers.risk import clear_at_risk
 from ..customers.services import format_phone
 from ..extensions import db
 from ..tickets.merge import merged_protocols
@@ -60,6 +63,25 @@ def customer_profile(customer_id: int):
     return redirect(url_for("console.customer", customer_id=customer_id))
 
 
+@bp.post("/customers/<int:customer_id>/at-risk/clear")
+def clear_customer_at_risk(customer_id: int):
+    """A supervisor clears the at-risk flag (audited as a CustomerEvent)."""
+    if not is_supervisor(current_user):
+        abort(403)
+    record = db.session.get(Customer, customer_id)
+    if record is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    with attempt() as done:
+        clear_at_risk(record, current_user)
+    if done.error:
+        flash(str(done.error), "error")
+        return customer(customer_id, status=409)
+    flash(_("The at-risk flag was cleared."), "success")
+    return redirect(url_for("console.customer", customer_id=customer_id))
+
+
 @bp.get("/customers/<int:customer_id>")
 def customer(customer_id: int, form: CustomerProfileForm | None = None, status: int = 200):
     customer = db.session.get(
@@ -95,6 +117,7 @@ def customer(customer_id: int, form: CustomerProfileForm | None = None, status: 
         "console/customer.html",
         form=form or _profile_form(customer),
         history=history,
+        risk_reason_labels=RISK_REASON_LABELS,
         customer=customer,
         phones=[format_phone(p.number) for p in customer.phones],
         document=format_document(customer.document) if customer.document else None,

@@ -148,3 +148,9 @@ class CustomerEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
 
     actor: Mapped[User | None] = relationship()
+
+
+RISK_REASON_LABELS = {
+    "complaints": _l("flagged at risk: two complaints within 30 days"),
+    "not_resolved": _l("flagged at risk: a demand the customer said was not resolved"),
+}
