@@ -79,6 +79,11 @@ class Customer(TimestampMixin, db.Model):
     customer_important_dates: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     at_risk_since: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     surveys_opted_out_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # merged into another record found to be the same person (kept, never deleted)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    merged_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     emails: Mapped[list[CustomerEmail]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerEmail.id"
@@ -87,6 +92,9 @@ class Customer(TimestampMixin, db.Model):
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerPhone.id"
     )
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    merged_into: Mapped[Customer | None] = relationship(
+        remote_side=[id], foreign_keys=[merged_into_id]
+    )
     key_account_agent: Mapped[User | None] = relationship(foreign_keys=[key_account_agent_id])
 
     @property
