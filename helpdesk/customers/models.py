@@ -162,3 +162,17 @@ RISK_REASON_LABELS = {
     "complaints": _l("flagged at risk: two complaints within 30 days"),
     "not_resolved": _l("flagged at risk: a demand the customer said was not resolved"),
 }
+
+RECORD_FIELD_LABELS = {
+    "relationship_type": _l("Relationship type"),
+    "lifecycle_stage": _l("Lifecycle stage"),
+    "value_tier": _l("Value tier"),
+    "segment": _l("Segment"),
+    "is_key_account": _l("Key account"),
+    "key_account_agent_id": _l("Account manager"),
+    "preferred_channel": _l("Preferred channel"),
+    "locale": _l("Preferred language"),
+    "customer_notes": _l("Notes"),
+    "customer_important_dates": _l("Important dates"),
+    "at_risk_since": _l("At risk"),
+}
