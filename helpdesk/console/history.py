@@ -228,6 +228,13 @@ def describe_event(event: TicketEvent) -> str:
         return _("%(who)s merged it into demand %(protocol)s.", who=who, protocol=new or "—")
     if action == "merged_from":
         return _("%(who)s merged demand %(protocol)s into it.", who=who, protocol=new or "—")
+    if action == "customer_merged":
+        return _(
+            "%(who)s merged customer record “%(old)s” into “%(new)s”: the demand moved with it.",
+            who=who,
+            old=old or "—",
+            new=new or "—",
+        )
     if action == "key_account_alerted":
         return _("Key-account manager %(name)s alerted by email.", name=new or "—")
     if action == "rated":
