@@ -235,6 +235,10 @@ def describe_event(event: TicketEvent) -> str:
             old=old or "—",
             new=new or "—",
         )
+    if action == "feedback_forwarded":
+        return _(
+            "%(who)s forwarded it to the feedback list (“%(title)s”).", who=who, title=new or "—"
+        )
     if action == "key_account_alerted":
         return _("Key-account manager %(name)s alerted by email.", name=new or "—")
     if action == "rated":

@@ -9,6 +9,7 @@ from . import (  # noqa: F401 - registers the routes
     customers,
     emails,
     escalations,
+    feedback,
     follow_ups,
     guest_access,
     investigations,

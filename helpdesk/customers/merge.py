@@ -24,6 +24,7 @@ from ..accounts.models import User
 from ..core.clock import now
 from ..core.errors import Conflict, ValidationError
 from ..extensions import db
+from ..feedback.services import recount_topics_of
 from ..search.indexer import index_tickets
 from ..tickets.events import event_row, record_events
 from ..tickets.models import Ticket
@@ -146,6 +147,8 @@ def merge_customers(kept: Customer, duplicate: Customer, actor: User) -> dict:
             execution_options={"synchronize_session": False},
         )
     db.session.flush()
+    if moved.get("feedback_items"):
+        recount_topics_of(kept.id)
     index_tickets(db.session.connection(), ticket_ids)
     # what the session holds of the moved rows is stale now
     db.session.expire_all()

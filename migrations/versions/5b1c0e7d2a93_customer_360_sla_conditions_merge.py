@@ -1,4 +1,4 @@
-"""customer 360: SLA policies match the relationship; merged customer records
+"""customer 360: SLA policies match the relationship; merged customer records; feedback list
 
 Revision ID: 5b1c0e7d2a93
 Revises: 43e80f72c672
@@ -17,6 +17,38 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('feedback_topics',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('title_key', sa.String(length=200), nullable=False),
+    sa.Column('customer_count', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_added_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_feedback_topics_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_topics')),
+    sa.UniqueConstraint('title_key', name=op.f('uq_feedback_topics_title_key'))
+    )
+    with op.batch_alter_table('feedback_topics', schema=None) as batch_op:
+        batch_op.create_index('ix_feedback_topics_count', ['customer_count', 'id'], unique=False)
+
+    op.create_table('feedback_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('topic_id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('added_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['added_by_id'], ['users.id'], name=op.f('fk_feedback_items_added_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_feedback_items_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_feedback_items_ticket_id_tickets'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['topic_id'], ['feedback_topics.id'], name=op.f('fk_feedback_items_topic_id_feedback_topics'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_items')),
+    sa.UniqueConstraint('ticket_id', name=op.f('uq_feedback_items_ticket_id'))
+    )
+    with op.batch_alter_table('feedback_items', schema=None) as batch_op:
+        batch_op.create_index('ix_feedback_items_topic_customer', ['topic_id', 'customer_id'], unique=False)
+
     with op.batch_alter_table('sla_policies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('relationship_type', sa.String(length=30), nullable=True))
         batch_op.add_column(sa.Column('lifecycle_stage', sa.String(length=20), nullable=True))
@@ -40,3 +72,10 @@ def downgrade():
         batch_op.drop_column('value_tier')
         batch_op.drop_column('lifecycle_stage')
         batch_op.drop_column('relationship_type')
+
+    with op.batch_alter_table('feedback_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_feedback_items_topic_customer')
+    op.drop_table('feedback_items')
+    with op.batch_alter_table('feedback_topics', schema=None) as batch_op:
+        batch_op.drop_index('ix_feedback_topics_count')
+    op.drop_table('feedback_topics')
