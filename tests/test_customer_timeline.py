@@ -149,3 +149,29 @@ def test_a_bad_cursor_is_a_clear_400(client, auth, story):
     response = client.get(f"/console/customers/{story['customer'].id}?tcursor=nonsense")
     assert response.status_code == 400
     assert "no longer valid" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_rows_at_the_same_instant_are_each_shown_once_across_pages(
+    db, make_customer, make_ticket, size
+):
+    from helpdesk.customers.models import CustomerEvent
+    from helpdesk.customers.timeline import timeline_page
+
+    customer = make_customer()
+    for n in range(3):
+        ticket = make_ticket(customer=customer, subject=f"Mesmo instante {n}")
+        ticket.created_at = T0
+        db.session.add(
+            CustomerEvent(customer_id=customer.id, action="changed", field="segment", created_at=T0)
+        )
+    db.session.commit()
+    seen, cursor = [], None
+    while True:
+        page = timeline_page(customer.id, None, cursor=cursor, limit=size)
+        seen += [(item.kind, item.row_id) for item in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 6
+    assert [kind for kind, _ in seen] == ["record"] * 3 + ["registered"] * 3

@@ -90,8 +90,40 @@ def _branch(kind, at, row_id, *, protocol, subject, channel, detail, field=None,
     )
 
 
-def timeline_statement(customer_id: int, department_ids: list[int] | None):
-    """The union of every source for one customer, as a subquery."""
+def _after(rank: int, at, row_id, values) -> sa.ColumnElement:
+    """The keyset condition (instant, kind, id) descending, for one branch whose kind is `rank`."""
+    last_at, last_rank, last_id = values
+    if rank < last_rank:
+        return at <= last_at
+    if rank > last_rank:
+        return at < last_at
+    return sa.or_(at < last_at, sa.and_(at == last_at, row_id < last_id))
+
+
+def _page_of(kind: str, branch, after, limit: int | None):
+    """A branch cut to the page: its own keyset condition, order and limit, so each source reads
+    only its newest rows from its index (wrapped: SQLite takes no LIMIT in a UNION member)."""
+    if limit is None:
+        return branch
+    inner = branch.subquery()
+    rank = KINDS[kind]
+    stmt = sa.select(inner)
+    if after is not None:
+        stmt = stmt.where(_after(rank, inner.c.at, inner.c.row_id, after))
+    return sa.select(
+        stmt.order_by(inner.c.at.desc(), inner.c.row_id.desc()).limit(limit).subquery()
+    )
+
+
+def timeline_statement(
+    customer_id: int,
+    department_ids: list[int] | None,
+    *,
+    after: list | None = None,
+    limit: int | None = None,
+):
+    """The union of every source for one customer, as a subquery; with `limit`, each source
+    gives at most that many rows after the keyset `after` (instant, kind rank, id)."""
 
     def in_scope(ticket_department, optional: bool = False):
         if department_ids is None:
@@ -222,8 +254,18 @@ def timeline_statement(customer_id: int, department_ids: list[int] | None):
         .outerjoin(User, User.id == CustomerEvent.actor_id)
         .where(CustomerEvent.customer_id == customer_id)
     )
+    branches = {
+        "registered": registered,
+        "resolved": resolved,
+        "call": calls,
+        "email": emails,
+        "conversation": conversations,
+        "survey": surveys,
+        "verdict": verdicts,
+        "record": record,
+    }
     return sa.union_all(
-        registered, resolved, calls, emails, conversations, surveys, verdicts, record
+        *(_page_of(kind, branch, after, limit) for kind, branch in branches.items())
     ).subquery("timeline")
 
 
@@ -235,16 +277,15 @@ def timeline_page(
     limit: int = 30,
 ) -> Page:
     """One page of the timeline, newest first (a bad cursor: ValidationError on `cursor`)."""
-    sub = timeline_statement(customer_id, department_ids)
-    columns = [sub.c.at, sub.c.rank, sub.c.row_id]
-    stmt = sa.select(sub).order_by(*(c.desc() for c in columns)).limit(limit + 1)
-    if cursor:
-        values = cursors.decode_cursor(cursor, CURSOR_KINDS)
-        clauses = []
-        for i, (col, value) in enumerate(zip(columns, values, strict=True)):
-            prefix = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
-            clauses.append(sa.and_(*prefix, col < value))
-        stmt = stmt.where(sa.or_(*clauses))
+    after = cursors.decode_cursor(cursor, CURSOR_KINDS) if cursor else None
+    if after is not None and after[1] not in KIND_BY_RANK:
+        raise cursors.bad_cursor()
+    sub = timeline_statement(customer_id, department_ids, after=after, limit=limit + 1)
+    stmt = (
+        sa.select(sub)
+        .order_by(sub.c.at.desc(), sub.c.rank.desc(), sub.c.row_id.desc())
+        .limit(limit + 1)
+    )
     rows = db.session.execute(stmt).all()
     items = [
         TimelineItem(
