@@ -90,6 +90,14 @@ def test_supervisor_finds_and_merges_a_duplicate(
     # the duplicate is kept, marked merged, and says so
     assert dup.merged_into_id == kept.id and dup.merged_at is not None
     dup_page = client.get(f"/console/customers/{dup.id}").get_data(as_text=True)
+    from helpdesk.accounts.services import issue_api_token
+
+    token = issue_api_token(db.session.merge(supervisor), "merge")
+    db.session.commit()
+    api = client.get(
+        f"/api/v1/customers/{dup.id}", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    assert api["merged_into_id"] == kept.id
     assert f'href="/console/customers/{kept.id}">Open the kept record' in dup_page
     # audited: the record's events moved, a merge event on each, one per moved demand
     kept_events = db.session.scalars(
