@@ -74,8 +74,9 @@ def test_complaints_further_apart_than_30_days_do_not_flag(db, make_customer, ma
 
 
 def test_without_a_manager_the_departments_supervisors_are_told(
-    db, make_user, make_customer, make_ticket, default_department, make_department
+    app, db, make_user, make_customer, make_ticket, default_department, make_department
 ):
+    app.config["AT_RISK_NOTIFY_EMAILS"] = ["vendas@example.com"]
     boss = make_user("supervisor", email="chefe@example.com")
     other = make_department("Outro")
     make_user("supervisor", email="longe@example.com", departments=[other])
@@ -84,7 +85,11 @@ def test_without_a_manager_the_departments_supervisors_are_told(
     make_ticket(customer=customer, kind="complaint")
     make_ticket(customer=customer, kind="complaint")
     mails = _mails(db, "at_risk")
-    assert [m.to_addr.split("<")[-1].rstrip(">") for m in mails] == [boss.email]
+    assert [m.to_addr.split("<")[-1].rstrip(">") for m in mails] == [
+        boss.email,
+        "vendas@example.com",  # and, when set, sales
+    ]
+    assert mails[1].body_text.startswith("Hello,")
 
 
 def test_not_resolved_verdict_flags_the_customer(app, db, client, make_user, make_ticket):

@@ -4,7 +4,8 @@ A customer is flagged at risk when a second complaint arrives within `AT_RISK_WI
 or when they say a demand is not resolved. The flag is set once (`customers.at_risk_since`, by a
 conditional UPDATE, so two requests at once flag and notify once), with a CustomerEvent "at_risk"
 naming the reason, and one email goes to the key-account manager or, when there is none, to the
-supervisors of the demand's department. A supervisor clears the flag (audited); a later flagging
+supervisors of the demand's department (and one to each address of `AT_RISK_NOTIFY_EMAILS`,
+e.g. sales). A supervisor clears the flag (audited); a later flagging
 counts only complaints registered after the clearing.
 
 A key account's complaint alerts its account manager at registration, once per demand (a
@@ -130,13 +131,27 @@ def flag_at_risk(
             demand=ticket,
             window_days=AT_RISK_WINDOW_DAYS,
         )
+    extra = [a for a in current_app.config["AT_RISK_NOTIFY_EMAILS"] if a]
+    for address in extra:  # e.g. sales: the link between service and the other departments
+        queue_email(
+            kind="at_risk",
+            to=address,
+            template="customer_at_risk",
+            locale=None,
+            recipient=None,
+            customer=customer,
+            reason=reason,
+            demand=ticket,
+            window_days=AT_RISK_WINDOW_DAYS,
+        )
     db.session.flush()
     log.info(
-        "Customer %s flagged at risk (%s, demand %s); %s person(s) notified",
+        "Customer %s flagged at risk (%s, demand %s); %s person(s) and %s address(es) notified",
         customer.id,
         reason,
         ticket.protocol if ticket is not None else None,
         len(recipients),
+        len(extra),
     )
     return True
 
