@@ -4,9 +4,14 @@ move to the kept record in one transaction; the duplicate is kept, marked merged
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 import sqlalchemy as sa
 
 from helpdesk.channels.models import Call, Conversation
+from helpdesk.core.errors import DomainError
+from helpdesk.customers.merge import merge_customers
 from helpdesk.customers.models import Customer, CustomerEmail, CustomerEvent, CustomerPhone
 from helpdesk.customers.profile import update_profile
 from helpdesk.search.models import SearchDocument
@@ -160,3 +165,56 @@ def test_merge_is_for_supervisors_and_refuses_what_cannot_be_merged(
     db.session.expire_all()
     assert db.session.get(Ticket, t.id).customer_id == cb.id
     assert db.session.get(Customer, cb.id).merged_into_id is None
+
+
+@pytest.mark.commits
+def test_two_supervisors_merging_the_pair_both_ways_at_once_merge_it_once(
+    app, db, make_user, make_customer, make_ticket
+):
+    supervisor = make_user("supervisor")
+    a = make_customer(name="Registro A")
+    b = make_customer(name="Registro B")
+    make_ticket(customer=a)
+    make_ticket(customer=b)
+    ids = (a.id, b.id, supervisor.id)
+    db.session.rollback()
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def merge(kept_id, duplicate_id):
+        try:
+            with app.app_context():
+                from helpdesk.accounts.models import User
+                from helpdesk.extensions import db as _db
+
+                session = _db.session
+                kept = session.get(Customer, kept_id)
+                duplicate = session.get(Customer, duplicate_id)
+                actor = session.get(User, ids[2])
+                barrier.wait(10)
+                try:
+                    merge_customers(kept, duplicate, actor)
+                    session.commit()
+                    outcomes.append("merged")
+                except DomainError:
+                    session.rollback()
+                    outcomes.append("refused")
+                session.remove()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=merge, args=(ids[0], ids[1])),
+        threading.Thread(target=merge, args=(ids[1], ids[0])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert sorted(outcomes) == ["merged", "refused"]
+    db.session.expire_all()
+    merged = [c for c in (db.session.get(Customer, ids[0]), db.session.get(Customer, ids[1]))]
+    assert sorted(c.merged_into_id is None for c in merged) == [False, True]
+    survivor = next(c for c in merged if c.merged_into_id is None)
+    assert _count(db, Ticket, survivor.id) == 2

@@ -4,8 +4,10 @@ supervisors) once; a key account's complaint alerts its manager; a supervisor cl
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 import time_machine
 
@@ -192,3 +194,47 @@ def test_key_account_complaint_alerts_its_manager_once_per_demand(
     tickets.update_details(call, manager, kind="complaint", subject="Ligação", description="x")
     db.session.commit()
     assert len(_mails(db, "key_account_complaint")) == 2
+
+
+@pytest.mark.commits
+def test_two_complaints_at_once_flag_and_notify_once(
+    app, db, make_user, make_customer, make_ticket
+):
+    """Two channels register a customer's complaints at the same moment (each in its own
+    transaction and connection): one flag, one event, one email."""
+    make_user("supervisor", email="chefe@example.com")
+    customer = make_customer(name="Cliente Apressado")
+    make_ticket(customer=customer, kind="complaint")
+    customer_id = customer.id
+    db.session.rollback()
+    barrier = threading.Barrier(3)
+    errors = []
+
+    def register(n):
+        try:
+            with app.app_context():
+                from helpdesk.extensions import db as _db
+
+                barrier.wait(10)
+                tickets.register_ticket(
+                    actor=None,
+                    customer=_db.session.get(Customer, customer_id),
+                    channel="web",
+                    kind="complaint",
+                    subject=f"Ao mesmo tempo {n}",
+                )
+                _db.session.commit()
+                _db.session.remove()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=register, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    db.session.expire_all()
+    assert db.session.get(Customer, customer_id).at_risk_since is not None
+    assert len(_events(db, db.session.get(Customer, customer_id), "at_risk")) == 1
+    assert len(_mails(db, "at_risk")) == 1

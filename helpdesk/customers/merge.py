@@ -60,6 +60,23 @@ def merge_customers(kept: Customer, duplicate: Customer, actor: User) -> dict:
     table). Raises ValidationError / Conflict when the two cannot be merged."""
     if kept.id == duplicate.id:
         raise ValidationError(_l("Choose another record: a record cannot be merged into itself."))
+    # both rows locked (in id order: no deadlock) and read again, so two supervisors merging the
+    # same pair at once (or A into B and B into A) see each other's result. SQLite has no row
+    # locks and reads outside a transaction until the first write: a no-op write takes its one
+    # writer lock first, so the reads below see the other merge once it committed.
+    pair = (kept.id, duplicate.id)
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            sa.update(Customer).where(Customer.id.in_(pair)).values(id=Customer.id),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.scalars(
+        sa.select(Customer)
+        .where(Customer.id.in_(pair))
+        .order_by(Customer.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
     if duplicate.merged_into_id is not None or kept.merged_into_id is not None:
         raise Conflict(_l("This record was already merged into another one."))
     if kept.anonymised_at is not None or duplicate.anonymised_at is not None:

@@ -44,7 +44,10 @@ def forward_suggestion(ticket: Ticket, actor: User, title: str) -> FeedbackTopic
         )
     key = title_key(title)
     at = now()
-    topic = db.session.scalar(sa.select(FeedbackTopic).where(FeedbackTopic.title_key == key))
+    # the topic row is locked until the commit: two suggestions added at once are counted one
+    # after the other (each count sees the other's row)
+    by_title = sa.select(FeedbackTopic).where(FeedbackTopic.title_key == key).with_for_update()
+    topic = db.session.scalar(by_title)
     if topic is None:
         topic = FeedbackTopic(title=title, title_key=key, created_by_id=actor.id, created_at=at)
         try:
@@ -52,9 +55,7 @@ def forward_suggestion(ticket: Ticket, actor: User, title: str) -> FeedbackTopic
                 db.session.add(topic)
                 db.session.flush()
         except IntegrityError:  # created by someone else a moment ago
-            topic = db.session.scalar(
-                sa.select(FeedbackTopic).where(FeedbackTopic.title_key == key)
-            )
+            topic = db.session.scalar(by_title)
     db.session.add(
         FeedbackItem(
             topic_id=topic.id,
