@@ -87,6 +87,7 @@ def test_agent_forwards_a_suggestion_in_spanish(
     page.get_by_role("button", name="Enviar a la lista de sugerencias").click()
     page.wait_for_load_state()
     assert "Sugerencia agregada al tema “Modo oscuro”." in page.content()
+    _shot(page, "ticket-es")
     page.get_by_role("link", name="Lista de sugerencias").first.click()
     page.wait_for_load_state()
     assert page.get_by_role("link", name="Modo oscuro").is_visible()
