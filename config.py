@@ -177,6 +177,9 @@ class Config:
     SURVEY_MAX_AGE_DAYS = _env_int("SURVEY_MAX_AGE_DAYS", 7)  # older resolutions get none
     SURVEY_FOLLOW_UP_HOURS = _env_int("SURVEY_FOLLOW_UP_HOURS", 24)  # call back within
     SCHEDULER_SURVEY_SECONDS = _env_int("SCHEDULER_SURVEY_SECONDS", 60)
+    # customer 360: who else hears that a customer is at risk besides the account manager (or the
+    # department's supervisors), e.g. the sales team's mailbox: comma-separated addresses
+    AT_RISK_NOTIFY_EMAILS = _env_list("AT_RISK_NOTIFY_EMAILS", "")
 
     # scheduler
     SCHEDULER_OUTBOX_SECONDS = _env_int("SCHEDULER_OUTBOX_SECONDS", 5)

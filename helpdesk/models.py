@@ -5,6 +5,7 @@ from .channels.models import Call, ContactHandle, Conversation
 from .compliance.models import DataRequest
 from .customers.models import Customer, CustomerEmail, CustomerEvent, CustomerPhone
 from .escalations.models import Escalation, EscalationRule, Notification
+from .feedback.models import FeedbackItem, FeedbackTopic
 from .investigations.models import (
     CapaAction,
     Investigation,
@@ -57,6 +58,8 @@ from .webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "CustomerEvent",
+    "FeedbackItem",
+    "FeedbackTopic",
     "FollowUp",
     "Survey",
     "Article",

@@ -17,6 +17,7 @@ from ..core.formatting import duration
 from ..core.forms import show_domain_error
 from ..core.i18n import localized_name
 from ..core.unit import attempt
+from ..customers.models import LIFECYCLE_LABELS, RELATIONSHIP_LABELS, VALUE_TIER_LABELS
 from ..extensions import db
 from ..sla.models import BusinessCalendar, SlaPolicy
 from ..sla.policies import PAUSABLE_STATUSES, create_policy, move_policy, update_policy
@@ -67,6 +68,9 @@ def policies():
         categories=categories,
         departments=departments,
         segment_labels=SEGMENT_LABELS,
+        relationship_labels=RELATIONSHIP_LABELS,
+        lifecycle_labels=LIFECYCLE_LABELS,
+        value_tier_labels=VALUE_TIER_LABELS,
     )
 
 

@@ -311,6 +311,9 @@ class PolicyForm(FlaskForm):
     department_id = SelectField(_l("Department"), choices=[], validators=[Optional()])
     channel = SelectField(_l("Channel"), choices=[], validators=[Optional()])
     segment = SelectField(_l("Customer segment"), choices=[], validators=[Optional()])
+    relationship_type = SelectField(_l("Relationship type"), choices=[], validators=[Optional()])
+    lifecycle_stage = SelectField(_l("Lifecycle stage"), choices=[], validators=[Optional()])
+    value_tier = SelectField(_l("Value tier"), choices=[], validators=[Optional()])
     first_response_minutes = _amount(_l("First response within"))
     first_response_unit = _unit()
     first_response_calendar_id = _calendar()
@@ -328,7 +331,12 @@ class PolicyForm(FlaskForm):
     def fill_choices(self, *, categories, departments, calendars, statuses) -> None:
         """Conditions, active calendars (plus the ones this policy already uses), statuses."""
         from ..core.i18n import localized_name
-        from ..customers.models import SEGMENTS
+        from ..customers.models import (
+            LIFECYCLE_LABELS,
+            RELATIONSHIP_LABELS,
+            SEGMENTS,
+            VALUE_TIER_LABELS,
+        )
         from ..tickets.models import (
             CHANNEL_LABELS,
             CHANNELS,
@@ -345,6 +353,9 @@ class PolicyForm(FlaskForm):
         self.department_id.choices = anything + [(str(d.id), d.name) for d in departments]
         self.channel.choices = anything + [(c, CHANNEL_LABELS[c]) for c in CHANNELS]
         self.segment.choices = anything + [(s, SEGMENT_LABELS[s]) for s in SEGMENTS]
+        self.relationship_type.choices = anything + list(RELATIONSHIP_LABELS.items())
+        self.lifecycle_stage.choices = anything + list(LIFECYCLE_LABELS.items())
+        self.value_tier.choices = anything + list(VALUE_TIER_LABELS.items())
         calendar_choices = [("", _l("24×7 (calendar time)"))] + [
             (str(c.id), c.name if c.active else _l("%(name)s (inactive)", name=c.name))
             for c in calendars
@@ -387,6 +398,9 @@ class PolicyForm(FlaskForm):
             "department_id": optional_int(self.department_id.data),
             "channel": self.channel.data or None,
             "segment": self.segment.data or None,
+            "relationship_type": self.relationship_type.data or None,
+            "lifecycle_stage": self.lifecycle_stage.data or None,
+            "value_tier": self.value_tier.data or None,
             "pause_statuses": list(self.pause_statuses.data or []),
             "resolution_is_legal": bool(self.resolution_is_legal.data),
         }
@@ -401,6 +415,8 @@ class PolicyForm(FlaskForm):
         self.name.data, self.active.data = policy.name, policy.active
         self.kind.data, self.channel.data = policy.kind or "", policy.channel or ""
         self.segment.data = policy.segment or ""
+        for field in ("relationship_type", "lifecycle_stage", "value_tier"):
+            self[field].data = getattr(policy, field) or ""
         for field in ("category_id", "priority", "department_id"):
             value = getattr(policy, field)
             self[field].data = str(value) if value is not None else ""

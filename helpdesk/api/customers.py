@@ -91,6 +91,7 @@ def customer_record_json(customer: Customer) -> dict:
         "customer_notes": customer.customer_notes or "",
         "customer_important_dates": customer.customer_important_dates or "",
         "at_risk_since": customer.at_risk_since.isoformat() if customer.at_risk_since else None,
+        "merged_into_id": customer.merged_into_id,
     }
 
 

@@ -7,14 +7,24 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import STAFF_ROLES, User
+from ..core.permissions import is_supervisor
 from ..core.unit import attempt
 from ..customers.documents import format_document
-from ..customers.models import Customer, CustomerEvent
+from ..customers.models import (
+    RECORD_FIELD_LABELS,
+    RISK_REASON_LABELS,
+    Customer,
+    CustomerEvent,
+)
 from ..customers.profile import update_profile
+from ..customers.risk import clear_at_risk
 from ..customers.services import format_phone
+from ..customers.timeline import KIND_LABELS as TIMELINE_LABELS
+from ..customers.timeline import timeline_page
 from ..extensions import db
 from ..tickets.merge import merged_protocols
 from ..tickets.models import CHANNEL_LABELS
@@ -25,6 +35,7 @@ from .customer_forms import CustomerProfileForm
 from .records import records_context
 
 PAGE_SIZE = 25
+TIMELINE_SIZE = 30
 
 
 def _profile_form(customer: Customer, formdata=None) -> CustomerProfileForm:
@@ -60,6 +71,25 @@ def customer_profile(customer_id: int):
     return redirect(url_for("console.customer", customer_id=customer_id))
 
 
+@bp.post("/customers/<int:customer_id>/at-risk/clear")
+def clear_customer_at_risk(customer_id: int):
+    """A supervisor clears the at-risk flag (audited as a CustomerEvent)."""
+    if not is_supervisor(current_user):
+        abort(403)
+    record = db.session.get(Customer, customer_id)
+    if record is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    with attempt() as done:
+        clear_at_risk(record, current_user)
+    if done.error:
+        flash(str(done.error), "error")
+        return customer(customer_id, status=409)
+    flash(_("The at-risk flag was cleared."), "success")
+    return redirect(url_for("console.customer", customer_id=customer_id))
+
+
 @bp.get("/customers/<int:customer_id>")
 def customer(customer_id: int, form: CustomerProfileForm | None = None, status: int = 200):
     customer = db.session.get(
@@ -84,6 +114,18 @@ def customer(customer_id: int, form: CustomerProfileForm | None = None, status: 
         if page.next_cursor
         else None
     )
+    timeline = timeline_page(
+        customer.id,
+        staff_department_ids(current_user),
+        cursor=request.args.get("tcursor") or None,
+        limit=TIMELINE_SIZE,
+    )
+    timeline_next = (
+        url_for("console.customer", customer_id=customer.id, tcursor=timeline.next_cursor)
+        + "#timeline"
+        if timeline.next_cursor
+        else None
+    )
     history = db.session.scalars(
         sa.select(CustomerEvent)
         .where(CustomerEvent.customer_id == customer.id)
@@ -95,6 +137,11 @@ def customer(customer_id: int, form: CustomerProfileForm | None = None, status: 
         "console/customer.html",
         form=form or _profile_form(customer),
         history=history,
+        risk_reason_labels=RISK_REASON_LABELS,
+        field_labels=RECORD_FIELD_LABELS,
+        timeline=timeline,
+        timeline_next=timeline_next,
+        timeline_labels=TIMELINE_LABELS,
         customer=customer,
         phones=[format_phone(p.number) for p in customer.phones],
         document=format_document(customer.document) if customer.document else None,

@@ -228,6 +228,19 @@ def describe_event(event: TicketEvent) -> str:
         return _("%(who)s merged it into demand %(protocol)s.", who=who, protocol=new or "—")
     if action == "merged_from":
         return _("%(who)s merged demand %(protocol)s into it.", who=who, protocol=new or "—")
+    if action == "customer_merged":
+        return _(
+            "%(who)s merged customer record “%(old)s” into “%(new)s”: the demand moved with it.",
+            who=who,
+            old=old or "—",
+            new=new or "—",
+        )
+    if action == "feedback_forwarded":
+        return _(
+            "%(who)s forwarded it to the feedback list (“%(title)s”).", who=who, title=new or "—"
+        )
+    if action == "key_account_alerted":
+        return _("Key-account manager %(name)s alerted by email.", name=new or "—")
     if action == "rated":
         return _("%(who)s rated the service %(n)s out of 5.", who=who, n=new or "—")
     sentence = _escalation_sentence(event, who)

@@ -5,9 +5,11 @@ Each page group lives in its own module; importing them here registers their rou
 
 from . import (  # noqa: F401 - registers the routes
     calls,
+    customer_merge,
     customers,
     emails,
     escalations,
+    feedback,
     follow_ups,
     guest_access,
     investigations,

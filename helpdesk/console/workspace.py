@@ -21,6 +21,7 @@ from ..customers.documents import format_document
 from ..customers.services import format_phone
 from ..escalations.queries import ticket_escalations
 from ..extensions import db
+from ..feedback.services import forward_suggestion
 from ..mail.queries import email_links, refused_attachments
 from ..sla.clocks import SLA_STATE_LABELS, SLA_TARGET_LABELS, visible_slas
 from ..tickets import services
@@ -31,6 +32,7 @@ from ..tickets.presence import answers_since
 from ..tickets.queries import TicketFilter, ticket_page, ticket_with_thread
 from ..tickets.services import ALLOWED_TRANSITIONS
 from .blueprint import back_to_ticket, bp, load_workable_ticket
+from .feedback import ForwardForm, feedback_panel
 from .forms import (
     AssignForm,
     DetailsForm,
@@ -181,11 +183,32 @@ def _render_workspace(ticket: Ticket, *, stale=None, reply_draft: str = "", stat
         reply_draft=reply_draft,
         **ticket_panel(ticket),
         **macro_picker(ticket),
+        **feedback_panel(ticket),
     ), status
 
 
 def _has_email(ticket) -> bool:
     return ticket.channel == "email" or any(m.channel == "email" for m in ticket.messages)
+
+
+@bp.post("/tickets/<protocol>/feedback")
+def ticket_forward_feedback(protocol: str):
+    """Forward a suggestion to the feedback list (a wrong title or a second forward: the page
+    again with the error, 422 / 409)."""
+    ticket = load_workable_ticket(protocol)
+    form = ForwardForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        _flash_form_errors(form)
+        return _render_workspace(ticket_with_thread(ticket.id), status=422)
+    with attempt() as done:
+        title = forward_suggestion(ticket, current_user, form.title.data).title
+    if done.error:
+        flash(str(done.error), "error")
+        return _render_workspace(ticket_with_thread(ticket.id), status=done.error.status)
+    flash(_("Suggestion added to the feedback topic “%(title)s”.", title=title), "success")
+    return _back(ticket, "feedback")
 
 
 @bp.post("/tickets/<protocol>/reply")

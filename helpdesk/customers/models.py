@@ -79,6 +79,11 @@ class Customer(TimestampMixin, db.Model):
     customer_important_dates: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     at_risk_since: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     surveys_opted_out_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # merged into another record found to be the same person (kept, never deleted)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    merged_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     emails: Mapped[list[CustomerEmail]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerEmail.id"
@@ -87,6 +92,9 @@ class Customer(TimestampMixin, db.Model):
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerPhone.id"
     )
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    merged_into: Mapped[Customer | None] = relationship(
+        remote_side=[id], foreign_keys=[merged_into_id]
+    )
     key_account_agent: Mapped[User | None] = relationship(foreign_keys=[key_account_agent_id])
 
     @property
@@ -148,3 +156,23 @@ class CustomerEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
 
     actor: Mapped[User | None] = relationship()
+
+
+RISK_REASON_LABELS = {
+    "complaints": _l("flagged at risk: two complaints within 30 days"),
+    "not_resolved": _l("flagged at risk: a demand the customer said was not resolved"),
+}
+
+RECORD_FIELD_LABELS = {
+    "relationship_type": _l("Relationship type"),
+    "lifecycle_stage": _l("Lifecycle stage"),
+    "value_tier": _l("Value tier"),
+    "segment": _l("Segment"),
+    "is_key_account": _l("Key account"),
+    "key_account_agent_id": _l("Account manager"),
+    "preferred_channel": _l("Preferred channel"),
+    "locale": _l("Preferred language"),
+    "customer_notes": _l("Notes"),
+    "customer_important_dates": _l("Important dates"),
+    "at_risk_since": _l("At risk"),
+}

@@ -110,6 +110,10 @@ class SlaPolicy(TimestampMixin, db.Model):
     )
     channel: Mapped[str | None] = mapped_column(sa.String(20))
     segment: Mapped[str | None] = mapped_column(sa.String(30))
+    # the customer record's relationship (customer 360), as routing rules match it
+    relationship_type: Mapped[str | None] = mapped_column(sa.String(30))
+    lifecycle_stage: Mapped[str | None] = mapped_column(sa.String(20))
+    value_tier: Mapped[str | None] = mapped_column(sa.String(10))
     # targets
     first_response_minutes: Mapped[int | None] = mapped_column()
     first_response_calendar_id: Mapped[int | None] = mapped_column(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import Department
 from ..core.errors import ValidationError
 from ..core.text import id_number
-from ..customers.models import SEGMENTS
+from ..customers.models import LIFECYCLE_STAGES, RELATIONSHIP_TYPES, SEGMENTS, VALUE_TIERS
 from ..extensions import db
 from ..tickets.models import CHANNELS, KINDS, PRIORITIES, Category
 from .business_calendars import clean_name, create_calendar
@@ -45,7 +45,9 @@ MAX_TARGET_MINUTES = 366 * 24 * 60
 BUSINESS_DAY_MINUTES = 9 * 60
 PAUSABLE_STATUSES = ("new", "open", "pending_customer", "reopened")
 
-_CONDITIONS = ("kind", "category_id", "priority", "department_id", "channel", "segment")
+# conditions read from the customer record rather than the ticket
+_CUSTOMER_CONDITIONS = ("segment", "relationship_type", "lifecycle_stage", "value_tier")
+_CONDITIONS = ("kind", "category_id", "priority", "department_id", "channel", *_CUSTOMER_CONDITIONS)
 
 
 def _optional_choice(value, choices, field: str, message):
@@ -108,6 +110,15 @@ def _clean_policy(data: dict, current: SlaPolicy | None = None) -> dict:
         "channel": lambda v: _optional_choice(v, CHANNELS, "channel", _l("Unknown channel.")),
         "segment": lambda v: _optional_choice(
             v, SEGMENTS, "segment", _l("Unknown customer segment.")
+        ),
+        "relationship_type": lambda v: _optional_choice(
+            v, RELATIONSHIP_TYPES, "relationship_type", _l("Unknown relationship type.")
+        ),
+        "lifecycle_stage": lambda v: _optional_choice(
+            v, LIFECYCLE_STAGES, "lifecycle_stage", _l("Unknown lifecycle stage.")
+        ),
+        "value_tier": lambda v: _optional_choice(
+            v, VALUE_TIERS, "value_tier", _l("Unknown value tier.")
         ),
         "priority": lambda v: _optional_choice(v, PRIORITIES, "priority", _l("Unknown priority.")),
         "category_id": lambda v: _optional_row(
@@ -202,9 +213,9 @@ def move_policy(policy: SlaPolicy, direction: int) -> None:
     log.info("SLA policy %s moved to position %s", policy.id, policy.position)
 
 
-def _segment(ticket) -> str | None:
+def _customer_field(ticket, field: str) -> str | None:
     customer = ticket.customer
-    return customer.segment if customer is not None else None
+    return getattr(customer, field) if customer is not None else None
 
 
 def policy_matches(policy: SlaPolicy, ticket) -> bool:
@@ -212,7 +223,11 @@ def policy_matches(policy: SlaPolicy, ticket) -> bool:
         wanted = getattr(policy, field)
         if wanted is None:
             continue
-        actual = _segment(ticket) if field == "segment" else getattr(ticket, field)
+        actual = (
+            _customer_field(ticket, field)
+            if field in _CUSTOMER_CONDITIONS
+            else getattr(ticket, field)
+        )
         if actual != wanted:
             return False
     return True

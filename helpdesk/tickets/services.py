@@ -25,6 +25,7 @@ from ..core.errors import (
 )
 from ..core.logs import who
 from ..core.text import clean_text
+from ..customers import risk
 from ..customers.models import Customer
 from ..extensions import db
 from ..notifications import services as notify
@@ -149,6 +150,8 @@ def register_ticket(
             fallback_department=fallback_department,
         )
     db.session.flush()
+    if kind == "complaint":
+        risk.on_complaint(ticket)
     if notify_customer:
         notify.notify_acknowledgement(ticket)
     emit_event(ticket, "ticket.created")
@@ -269,6 +272,8 @@ def update_details(
     if category is not None:
         ticket.category = category
     db.session.flush()
+    if kind == "complaint" and before[0] != "complaint":
+        risk.on_complaint(ticket, registered=False)
     if reroute:
         route_ticket(ticket, actor)
     if (ticket.kind, ticket.category_id, ticket.department_id) != before:
@@ -563,6 +568,8 @@ def record_ticket_verdict(
             change_status(ticket, actor, "reopened")
     ticket.customer_verdict = "resolved" if resolved else "not_resolved"
     db.session.flush()
+    if not resolved:
+        risk.on_not_resolved(ticket)
     log.info(
         "Ticket %s verdict %s (rating %s) by %s",
         ticket.protocol,

@@ -36,6 +36,9 @@ class CustomerRecord(ResponseBody):
     customer_notes: str
     customer_important_dates: str
     at_risk_since: datetime | None
+    merged_into_id: int | None = Field(
+        description=_l("Set when this record was merged into another one (the kept record's id).")
+    )
 
 
 class CustomerChange(RequestBody):

@@ -1,0 +1,1 @@
+"""Suggestions forwarded to the product feedback list, with how many customers ask."""
