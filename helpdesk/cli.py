@@ -146,6 +146,7 @@ def notify_overdue_command():
 
 
 def register(app: Flask) -> None:
+    from .audit.cli import audit_cli
     from .kb import cli as kb_cli  # noqa: F401 - adds `search reindex-articles`
     from .mail.cli import mail_cli
     from .search.cli import search_cli
@@ -159,6 +160,7 @@ def register(app: Flask) -> None:
         mail_cli,
         investigations_cli,
         search_cli,
+        audit_cli,
     )
     for group in groups:
         app.cli.add_command(group)
