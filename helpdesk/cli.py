@@ -41,6 +41,9 @@ def create_user_command(email, role, password, name, departments):
         if dept is None:
             raise click.ClickException(f"unknown department: {dept_name}")
         depts.append(dept)
+    from .audit.services import acting
+
+    acting(db.session(), None, "cli")
     try:
         user = create_user(
             email=email,

@@ -96,6 +96,8 @@ def _plain(value):
 
 
 def _label(obj) -> str:
+    if isinstance(obj, User):
+        return obj.email
     for name in ("name", "email", "url", "protocol"):
         value = getattr(obj, name, None)
         if value:
