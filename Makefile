@@ -50,13 +50,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-## bench: seed N tickets (default 100000) and measure under gunicorn; one escalation sweep with
+## bench: the side-by-side under wrk (bench/side.py): this project, the one-insert floor and, with
+## BENCH_PEER=1, django-helpdesk 2.6.1 in a venv of its own; with HELPDESK_BENCH_PG_URL, the same on
+## PostgreSQL with 2 and 4 workers; the table goes to docs/benchmarks.md (the seeded database is
+## reused when it exists). Then: seed N tickets (default 100000) and measure under gunicorn; one escalation sweep with
 ## 1 % of the tickets due (same database); then inbound email
 ## throughput through `mail import` and one `mail fetch` pass (see docs/benchmarks.md)
 TICKETS ?= 100000
 MAIL_MESSAGES ?= 1000
 bench: install
-	$(BIN)/python -m bench.run --tickets $(TICKETS)
+	$(BIN)/python -m bench.side --tickets $(TICKETS)
+	$(BIN)/python -m bench.run --tickets $(TICKETS) --reuse
 	$(BIN)/python -m bench.sweep --due-share 0.01 --db $${TMPDIR:-/tmp}/helpdesk-bench/bench-$(TICKETS).db
 	$(BIN)/python -m bench.mail --fetch $(MAIL_MESSAGES)
 

@@ -167,11 +167,24 @@ class Config:
     # agents may create tags by using a new name; off: only the tags an admin curated
     FREE_TAGS = _env_bool("FREE_TAGS", True)
 
+    # satisfaction surveys: minutes after a demand is resolved (0: at once), per channel too
+    # ("phone:0,email:60"); links valid N days; one reminder after N days (0: none)
+    SURVEYS_ENABLED = _env_bool("SURVEYS_ENABLED", True)
+    SURVEY_DELAY_MINUTES = _env_int("SURVEY_DELAY_MINUTES", 60)
+    SURVEY_CHANNEL_DELAYS = _env_list("SURVEY_CHANNEL_DELAYS", "")
+    SURVEY_LINK_DAYS = _env_int("SURVEY_LINK_DAYS", 14)
+    SURVEY_REMINDER_DAYS = _env_int("SURVEY_REMINDER_DAYS", 3)
+    SURVEY_MAX_AGE_DAYS = _env_int("SURVEY_MAX_AGE_DAYS", 7)  # older resolutions get none
+    SURVEY_FOLLOW_UP_HOURS = _env_int("SURVEY_FOLLOW_UP_HOURS", 24)  # call back within
+    SCHEDULER_SURVEY_SECONDS = _env_int("SCHEDULER_SURVEY_SECONDS", 60)
+
     # scheduler
     SCHEDULER_OUTBOX_SECONDS = _env_int("SCHEDULER_OUTBOX_SECONDS", 5)
     SCHEDULER_SWEEP_SECONDS = _env_int("SCHEDULER_SWEEP_SECONDS", 60)
     # tell owners of overdue corrective/preventive actions (an investigation's) this often
     SCHEDULER_OVERDUE_ACTIONS_MINUTES = _env_int("SCHEDULER_OVERDUE_ACTIONS_MINUTES", 30)
+    # how often the scheduler looks for weekly report digests not sent yet (each goes once a week)
+    SCHEDULER_REPORT_DIGEST_MINUTES = _env_int("SCHEDULER_REPORT_DIGEST_MINUTES", 60)
     # minutes a supervisor has to acknowledge an escalation raised by hand (rules set their own)
     ESCALATION_ACK_MINUTES = _env_int("ESCALATION_ACK_MINUTES", 240)
     # lines listed in one escalation email (the rest is counted: "and 120 more")
@@ -181,6 +194,12 @@ class Config:
 
     # phone (CTI): recording references are kept at least 90 days (a smaller value counts as 90)
     CALL_RECORDING_RETENTION_DAYS = _env_int("CALL_RECORDING_RETENTION_DAYS", 90)
+    # records: personal data anonymised this many days after resolution (at least 730 = 2 years;
+    # set per market's law, e.g. longer where a consumer code asks for it)
+    RETENTION_DAYS = _env_int("RETENTION_DAYS", 730)
+    SCHEDULER_RETENTION_HOURS = _env_int("SCHEDULER_RETENTION_HOURS", 24)
+    # the emailed link to a fulfilled history document works this many days
+    HISTORY_LINK_DAYS = _env_int("HISTORY_LINK_DAYS", 30)
 
     # outbound webhooks
     WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
@@ -192,6 +211,10 @@ class Config:
     SCHEDULER_MAIL_SECONDS = _env_int("SCHEDULER_MAIL_SECONDS", 60)  # poll active mailboxes
     MAIL_FETCH_BATCH = _env_int("MAIL_FETCH_BATCH", 500)  # messages per mailbox per pass
     IMAP_TIMEOUT = _env_int("IMAP_TIMEOUT", 30)
+    # a message bigger than this is not downloaded: recorded as failed (its headers kept) and left
+    # on the server, so one huge message never holds a mailbox's pass up
+    MAIL_FETCH_MAX_BYTES = _env_int("MAIL_FETCH_MAX_BYTES", 25 * 1024 * 1024)
+    MAIL_FETCH_CONCURRENCY = _env_int("MAIL_FETCH_CONCURRENCY", 4)  # mailboxes fetched at once
     # The authserv-id our receiving server writes in Authentication-Results (e.g. "mx.example.com");
     # only that header is trusted. Empty: only the top-most header (the one our server added last).
     MAIL_AUTHSERV_ID = _env("MAIL_AUTHSERV_ID", "")

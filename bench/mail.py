@@ -126,6 +126,29 @@ def bench_pipe(workdir: Path, count: int) -> dict:
     }
 
 
+def bench_paths(workdir: Path, count: int) -> dict:
+    """One `flask mail import MAILDIR` process over `count` messages (a backlog, a migration):
+    timed from process start to exit, so the ~2 s of start-up is paid once."""
+    import mailbox
+
+    env = fresh_env(workdir, "mail-paths")
+    folder = workdir / "mail-paths-maildir"
+    shutil.rmtree(folder, ignore_errors=True)
+    box = mailbox.Maildir(str(folder), create=True)
+    for n in range(count):
+        box.add(message(n))
+    start = time.perf_counter()
+    proc = flask(env, "mail", "import", str(folder))
+    seconds = time.perf_counter() - start
+    return {
+        "messages": count,
+        "seconds": round(seconds, 2),
+        "per_second": round(count / seconds, 1),
+        "summary": proc.stdout.decode().strip().splitlines()[-1],
+        "exit_code": proc.returncode,
+    }
+
+
 def bench_fetch(workdir: Path, count: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from tests.mailservers import IMAP_PASSWORD, IMAP_USER, Dovecot, _dovecot_binary
@@ -183,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipe", type=int, default=50, help="messages through `mail import`")
     parser.add_argument("--fetch", type=int, default=1000, help="messages in one fetch pass")
     parser.add_argument(
+        "--paths", type=int, default=1000, help="messages in one `mail import MAILDIR` process"
+    )
+    parser.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "helpdesk-bench"
     )
     args = parser.parse_args(argv)
@@ -191,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count()}
     log(f"{args.pipe} messages through `flask mail import`, one process each")
     report["pipe"] = bench_pipe(workdir, args.pipe)
+    log(f"{args.paths} messages through one `flask mail import MAILDIR` process")
+    report["paths"] = bench_paths(workdir, args.paths)
     log(f"one `flask mail fetch` pass over {args.fetch} messages in a private dovecot")
     report["fetch"] = bench_fetch(workdir, args.fetch)
     RESULTS.mkdir(exist_ok=True)
@@ -200,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|")
     print(
         f"| `mail import` (pipe) | {pipe['messages']} | {pipe['seconds']} | {pipe['per_second']} |"
+    )
+    paths = report["paths"]
+    print(
+        f"| `mail import MAILDIR` (one process) | {paths['messages']} | {paths['seconds']} "
+        f"| {paths['per_second']} |"
     )
     if "skipped" in fetch:
         print(f"| `mail fetch` (IMAP) | skipped: {fetch['skipped']} | | |")

@@ -245,28 +245,34 @@ def _seed_postgresql(url: str, tickets: int) -> bool:
     with engine.connect() as conn:
         if conn.scalar(sa.text("SELECT count(*) FROM tickets")):
             print("the PostgreSQL database already has tickets: measuring them", file=sys.stderr)
-            return False
+            _move_sequences(conn)
+            # a run stopped between the seed and the reindex left the index empty
+            return not conn.scalar(sa.text("SELECT count(*) FROM search_documents"))
     seeder = seeding.Seeder(engine, tickets, _random.Random(1), 365)
     with engine.connect() as conn:
         seeder.reference(conn)
         seeder.customers(conn)
         seeder.tickets(conn)
-        # the rows came with explicit ids: move every sequence past them
-        for table, column in conn.execute(
-            sa.text(
-                "SELECT table_name, column_name FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND column_default LIKE 'nextval%'"
-            )
-        ).all():
-            conn.execute(
-                sa.text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # noqa: S608
-                    f"coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)"
-                )
-            )
-        conn.commit()
+        _move_sequences(conn)
     engine.dispose()
     return True
+
+
+def _move_sequences(conn) -> None:
+    """The seeded rows came with explicit ids: move every sequence past them."""
+    for table, column in conn.execute(
+        sa.text(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND column_default LIKE 'nextval%'"
+        )
+    ).all():
+        conn.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # noqa: S608
+                f"coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)"
+            )
+        )
+    conn.commit()
 
 
 if __name__ == "__main__":

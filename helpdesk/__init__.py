@@ -107,6 +107,8 @@ def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .console.views import bp as console_bp
     from .help.views import bp as help_bp
+    from .portal import history as _portal_history  # noqa: F401 - its routes join the blueprint
+    from .portal import surveys  # noqa: F401 - registers the survey pages
     from .portal.views import bp as portal_bp
 
     app.register_blueprint(auth_bp)

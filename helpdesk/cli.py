@@ -15,6 +15,7 @@ demo_cli = AppGroup("demo", help="Demo data.")
 outbox_cli = AppGroup("outbox", help="Outbound email.")
 sla_cli = AppGroup("sla", help="Deadlines and escalation.")
 investigations_cli = AppGroup("investigations", help="Root-cause investigations.")
+reports_cli = AppGroup("reports", help="Supervisors' reports.")
 
 
 @user_cli.command("create")
@@ -148,8 +149,45 @@ def notify_overdue_command():
     click.echo(f"{sent} overdue action(s) notified")
 
 
+@reports_cli.command("digest")
+@with_appcontext
+def reports_digest_command():
+    """Send the weekly digest to every supervisor and admin now (the last seven days)."""
+    from .notifications.services import deliver_outbox, take_queued_ids
+    from .reports.digest import send_digests
+
+    sent = send_digests()
+    db.session.commit()
+    ids = take_queued_ids()
+    if ids:
+        deliver_outbox(ids)  # now, not at the scheduler's next outbox pass
+    click.echo(f"{sent} digest(s) sent")
+
+
+surveys_cli = AppGroup("surveys", help="Satisfaction surveys.")
+
+
+@surveys_cli.command("send")
+def surveys_send_command():
+    """Send every due survey (and due reminder) now, as the scheduler does every minute."""
+    from .notifications.services import deliver_queued
+    from .surveys.services import send_due_surveys
+
+    result = send_due_surveys(limit=100000)
+    db.session.commit()
+    deliver_queued()
+    click.echo(
+        "{sent} survey(s) sent, {reminded} reminder(s), {skipped} without an address.".format(
+            sent=result.get("sent", 0),
+            reminded=result.get("reminded", 0),
+            skipped=result.get("skipped", 0),
+        )
+    )
+
+
 def register(app: Flask) -> None:
     from .audit.cli import audit_cli
+    from .compliance.cli import customers_cli, retention_cli
     from .kb import cli as kb_cli  # noqa: F401 - adds `search reindex-articles`
     from .mail.cli import mail_cli
     from .search.cli import search_cli
@@ -164,6 +202,10 @@ def register(app: Flask) -> None:
         investigations_cli,
         search_cli,
         audit_cli,
+        customers_cli,
+        retention_cli,
+        reports_cli,
+        surveys_cli,
     )
     for group in groups:
         app.cli.add_command(group)

@@ -11,7 +11,8 @@ from .accounts.models import (
 )
 from .audit.models import AdminAuditEntry
 from .channels.models import Call, ContactHandle, Conversation
-from .customers.models import Customer, CustomerEmail, CustomerPhone
+from .compliance.models import DataRequest
+from .customers.models import Customer, CustomerEmail, CustomerEvent, CustomerPhone
 from .escalations.models import Escalation, EscalationRule, Notification
 from .investigations.models import (
     CapaAction,
@@ -47,6 +48,7 @@ from .sla.models import (
     SlaPolicy,
     TicketSla,
 )
+from .surveys.models import FollowUp, Survey
 from .tickets.models import (
     Attachment,
     Category,
@@ -66,6 +68,9 @@ __all__ = [
     "AdminAuditEntry",
     "RecoveryCode",
     "UserSession",
+    "CustomerEvent",
+    "FollowUp",
+    "Survey",
     "Article",
     "ArticleSearch",
     "DeflectionEvent",
@@ -87,6 +92,7 @@ __all__ = [
     "CalendarInterval",
     "Category",
     "Customer",
+    "DataRequest",
     "CustomerEmail",
     "CustomerPhone",
     "Department",

@@ -89,6 +89,15 @@ def purge_recordings_job():
     return {"purged": purged} if purged else None
 
 
+def retention_job():
+    """Anonymise the records whose retention period has passed (rule 6), batch by batch."""
+    from .compliance.retention import run_retention
+    from .extensions import db
+
+    result = run_retention(on_batch=db.session.commit)
+    return result if result["tickets"] or result["customers"] else None
+
+
 def fetch_mail_job():
     """Poll every active IMAP mailbox once (see helpdesk/mail/fetch.py)."""
     from .mail.fetch import fetch_all
@@ -104,13 +113,30 @@ def overdue_actions_job():
     return notify_overdue_actions() or None
 
 
+def report_digest_job():
+    """The weekly digest of the reports to supervisors and admins (once a week each)."""
+    from .reports.digest import send_weekly_digests
+
+    return send_weekly_digests() or None
+
+
+def send_surveys_job():
+    """Send the satisfaction surveys (and reminders) that came due (claimed rows: never twice)."""
+    from .surveys.services import send_due_surveys
+
+    return send_due_surveys() or None
+
+
 JOBS = {
+    "send_surveys": send_surveys_job,
     "deliver_outbox": deliver_outbox_job,
     "escalation_sweep": escalation_sweep_job,
     "deliver_webhooks": deliver_webhooks_job,
     "purge_recordings": purge_recordings_job,
     "fetch_mail": fetch_mail_job,
     "overdue_actions": overdue_actions_job,
+    "retention": retention_job,
+    "report_digest": report_digest_job,
 }
 
 
@@ -130,12 +156,15 @@ def build_scheduler(app: Flask, *, cls=BlockingScheduler):
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
     intervals = {
+        "send_surveys": app.config["SCHEDULER_SURVEY_SECONDS"],
         "deliver_outbox": app.config["SCHEDULER_OUTBOX_SECONDS"],
         "escalation_sweep": app.config["SCHEDULER_SWEEP_SECONDS"],
         "deliver_webhooks": app.config["SCHEDULER_WEBHOOK_SECONDS"],
         "purge_recordings": app.config["SCHEDULER_RECORDING_PURGE_HOURS"] * 3600,
         "fetch_mail": app.config["SCHEDULER_MAIL_SECONDS"],
         "overdue_actions": app.config["SCHEDULER_OVERDUE_ACTIONS_MINUTES"] * 60,
+        "retention": app.config["SCHEDULER_RETENTION_HOURS"] * 3600,
+        "report_digest": app.config["SCHEDULER_REPORT_DIGEST_MINUTES"] * 60,
     }
     first_run = datetime.now(UTC)
     for name, seconds in intervals.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests import test_api_support as support
-from tests.conftest import module_world
+from tests.conftest import customer_of, module_world
 from tests.kb_matrix import ARTICLE_ROWS, add_article
 from tests.test_api_support import API, headers
 
@@ -107,6 +107,48 @@ INVESTIGATION_ROWS = [
         lambda c: f"/investigations/{c.inv.number}/notify",
         lambda w: NOTICE,
         MANAGE,
+    ),
+]
+
+OWN_OR_STAFF = _row(401, 200, 404, 200, 200, 200, 200)  # customer A's record: A and any staff
+# history requests and the personal-data export (helpdesk/api/compliance.py); the request to
+# fulfil is made in full_cast, fulfilling it again answers the same document
+RECORD_ROWS = [
+    ("GET", "/customers/<int:customer_id>", lambda c: f"/customers/{c.record_a}", None, STAFF_READ),
+    (
+        "PATCH",
+        "/customers/<int:customer_id>",
+        lambda c: f"/customers/{c.record_a}",
+        lambda w: {"lifecycle_stage": "commitment"},
+        STAFF_READ,
+    ),
+    (
+        "POST",
+        "/customers/<int:customer_id>/history-requests",
+        lambda c: f"/customers/{c.record_a}/history-requests",
+        lambda w: {},
+        _row(401, 201, 404, 201, 201, 201, 201),
+    ),
+    (
+        "GET",
+        "/customers/<int:customer_id>/history-requests",
+        lambda c: f"/customers/{c.record_a}/history-requests",
+        None,
+        OWN_OR_STAFF,
+    ),
+    (
+        "POST",
+        "/history-requests/<int:request_id>/fulfil",
+        lambda c: f"/history-requests/{c.history_request}/fulfil",
+        None,
+        _row(401, 403, 403, 200, 200, 200, 200),
+    ),
+    (
+        "GET",
+        "/customers/<int:customer_id>/export",
+        lambda c: f"/customers/{c.record_a}/export",
+        None,
+        OWN_OR_STAFF,
     ),
 ]
 
@@ -238,6 +280,8 @@ MATRIX = [
         ADMIN_ONLY,
     ),
     ("GET", "/escalations", lambda c: "/escalations", None, SUPERVISORS),
+    ("GET", "/reports", lambda c: "/reports", None, SUPERVISORS),
+    ("GET", "/reports/<name>", lambda c: "/reports/volume_by_kind", None, SUPERVISORS),
     (
         "GET",
         "/escalations/<int:escalation_id>",
@@ -289,6 +333,7 @@ MATRIX = [
     *INVESTIGATION_ROWS,
     *MACRO_ROWS,
     *ARTICLE_ROWS,
+    *RECORD_ROWS,
     ("GET", "/openapi.json", lambda c: "/openapi.json", None, PUBLIC),
     ("GET", "/docs", lambda c: "/docs", None, PUBLIC),
 ]
@@ -323,6 +368,21 @@ def full_cast(cast, db):
     )
     _WORLD["protocol_a"] = cast.ticket_a.protocol
     add_article(cast)
+    from helpdesk.compliance.models import DataRequest
+    from helpdesk.core.clock import now
+
+    cast.record_a = customer_of(cast.customer_a).id
+    # without its ticket (a request_history ticket would join the scoped lists below)
+    pending = DataRequest(
+        customer_id=cast.record_a,
+        kind="history",
+        channel="phone",
+        status="open",
+        requested_at=now(),
+    )
+    db.session.add(pending)
+    db.session.flush()
+    cast.history_request = pending.id
     db.session.commit()
     return cast
 

@@ -207,3 +207,71 @@ def test_the_scheduler_polls_mailboxes(app, db):
 
     assert "fetch_mail" in {job.id for job in build_scheduler(app).get_jobs()}
     assert fetch_mail_job() is None  # no mailbox, nothing to report
+
+
+def _big(n: int, size: int) -> bytes:
+    return message(n).replace(b"\r\n\r\n", b"\r\n\r\n" + b"x" * 76 + b"\r\n", 1) + (
+        b"y" * 76 + b"\r\n"
+    ) * (size // 78)
+
+
+@pytest.mark.commits
+def test_mailboxes_are_fetched_at_once_and_a_huge_message_is_left_on_the_server(
+    app, db, dovecot, default_department
+):
+    """Two mailboxes in one pass, side by side; a message over MAIL_FETCH_MAX_BYTES is not
+    downloaded: it is recorded as failed (headers only, saying where it is), flagged seen and left
+    on the server, and the messages after it are imported in the same pass."""
+    from helpdesk.core.errors import Conflict
+
+    dovecot.reset()
+    with dovecot.client() as c:
+        if not c.folder_exists("Outra"):
+            c.create_folder("Outra")
+    dovecot.reset("Outra")
+    boxes = [
+        mail.create_mailbox(
+            name=name,
+            host="127.0.0.1",
+            port=dovecot.port,
+            tls_mode="none",
+            folder=folder,
+            username=IMAP_USER,
+            department_id=None,
+            active=True,
+            password=IMAP_PASSWORD,
+        )
+        for name, folder in (("sac", "INBOX"), ("outra", "Outra"))
+    ]
+    db.session.commit()
+    app.config.update(MAIL_FETCH_MAX_BYTES=50_000, MAIL_FETCH_CONCURRENCY=4)
+    dovecot.append(message(1))
+    dovecot.append(_big(2, 200_000))  # a huge one between two small ones
+    dovecot.append(message(3))
+    dovecot.append(message(4), folder="Outra")
+    dovecot.append(message(5), folder="Outra")
+
+    result = fetch_all()
+    assert result == {"mailboxes": 2, "created": 4, "too_large": 1}
+    db.session.expire_all()
+    big = db.session.scalar(sa.select(InboundMessage).where(InboundMessage.reason == "too_large"))
+    assert big.state == "failed" and big.mailbox_id == boxes[0].id
+    assert big.subject == "Demanda 2" and "bia@example.org" in big.from_addr
+    assert "left on the server" in big.error and "'INBOX'" in big.error
+    assert len(big.raw) < 1000  # its headers, not the 200 kB
+    assert _count(db, Ticket) == 4
+    with dovecot.client() as c:  # nothing deleted; everything read, the huge one included
+        for folder, count in (("INBOX", 3), ("Outra", 2)):
+            c.select_folder(folder, readonly=True)
+            assert len(c.search("ALL")) == count and c.search(["UNSEEN"]) == []
+    assert all(db.session.get(Mailbox, b.id).last_fetch_at for b in boxes)
+    with pytest.raises(Conflict, match="too large"):
+        mail.reprocess(big)
+    db.session.rollback()
+    assert fetch_all() == {"mailboxes": 2}  # nothing new
+
+    # unread again on the server (say, after the limit was raised): fetched as one entry
+    with dovecot.client() as c:
+        c.select_folder("INBOX")
+        c.remove_flags(c.search("ALL"), [b"\\Seen"])
+    assert fetch_all() == {"mailboxes": 2, "duplicate": 3}

@@ -119,3 +119,40 @@ def test_a_message_with_nul_bytes_is_a_ticket_not_exit_75(app, db, default_depar
     assert out.exit_code == 0 and out.output.startswith("created"), out.output
     ticket = db.session.scalar(sa.select(Ticket))
     assert ticket.subject == "Boleto errado" and "O boleto veio errado." in ticket.description
+
+
+def test_a_database_error_on_one_message_loses_none_of_the_others(
+    app, db, default_department, tmp_path, monkeypatch
+):
+    """Messages are committed a batch at a time; when the database refuses one message the batch
+    is rolled back and imported again one by one: only that one is left for the next run (exit 75),
+    every other message of the batch is stored and reported."""
+    from sqlalchemy.exc import OperationalError
+
+    from helpdesk.mail import cli, services
+
+    monkeypatch.setattr(cli, "IMPORT_BATCH", 4)
+    maildir = tmp_path / "Maildir"
+    box = mailbox.Maildir(str(maildir), create=True)
+    for n in range(10):
+        box.add(_msg(n))
+    real = services.ingest
+
+    def ingest(raw, box=None):
+        if b"<backlog-5@" in raw:
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return real(raw, box)
+
+    monkeypatch.setattr(services, "ingest", ingest)
+    out = app.test_cli_runner().invoke(args=["mail", "import", str(maildir)])
+    assert out.exit_code == 75, out.output
+    lines = out.output.strip().splitlines()
+    assert len(lines) == 11 and lines[-1].startswith("messages=10 created=9 appended=0")
+    assert sum("\ttempfail\t" in line for line in lines) == 1
+    subjects = set(db.session.scalars(sa.select(InboundMessage.subject)))
+    assert len(subjects) == 9 and "Pedido 5 atrasado" not in subjects
+
+    monkeypatch.setattr(services, "ingest", real)  # the next run stores the one left
+    again = app.test_cli_runner().invoke(args=["mail", "import", str(maildir)])
+    assert again.exit_code == 0 and "messages=10 created=1 appended=0" in again.output
+    assert "duplicate=9" in again.output

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from helpdesk.tickets.models import Ticket, TicketEvent
+from helpdesk.tickets.protocol import is_valid
 from helpdesk.tickets.services import register_ticket
 
 
@@ -76,6 +77,36 @@ def test_register_with_rule_priority_and_agent_records_every_event(
     assert (ticket.department_id, ticket.priority, ticket.assignee_id) == (billing.id, 3, agent.id)
 
 
+def test_protocol_number_is_taken_after_the_routing_and_sla_reads(
+    db, default_department, make_user, make_customer, count_queries
+):
+    """The day's counter row stays locked until commit (PostgreSQL): take it after the reads."""
+    make_user(role="agent", departments=[default_department])
+    customer = make_customer(email="late@example.com")
+    with count_queries() as q:
+        ticket = _register(customer)
+    statements = [" ".join(s.split()).upper() for s in q.statements]
+    counter = next(i for i, s in enumerate(statements) if s.startswith("UPDATE PROTOCOL_COUNTERS"))
+    reads = [
+        i for i, s in enumerate(statements) if "FROM ROUTING_RULES" in s or "FROM SLA_POLICIES" in s
+    ]
+    assert reads and max(reads) < counter
+    assert ticket.protocol and is_valid(ticket.protocol)
+
+
+def test_a_rolled_back_registration_gives_its_protocol_number_back(
+    db, default_department, make_customer
+):
+    customer = make_customer(email="gapfree@example.com")
+    first = _register(customer).protocol
+    db.session.commit()
+    _register(customer)
+    db.session.rollback()
+    third = _register(customer).protocol
+    db.session.commit()
+    assert int(third[8:-1]) == int(first[8:-1]) + 1  # no gap where the rolled-back one was
+
+
 def test_api_creation_body_is_built_before_commit_and_matches_a_read(
     client, db, default_department, make_user, count_queries
 ):
@@ -97,6 +128,7 @@ def test_api_creation_body_is_built_before_commit_and_matches_a_read(
     # nothing is read again after the commit to build the response
     statements = [" ".join(s.split()).upper() for s in q.statements]
     assert len([s for s in statements if s.startswith("SELECT TICKETS.")]) == 0
+    assert not [s for s in statements if s.startswith("SELECT ATTACHMENTS.ID")]  # none: new
     data = created.get_json()
     read = client.get(f"{API}/tickets/{data['protocol']}", headers=headers).get_json()
     assert {k: read[k] for k in data} == data

@@ -23,7 +23,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts.models import ROLE_LABELS, ROLES
 from ..core.i18n import LANGUAGE_NAMES, localized_name
-from ..customers.models import SEGMENT_LABELS, SEGMENTS  # noqa: F401 - admin views import it here
+from ..customers.models import (  # noqa: F401 - admin views import it here
+    LIFECYCLE_LABELS,
+    RELATIONSHIP_LABELS,
+    SEGMENT_LABELS,
+    SEGMENTS,
+    VALUE_TIER_LABELS,
+)
 from ..mail.models import TLS_MODE_LABELS
 from ..tickets.models import CHANNEL_LABELS, CHANNELS, KIND_LABELS, KINDS, PRIORITY_LABELS
 
@@ -132,6 +138,9 @@ class _Conditions(FlaskForm):
     channel = SelectField(_l("Channel"), choices=[], validators=[Optional()])
     category_id = SelectField(_l("Category"), choices=[], validators=[Optional()])
     segment = SelectField(_l("Customer segment"), choices=[], validators=[Optional()])
+    relationship_type = SelectField(_l("Relationship type"), choices=[], validators=[Optional()])
+    lifecycle_stage = SelectField(_l("Lifecycle stage"), choices=[], validators=[Optional()])
+    value_tier = SelectField(_l("Value tier"), choices=[], validators=[Optional()])
 
     def fill_choices(self, categories, *, any_label=None) -> None:
         self.kind.choices = _any(any_label) + [(k, KIND_LABELS[k]) for k in KINDS]
@@ -140,6 +149,16 @@ class _Conditions(FlaskForm):
             (str(c.id), localized_name(c)) for c in categories
         ]
         self.segment.choices = _any(any_label) + [(s, SEGMENT_LABELS[s]) for s in SEGMENTS]
+        self.relationship_type.choices = _any(any_label) + list(RELATIONSHIP_LABELS.items())
+        self.lifecycle_stage.choices = _any(any_label) + list(LIFECYCLE_LABELS.items())
+        self.value_tier.choices = _any(any_label) + list(VALUE_TIER_LABELS.items())
+
+    def relationship_data(self) -> dict:
+        return {
+            "relationship_type": self.relationship_type.data or None,
+            "lifecycle_stage": self.lifecycle_stage.data or None,
+            "value_tier": self.value_tier.data or None,
+        }
 
 
 class RuleForm(_Conditions):
@@ -177,6 +196,7 @@ class RuleForm(_Conditions):
             "segment": self.segment.data or None,
             "keywords": self.keywords.data or "",
             "key_account": {"yes": True, "no": False}.get(key),
+            **self.relationship_data(),
             "department_id": int(self.department_id.data) if self.department_id.data else None,
             "priority": int(self.priority.data) if self.priority.data else None,
             "agent_id": int(self.agent_id.data) if self.agent_id.data else None,
@@ -187,6 +207,9 @@ class RuleForm(_Conditions):
         self.name.data, self.active.data, self.keywords.data = rule.name, rule.active, rule.keywords
         self.kind.data, self.channel.data = rule.kind or "", rule.channel or ""
         self.segment.data = rule.segment or ""
+        self.relationship_type.data = rule.relationship_type or ""
+        self.lifecycle_stage.data = rule.lifecycle_stage or ""
+        self.value_tier.data = rule.value_tier or ""
         self.category_id.data = str(rule.category_id) if rule.category_id else ""
         self.key_account.data = {True: "yes", False: "no"}.get(rule.key_account, "")
         self.department_id.data = str(rule.department_id)
@@ -222,6 +245,7 @@ class SampleForm(_Conditions):
             category_id=int(self.category_id.data) if self.category_id.data else None,
             segment=self.segment.data or None,
             key_account=bool(self.key_account.data),
+            **self.relationship_data(),
         )
 
 

@@ -9,6 +9,7 @@ from . import (  # noqa: F401 - attach routes
     articles,
     auth,
     calls,
+    compliance,
     conversations,
     customers,
     errors,
@@ -16,6 +17,7 @@ from . import (  # noqa: F401 - attach routes
     investigations,
     macros,
     openapi,
+    reports,
     ticket_list,
     tickets,
 )

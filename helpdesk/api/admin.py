@@ -201,6 +201,9 @@ def update_rule_view(rule_id: int):
         "keywords": rule.keywords,
         "segment": rule.segment,
         "key_account": rule.key_account,
+        "relationship_type": rule.relationship_type,
+        "lifecycle_stage": rule.lifecycle_stage,
+        "value_tier": rule.value_tier,
         "department_id": rule.department_id,
         "priority": rule.priority,
         "agent_id": rule.agent_id,
@@ -232,7 +235,14 @@ def _rule_values(body: dict, current: dict) -> dict:
         data["name"] = given.name or ""
     if "active" in sent:
         data["active"] = given.active if given.active is not None else True
-    for name in ("kind", "channel", "segment"):
+    for name in (
+        "kind",
+        "channel",
+        "segment",
+        "relationship_type",
+        "lifecycle_stage",
+        "value_tier",
+    ):
         if name in sent:
             data[name] = getattr(given, name) or None
     if "keywords" in sent:

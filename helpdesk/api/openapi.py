@@ -37,8 +37,14 @@ def _problem(description: str) -> dict:
     return {"description": description, "content": {PROBLEM: {"schema": _ref("Problem")}}}
 
 
-def _ok(schema: dict, description: str | None = None, headers: dict | None = None) -> dict:
-    body = {"description": description or _("Success"), "content": {JSON: {"schema": schema}}}
+def _ok(
+    schema: dict, description: str | None = None, headers: dict | None = None, other=None
+) -> dict:
+    """A JSON answer (and `other` bodies it may be instead, e.g. text/csv)."""
+    body = {
+        "description": description or _("Success"),
+        "content": {JSON: {"schema": schema}, **(other or {})},
+    }
     if headers:
         body["headers"] = headers
     return body
@@ -93,7 +99,9 @@ def _operation(op: Operation) -> dict:
         if op.body_description is not None:
             data["requestBody"]["description"] = op.body_description
     responses = {
-        str(status): _ok(_schema_of(answer.models), answer.description, answer.headers)
+        str(status): _ok(
+            _schema_of(answer.models), answer.description, answer.headers, answer.content
+        )
         if answer.models
         else {
             "description": answer.description,
@@ -183,6 +191,7 @@ def _build_spec() -> dict:
                         "Help-centre articles: public ones can be read without a token."
                     ),
                 },
+                {"name": "reports", "description": _("Supervisors' reports, as JSON or CSV.")},
                 {"name": "documentation", "description": _("This description.")},
                 {
                     "name": "channels",

@@ -195,6 +195,9 @@ def rule_json(rule) -> dict:
         "keywords": rule.keyword_list,
         "segment": rule.segment,
         "key_account": rule.key_account,
+        "relationship_type": rule.relationship_type,
+        "lifecycle_stage": rule.lifecycle_stage,
+        "value_tier": rule.value_tier,
         "department": department_ref(rule.department),
         "priority": PRIORITIES.get(rule.priority) if rule.priority else None,
         "agent": {"id": rule.agent.id, "name": rule.agent.name, "email": rule.agent.email}

@@ -3,24 +3,65 @@ staff member may work (an agent sees only demands of their departments)."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from ..accounts.models import STAFF_ROLES, User
+from ..core.unit import attempt
 from ..customers.documents import format_document
-from ..customers.models import Customer
+from ..customers.models import Customer, CustomerEvent
+from ..customers.profile import update_profile
 from ..customers.services import format_phone
 from ..extensions import db
 from ..tickets.merge import merged_protocols
+from ..tickets.models import CHANNEL_LABELS
 from ..tickets.permissions import staff_department_ids
 from ..tickets.queries import TicketFilter, ticket_page
 from .blueprint import bp
+from .customer_forms import CustomerProfileForm
+from .records import records_context
 
 PAGE_SIZE = 25
 
 
+def _profile_form(customer: Customer, formdata=None) -> CustomerProfileForm:
+    staff = db.session.scalars(
+        sa.select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True)).order_by(User.name)
+    ).all()
+    form = CustomerProfileForm(formdata=formdata, obj=None if formdata else customer)
+    form.fill_choices(staff, CHANNEL_LABELS)
+    if formdata is None:
+        form.key_account_agent.data = (
+            str(customer.key_account_agent_id) if customer.key_account_agent_id else ""
+        )
+        for name in ("relationship_type", "lifecycle_stage", "value_tier", "preferred_channel"):
+            getattr(form, name).data = getattr(customer, name) or ""
+        form.locale.data = customer.locale or ""
+    return form
+
+
+@bp.post("/customers/<int:customer_id>/profile")
+def customer_profile(customer_id: int):
+    record = db.session.get(Customer, customer_id)
+    if record is None:
+        abort(404)
+    form = _profile_form(record, request.form)
+    if not form.validate():
+        return customer(customer_id, form=form, status=422)
+    with attempt() as done:
+        changed = update_profile(record, current_user, form.changes())
+    if done.error:
+        flash(str(done.error), "error")
+        return customer(customer_id, form=form, status=422)
+    flash(_("Customer record saved.") if changed else _("Nothing changed."), "success")
+    return redirect(url_for("console.customer", customer_id=customer_id))
+
+
 @bp.get("/customers/<int:customer_id>")
-def customer(customer_id: int):
+def customer(customer_id: int, form: CustomerProfileForm | None = None, status: int = 200):
     customer = db.session.get(
         Customer,
         customer_id,
@@ -43,12 +84,22 @@ def customer(customer_id: int):
         if page.next_cursor
         else None
     )
+    history = db.session.scalars(
+        sa.select(CustomerEvent)
+        .where(CustomerEvent.customer_id == customer.id)
+        .order_by(CustomerEvent.id.desc())
+        .limit(100)
+        .options(selectinload(CustomerEvent.actor))
+    ).all()
     return render_template(
         "console/customer.html",
+        form=form or _profile_form(customer),
+        history=history,
         customer=customer,
         phones=[format_phone(p.number) for p in customer.phones],
         document=format_document(customer.document) if customer.document else None,
         page=page,
         merged=merged_protocols(page.items),
         next_url=next_url,
-    )
+        **records_context(customer),
+    ), status

@@ -210,6 +210,10 @@ def describe_event(event: TicketEvent) -> str:
         if event.field == "ended":
             return _("The phone call ended (%(seconds)s s).", seconds=new or "0")
         return _("%(who)s linked a phone call from %(number)s.", who=who, number=new or "—")
+    if action == "legal_hold":
+        if new == "on":
+            return _("%(who)s put the demand under a legal hold.", who=who)
+        return _("%(who)s lifted the legal hold.", who=who)
     if action == "investigation_linked":
         return _("%(who)s linked it to investigation %(number)s.", who=who, number=new or "—")
     if action == "investigation_unlinked":

@@ -7,10 +7,12 @@ query plus a fixed number of small lookups, whatever the number of tickets.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, current_app, render_template, request, url_for
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -87,6 +89,24 @@ def _bounded_counts(user) -> dict[str, str]:
     }
 
 
+def _registered_days():
+    """`from`/`to` (YYYY-MM-DD, days in the user's time zone, both included; the reports'
+    drill-down) as the UTC instants [since, until); absent: None; malformed: 400."""
+    bounds = []
+    for name, extra in (("from", 0), ("to", 1)):
+        raw = request.args.get(name, "").strip()
+        if not raw:
+            bounds.append(None)
+            continue
+        try:
+            day = date.fromisoformat(raw) + timedelta(days=extra)
+            zone = ZoneInfo(str(get_timezone()))
+            bounds.append(as_utc(datetime.combine(day, time(0), tzinfo=zone)))
+        except (ValueError, OverflowError, KeyError):
+            abort(400)
+    return bounds[0], bounds[1]
+
+
 def _queue_args():
     """The queue's query-string filters, checked against allow-lists (anything else: 400)."""
     user = current_user
@@ -110,6 +130,11 @@ def _queue_args():
     }
     if department_id is not None:
         filters["department_ids"] = [department_id]
+    since, until = _registered_days()
+    if since is not None:
+        filters["created_since"] = since
+    if until is not None:
+        filters["created_before"] = until
     flt = queue_filter(user, queue_name, **filters)
     tag = request.args.get("tag", "").strip()
     if tag:

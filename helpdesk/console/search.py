@@ -84,6 +84,11 @@ def search_args() -> SearchArgs:
         "created_since": since,
         "created_before": until + timedelta(days=1) if until else None,
     }
+    category = request.args.get("category", "").strip()
+    if category:  # the reports' drill-down (an id; an unknown one finds nothing)
+        if not category.isdigit() or len(category) > 12:
+            abort(400)
+        filters["category_id"] = int(category)
     if department:
         filters["department_ids"] = [int(department)]
         flt = queue_filter(current_user, "department", **filters)
@@ -111,6 +116,7 @@ def search_args() -> SearchArgs:
         "from": request.args.get("from", "")[:10] if since else "",
         "to": request.args.get("to", "")[:10] if until else "",
         "tag": tag[:60],
+        "category": category if category else "",
     }
     return SearchArgs(q=q, flt=flt, selected=selected, departments=departments)
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from ..core.errors import Conflict, ValidationError
 from ..extensions import db
@@ -151,8 +152,15 @@ def create_customer(
         customer.emails.append(CustomerEmail(email=email_n))
     if phone_n:
         customer.phones.append(CustomerPhone(number=phone_n))
-    db.session.add(customer)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(customer)
+            db.session.flush()
+    except IntegrityError:
+        # the same email, phone or document committed by another worker between the checks above
+        # and this insert (two mailboxes, two servers): the same answer as the checks give
+        field = "email" if email_n else "phone" if phone_n else "document"
+        raise Conflict(_l("This customer was registered a moment ago."), field=field) from None
     log.info(
         "Customer %s created (segment %s, login %s)",
         customer.id,

@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import Department, User, memberships
+from ..core.bulk import insert_many
 from ..core.clock import as_utc, now
 from ..core.errors import Conflict, NotAllowed, ValidationError
 from ..core.logs import who
@@ -624,6 +625,9 @@ def recipients(item: Raised, rule: EscalationRule | None, supervisors) -> set[in
     return users
 
 
+_NOTIFICATION_COLUMNS = ("user_id", "ticket_id", "escalation_id", "kind", "level", "created_at")
+
+
 def notify_escalations(
     items: list[Raised], *, skip_user_id=None, rules=None, email: bool = True
 ) -> dict[int, list[Raised]]:
@@ -644,19 +648,9 @@ def notify_escalations(
             if user_id == skip_user_id:
                 continue
             per_user[user_id].append(item)
-            rows.append(
-                {
-                    "user_id": user_id,
-                    "ticket_id": item.ticket_id,
-                    "escalation_id": item.id,
-                    "kind": "escalated",
-                    "level": item.level,
-                    "created_at": item.raised_at,
-                    "read_at": None,
-                }
-            )
+            rows.append((user_id, item.ticket_id, item.id, "escalated", item.level, item.raised_at))
     if rows:
-        db.session.execute(sa.insert(Notification.__table__), rows)
+        insert_many(Notification.__table__, _NOTIFICATION_COLUMNS, rows)
         log.info(
             "Escalation notifications: %s for %s user(s) about %s escalation(s)",
             len(rows),

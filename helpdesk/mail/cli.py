@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError
 
@@ -47,6 +48,7 @@ def fetch_command():
         "ignored",
         "held",
         "failed",
+        "too_large",
         "duplicate",
         "mailbox_errors",
     )
@@ -132,24 +134,64 @@ def _messages(path: Path) -> Iterator[tuple[str, bytes]]:
     yield str(path), path.read_bytes()
 
 
+IMPORT_BATCH = 100  # messages per commit in `mail import PATHS`
+
+
+def _ingest_batch(batch, mailbox) -> list[tuple[str, str, object]]:
+    """Ingest every (source, raw) of the batch and commit once: [(source, state, row)]. Each
+    message is isolated inside the transaction (ingest's savepoints: an unusable one is stored as
+    failed, the others go on). When the database refuses anything, the batch is rolled back and
+    imported again one message per commit, so one message's database error costs only itself."""
+    from .services import ingest
+
+    done = []
+    try:
+        for source, raw in batch:
+            result = ingest(raw, mailbox)
+            state = "duplicate" if result.duplicate else result.row.state
+            done.append((source, state, result.row))
+        db.session.commit()
+        return done
+    except DBAPIError:
+        db.session.rollback()
+    return [(source, *_import_one(raw, mailbox)) for source, raw in batch]
+
+
 def _import_paths(paths, mailbox, failed_exit: int) -> int:
-    """Import every message, one commit each; one line per message and a summary. The exit
-    code: 75 if any could not be stored, else failed_exit if any was unusable, else 0."""
+    """Import every message, committed IMPORT_BATCH at a time (a line per message once it is
+    committed, then a summary). The exit code: 75 if any could not be stored, else failed_exit if
+    any was unusable, else 0."""
     from ..tickets.models import Ticket
 
     counts: Counter[str] = Counter()
-    for path in paths:
-        for source, raw in _messages(path):
-            state, row = _import_one(raw, mailbox)
+
+    def report(results) -> None:
+        protocols = dict(
+            db.session.execute(
+                sa.select(Ticket.id, Ticket.protocol).where(
+                    Ticket.id.in_({r.ticket_id for _, s, r in results if s != "tempfail"} - {None})
+                )
+            ).all()
+        )
+        for source, state, row in results:
             counts[state] += 1
             if state == "tempfail":
                 click.echo(f"{source}\ttempfail\t-\t{row}")
                 continue
-            ticket = db.session.get(Ticket, row.ticket_id) if row.ticket_id else None
             detail = row.reason or " ".join(row.error.split())[:200]
-            protocol = ticket.protocol if ticket is not None else "-"
+            protocol = protocols.get(row.ticket_id, "-")
             click.echo(f"{source}\t{state}\t{protocol}\t{detail}".rstrip())
-            db.session.expunge_all()  # a migration may hold many messages: keep memory flat
+        db.session.expunge_all()  # a migration may hold many messages: keep memory flat
+
+    batch: list[tuple[str, bytes]] = []
+    for path in paths:
+        for source, raw in _messages(path):
+            batch.append((source, raw))
+            if len(batch) >= IMPORT_BATCH:
+                report(_ingest_batch(batch, mailbox))
+                batch = []
+    if batch:
+        report(_ingest_batch(batch, mailbox))
     keys = ("created", "appended", "ignored", "held", "failed", "duplicate", "tempfail")
     total = sum(counts.values())
     click.echo(f"messages={total} " + " ".join(f"{k}={counts.get(k, 0)}" for k in keys))

@@ -104,6 +104,60 @@ def ingest(raw: bytes, mailbox: Mailbox | None = None) -> IngestResult:
     return IngestResult(row, False)
 
 
+def record_oversized(
+    header: bytes, size: int, mailbox: Mailbox, *, uid: int, limit: int
+) -> IngestResult:
+    """A message too big to download: stored (once) as failed with its headers only, saying where
+    it stays (the mailbox's folder on the server), so an admin sees it and fetches it by hand."""
+    key, message_id, digest = dedupe_key(header, mailbox)
+    existing = db.session.scalar(sa.select(InboundMessage).where(InboundMessage.dedupe_key == key))
+    if existing is not None:
+        return IngestResult(existing, True)
+    try:
+        parsed = BytesHeaderParser().parsebytes(header[:65536])
+        from_addr = storable_text(str(parsed.get("From", "")))[:320]
+        subject = storable_text(str(parsed.get("Subject", "")))[:500]
+    except Exception:  # unreadable headers: the error text still says what happened
+        from_addr = subject = ""
+    row = InboundMessage(
+        mailbox_id=mailbox.id,
+        dedupe_key=key,
+        message_id_header=message_id,
+        sha256=digest,
+        raw=header,
+        from_addr=from_addr,
+        subject=subject,
+        state="failed",
+        reason="too_large",
+        error=(
+            f"Too large: {size} bytes (limit {limit}); not downloaded, left on the server in"
+            f" folder {mailbox.folder!r} (UID {uid}). Only its headers are kept here."
+        ),
+        created_at=now(),
+        processed_at=now(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        existing = db.session.scalar(
+            sa.select(InboundMessage).where(InboundMessage.dedupe_key == key)
+        )
+        if existing is None:
+            raise
+        return IngestResult(existing, True)
+    log.warning(
+        "Inbound email %s (mailbox %s): %s bytes, over the %s limit; left on the server (UID %s)",
+        row.id,
+        mailbox.id,
+        size,
+        limit,
+        uid,
+    )
+    return IngestResult(row, False)
+
+
 def process(row: InboundMessage, *, release: bool = False) -> InboundMessage:
     """Create, append, ignore or hold; on any error that is not the database's, mark it failed.
     `release`: an admin let a held message through (it is not held again)."""
@@ -145,6 +199,13 @@ def reprocess(row: InboundMessage) -> InboundMessage:
     """An admin asks to process a failed message again (e.g. after a fix or a config change)."""
     if row.state != "failed":
         raise Conflict(_l("Only a message that failed can be processed again."))
+    if row.reason == "too_large":  # only its headers are here: the message is on the server
+        raise Conflict(
+            _l(
+                "This message was too large to download; it is still on the mail server."
+                " Raise the size limit and mark it unread there to fetch it again."
+            )
+        )
     row.state = "received"
     log.info("Inbound email %s processed again", row.id)
     return process(row)
@@ -202,9 +263,14 @@ def _process(row: InboundMessage, *, release: bool = False) -> None:
     customer = find_customer_by_email(sender)
     if customer is None:
         name = mail.from_name or sender.split("@")[0]
-        customer = create_customer(
-            name=name[:200], email=sender, locale=mail.language, received_email=True
-        )
+        try:
+            customer = create_customer(
+                name=name[:200], email=sender, locale=mail.language, received_email=True
+            )
+        except Conflict:  # created by another fetch or import right now: that one is theirs
+            customer = find_customer_by_email(sender)
+            if customer is None:
+                raise
     ticket = register_ticket(
         actor=None,
         customer=customer,

@@ -29,6 +29,9 @@ class RoutingRule(TimestampMixin, db.Model):
     )  # comma-separated, any matches
     segment: Mapped[str | None] = mapped_column(sa.String(30))
     key_account: Mapped[bool | None] = mapped_column()
+    relationship_type: Mapped[str | None] = mapped_column(sa.String(30))
+    lifecycle_stage: Mapped[str | None] = mapped_column(sa.String(20))
+    value_tier: Mapped[str | None] = mapped_column(sa.String(10))
     # outcome
     department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id", ondelete="CASCADE"))
     priority: Mapped[int | None] = mapped_column()

@@ -30,6 +30,22 @@ class Sample:
     category_id: int | None = None
     segment: str | None = None
     key_account: bool = False
+    relationship_type: str | None = None
+    lifecycle_stage: str | None = None
+    value_tier: str | None = None
+
+
+RELATIONSHIP_CONDITIONS = ("relationship_type", "lifecycle_stage", "value_tier")
+
+
+def _relationship_choices() -> dict:
+    from ..customers.models import LIFECYCLE_STAGES, RELATIONSHIP_TYPES, VALUE_TIERS
+
+    return {
+        "relationship_type": (RELATIONSHIP_TYPES, _l("Unknown relationship type.")),
+        "lifecycle_stage": (LIFECYCLE_STAGES, _l("Unknown lifecycle stage.")),
+        "value_tier": (VALUE_TIERS, _l("Unknown value tier.")),
+    }
 
 
 def sample_of(ticket: Ticket) -> Sample:
@@ -41,6 +57,9 @@ def sample_of(ticket: Ticket) -> Sample:
         category_id=ticket.category_id,
         segment=ticket.customer.segment,
         key_account=ticket.customer.is_key_account,
+        relationship_type=ticket.customer.relationship_type,
+        lifecycle_stage=ticket.customer.lifecycle_stage,
+        value_tier=ticket.customer.value_tier,
     )
 
 
@@ -55,6 +74,10 @@ def rule_matches(rule: RoutingRule, sample: Sample) -> bool:
         return False
     if rule.key_account is not None and rule.key_account != sample.key_account:
         return False
+    for name in RELATIONSHIP_CONDITIONS:
+        wanted = getattr(rule, name)
+        if wanted and wanted != getattr(sample, name):
+            return False
     keywords = rule.keyword_list
     if keywords:
         text = f"{sample.subject}\n{sample.description}".lower()
@@ -181,7 +204,7 @@ def route_ticket(
         )
     log.info(
         "Ticket %s routed to department %s (%s), assignee %s",
-        ticket.protocol,
+        ticket.protocol or "(new)",  # a registration takes its number after routing
         department.id,
         f"rule {rule.id}" if rule else "default",
         agent.id if agent else None,
@@ -214,6 +237,9 @@ def _validate_rule(data: dict) -> dict:
             raise ValidationError(
                 _l("The agent must be a member of the chosen department."), field="agent_id"
             )
+    for condition, (allowed, message) in _relationship_choices().items():
+        if data.get(condition) and data[condition] not in allowed:
+            raise ValidationError(message, field=condition)
     keywords = ",".join(k.strip() for k in (data.get("keywords") or "").split(",") if k.strip())
     if len(keywords) > 500:
         raise ValidationError(_l("Too many keywords (at most 500 characters)."), field="keywords")
@@ -225,6 +251,7 @@ def _validate_rule(data: dict) -> dict:
         "keywords": keywords,
         "segment": data.get("segment") or None,
         "key_account": data.get("key_account"),
+        **{c: data.get(c) or None for c in RELATIONSHIP_CONDITIONS},
         "department_id": department.id,
         "priority": data.get("priority") or None,
         "agent_id": data.get("agent_id") or None,

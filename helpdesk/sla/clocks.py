@@ -149,7 +149,7 @@ def apply_sla(ticket, actor=None) -> SlaPolicy | None:
     refresh_schedule(ticket, rows)
     if policy is not None:
         record_event(ticket, None, "sla", new=policy.name)
-        log.info("Ticket %s SLA policy %s applied", ticket.protocol, policy.id)
+        log.info("Ticket %s SLA policy %s applied", ticket.protocol or "(new)", policy.id)
     return policy
 
 

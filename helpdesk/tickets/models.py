@@ -163,6 +163,8 @@ class Ticket(db.Model):
         sa.Index("ix_tickets_queue_due", "department_id", "status", "sla_due_at", "id"),
         # the API's and the console's channel= filter, newest or oldest first
         sa.Index("ix_tickets_channel_created", "channel", "created_at", "id"),
+        # the reports: demands registered in a period, per department (helpdesk/reports)
+        sa.Index("ix_tickets_created_department", "created_at", "department_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -201,6 +203,9 @@ class Ticket(db.Model):
     sla_levels_fired: Mapped[int] = mapped_column(
         sa.SmallInteger, default=0, server_default=sa.text("0")
     )
+    # retention (helpdesk/compliance): a legal hold stops anonymisation; when it happened
+    legal_hold: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    anonymised_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # a duplicate merged into another demand: its protocol keeps answering for the survivor
     merged_into_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("tickets.id", ondelete="SET NULL"), index=True
@@ -287,7 +292,11 @@ class TicketEvent(db.Model):
     """Append-only history: who, when, what, from -> to. Never updated, never deleted."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (sa.Index("ix_ticket_events_ticket", "ticket_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_ticket_events_ticket", "ticket_id", "id"),
+        # the reports' reopen rate: status changes to "reopened" since a date
+        sa.Index("ix_ticket_events_action", "action", "new_value", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))

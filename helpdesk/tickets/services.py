@@ -182,7 +182,6 @@ def _new_ticket(
     fallback_department=None,
 ) -> Ticket:
     ticket = Ticket(
-        protocol=protocols.next_protocol(at, current_app.config["BABEL_DEFAULT_TIMEZONE"]),
         kind=kind,
         channel=channel,
         subject=subject,
@@ -198,12 +197,15 @@ def _new_ticket(
         updated_at=at,
         tags=[],  # known empty: reading them (the API's answer) needs no query
     )
+    files = [f for f in attachments if f is not None and getattr(f, "filename", "")]
+    if not files:
+        ticket.attachments = []  # known empty too: the API's answer lists them without a query
     default = fallback_department or default_department()
     ticket.department = default
     db.session.add(ticket)
     record_event(ticket, actor, "created", new=channel, detail=kind, public=True)
-    files = [f for f in attachments if f is not None and getattr(f, "filename", "")]
     if files:  # stored files name the ticket id
+        _take_protocol(ticket, at)
         db.session.flush()
         _attach(ticket, files)
     if route:
@@ -214,7 +216,17 @@ def _new_ticket(
             ticket, actor, "assigned", field="assignee", new=assignee.name, detail="registered_by"
         )
     clocks.apply_sla(ticket, actor)  # due instants, inserted with the ticket (one policy lookup)
+    _take_protocol(ticket, at)
     return ticket
+
+
+def _take_protocol(ticket: Ticket, at) -> None:
+    """The protocol number, taken as late as possible: taking it locks the day's counter row until
+    the transaction ends (PostgreSQL), so the routing and SLA reads above happen before the lock
+    and concurrent registrations wait on each other for less. Still in the request's transaction:
+    a rolled-back registration gives its number back (numbers stay gap-free)."""
+    if ticket.protocol is None:
+        ticket.protocol = protocols.next_protocol(at, current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def update_details(

@@ -1,7 +1,7 @@
 """tamper-evident trail, admin audit log, second factor
 
 Revision ID: e334e6ed7f76
-Revises: 032b53f1c5e8
+Revises: 43e80f72c672
 Create Date: 2026-12-05 03:26:17.474449
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e334e6ed7f76'
-down_revision = '032b53f1c5e8'
+down_revision = '43e80f72c672'
 branch_labels = None
 depends_on = None
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import AfterValidator, Field, PlainValidator
 
-from ...customers.models import SEGMENTS
+from ...customers.models import LIFECYCLE_STAGES, RELATIONSHIP_TYPES, SEGMENTS, VALUE_TIERS
 from ...tickets.models import CHANNELS, KINDS, PRIORITY_VALUES
 from .common import Named, Ref, RequestBody, ResponseBody, Whole, invalid, one_of
 
@@ -65,6 +65,9 @@ class RoutingRuleInput(RequestBody):
         Field(json_schema_extra={"enum": [*SEGMENTS, None]}),
     ] = None
     key_account: bool | None = None
+    relationship_type: Literal[RELATIONSHIP_TYPES] | None = None  # type: ignore[valid-type]
+    lifecycle_stage: Literal[LIFECYCLE_STAGES] | None = None  # type: ignore[valid-type]
+    value_tier: Literal[VALUE_TIERS] | None = None  # type: ignore[valid-type]
     department: Ref | None = None
     priority: Annotated[
         str | None,
@@ -117,6 +120,9 @@ class RoutingRule(ResponseBody):
     keywords: list[str]
     segment: str | None
     key_account: bool | None
+    relationship_type: str | None
+    lifecycle_stage: str | None
+    value_tier: str | None
     department: Named | None
     priority: str | None
     agent: RuleAgent | None
