@@ -104,6 +104,7 @@ def register_template_helpers(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
+    from .auth import two_factor  # noqa: F401 - the second-factor pages and gate join auth
     from .auth.views import bp as auth_bp
     from .console.views import bp as console_bp
     from .help.views import bp as help_bp

@@ -78,8 +78,10 @@ class User(UserMixin, TimestampMixin, db.Model):
         secondary=memberships, back_populates="members", order_by="Department.name"
     )
 
-    # the raw id of the sign-in session this object was loaded through (never stored)
+    # the raw id of the sign-in session this object was loaded through (never stored), and when
+    # that session passed the second factor (None: password only)
     session_key = None
+    session_second_factor_at = None
 
     # Flask-Login keeps get_id() in the signed cookie: the random id of a UserSession row, so
     # revoking the row (logout, deactivation, a new password) makes the cookie worthless
