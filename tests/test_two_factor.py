@@ -314,3 +314,30 @@ def test_csrf_is_required_on_the_code_page(client, make_user, required):
     csrf_from(client, "/login/second-factor")
     response = client.post("/login/second-factor", data={"code": code_at(secret, 1)})
     assert response.status_code == 400
+
+
+def test_breached_passwords_are_refused_in_the_admin_screen_and_the_cli(
+    client, db, make_user, checked, app, default_department
+):
+    admin = make_user(role="admin", password="a-long-unusual-phrase")
+    login_as(client, admin, password="a-long-unusual-phrase")
+    response = post(
+        client,
+        "/admin/users/new",
+        {
+            "email": "nova@example.com",
+            "name": "Nova",
+            "role": "agent",
+            "departments": [str(default_department.id)],
+            "password": "letmein123",
+        },
+        csrf_path="/admin/users/new",
+    )
+    assert "data breaches" in text(response)
+    assert db.session.scalar(sa.select(User).where(User.email == "nova@example.com")) is None
+
+    result = app.test_cli_runner().invoke(
+        args=["user", "create", "cli@example.com", "--role", "agent", "--password", "password1"]
+    )
+    assert result.exit_code != 0 and "data breaches" in result.output
+    assert db.session.scalar(sa.select(User).where(User.email == "cli@example.com")) is None
