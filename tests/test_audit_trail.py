@@ -180,3 +180,53 @@ def test_concurrent_events_on_one_ticket_keep_one_chain(app, db, make_ticket):
         )
     assert broken == []
     assert len(hashes) >= 21 and len(set(hashes)) == len(hashes)
+
+
+def test_the_history_document_carries_each_final_hash_and_the_cli_checks_it(
+    app, db, make_user, make_ticket
+):
+    import io
+
+    from pypdf import PdfReader
+
+    from helpdesk.compliance.history import fulfil_history, request_history
+    from helpdesk.compliance.models import DataRequest
+    from helpdesk.sla.policies import ensure_default_policy
+    from tests.conftest import customer_of
+
+    ensure_default_policy()
+    agent = make_user(role="agent")
+    user = make_user(role="customer")
+    customer = customer_of(user)
+    ticket = make_ticket(customer=customer)
+    change_status(ticket, actor=agent, status="open")
+    db.session.commit()
+    printed = trail.final_hash(ticket.id)
+    assert printed
+    row = request_history(customer, actor=agent, channel="phone")
+    fulfil_history(row, actor=agent)
+    db.session.commit()
+    row = db.session.get(DataRequest, row.id)
+    assert printed in row.document_html
+    pdf = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(row.document_pdf)).pages)
+    assert printed in "".join(pdf.split())
+    protocol = ticket.protocol
+
+    # later events do not invalidate the printed hash: it is still a link of the chain
+    change_status(db.session.get(Ticket, ticket.id), actor=agent, status="pending_customer")
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["audit", "verify", "--ticket", protocol, "--hash", printed])
+    assert result.exit_code == 0, result.output
+    assert "OK: the printed hash" in result.output
+    assert "; 0 event(s) recorded after it" not in result.output  # the new events follow it
+    wrong = runner.invoke(args=["audit", "verify", "--ticket", protocol, "--hash", "ab" * 32])
+    assert wrong.exit_code == 1 and "NOT FOUND" in wrong.output
+
+    first = _events(db, ticket)[0].id
+    db.session.execute(
+        sa.text("UPDATE ticket_events SET detail = 'edited' WHERE id = :id"), {"id": first}
+    )
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify", "--ticket", protocol, "--hash", printed])
+    assert result.exit_code == 1 and f"event {first}" in result.output

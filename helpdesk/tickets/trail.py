@@ -167,6 +167,23 @@ def verify_events(connection, *, limit: int = 20) -> tuple[int, list[Broken]]:
     return checked, broken
 
 
+def verify_ticket(connection, ticket_id: int) -> tuple[list[tuple[int, str]], Broken | None]:
+    """Check one ticket's chain: ((event id, link) of every event in order, the first broken row
+    or None). What `audit verify --ticket` compares a printed final hash with."""
+    rows = connection.execute(
+        sa.select(*_COLUMNS).where(EVENTS.c.ticket_id == ticket_id).order_by(EVENTS.c.id)
+    ).all()
+    links, prev = [], None
+    for row in rows:
+        if row.chain_hash is None:
+            return links, Broken(row.ticket_id, row.id, "unsealed")
+        if event_hash(row._mapping, prev) != row.chain_hash:
+            return links, Broken(row.ticket_id, row.id, "altered")
+        prev = row.chain_hash
+        links.append((row.id, row.chain_hash))
+    return links, None
+
+
 def seal_events(connection) -> int:
     """Compute the links of events stored without one (written before the chain existed, or by
     a bulk loader), in chain order; rows already sealed are left as they are. Returns how many
