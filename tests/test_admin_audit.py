@@ -92,3 +92,85 @@ def test_changes_outside_an_admin_action_are_not_logged(db, make_user):
     make_user(role="agent")
     db.session.flush()
     assert _entries(db) == []
+
+
+# the screen -------------------------------------------------------------------------------------
+
+
+def _page(client, query=""):
+    response = client.get(f"/admin/audit{query}")
+    return response.status_code, response.get_data(as_text=True)
+
+
+def test_the_audit_screen_filters_by_who_kind_and_dates_with_before_and_after(
+    app, client, db, make_user
+):
+    from datetime import timedelta
+
+    from helpdesk.core.clock import now
+    from tests.test_portal_support import IsolatedClient, login_as
+
+    ana = make_user(role="admin", name="Ana Admin")
+    bruno = make_user(role="admin", name="Bruno Admin")
+    agent = make_user(role="agent", email="bea@example.com")
+    login_as(client, ana)
+    assert (
+        client.post(
+            "/admin/departments/new", data={"name": "Ouvidoria 2", "active": "y"}
+        ).status_code
+        == 302
+    )
+    other = IsolatedClient(app, app.response_class)
+    login_as(other, bruno)
+    assert other.post(f"/admin/users/{agent.id}/deactivate").status_code == 302
+    # an older entry, two weeks ago
+    db.session.execute(
+        sa.update(AdminAuditEntry)
+        .where(AdminAuditEntry.entity_type == "department")
+        .values(created_at=now() - timedelta(days=14))
+    )
+    db.session.commit()
+
+    status, html = _page(client)
+    assert status == 200
+    assert "Ouvidoria 2" in html and "bea@example.com" in html
+    assert "<del>✓</del>" in html and "<ins>✗</ins>" in html  # active: before → after
+
+    status, html = _page(client, f"?actor={bruno.id}")
+    assert status == 200 and "bea@example.com" in html and "Ouvidoria 2" not in html
+    status, html = _page(client, "?entity=department")
+    assert status == 200 and "Ouvidoria 2" in html and "bea@example.com" not in html
+    today = now().date()
+    status, html = _page(client, f"?since={(today - timedelta(days=2)).isoformat()}")
+    assert status == 200 and "bea@example.com" in html and "Ouvidoria 2" not in html
+    until = (today - timedelta(days=7)).isoformat()
+    status, html = _page(client, f"?until={until}")
+    assert status == 200 and "Ouvidoria 2" in html and "bea@example.com" not in html
+
+    # bad input: a clear 400, never a 500
+    status, html = _page(client, f"?since={today.isoformat()}&until={until}")
+    assert status == 400 and "The end date is before the start date." in html
+    assert _page(client, "?since=yesterday")[0] == 400
+    assert _page(client, "?entity=nonsense")[0] == 400
+    assert _page(client, "?actor=999999")[0] == 400
+    assert _page(client, "?before=abc")[0] == 400
+
+
+def test_the_audit_screen_speaks_portuguese_and_spanish(client, db, make_user):
+    from tests.test_portal_support import login_as
+
+    admin = make_user(role="admin", locale="pt_BR")
+    login_as(client, admin)
+    client.post("/admin/departments/new", data={"name": "Ouvidoria 3", "active": "y"})
+    status, html = _page(client)
+    assert status == 200 and "Registro de auditoria" in html and "Departamento" in html
+    client.post("/account", data={"action": "profile", "name": "A", "language": "es"})
+    status, html = _page(client)
+    assert "Registro de auditoría" in html
+
+
+def test_only_admins_see_the_audit_screen(client, db, make_user):
+    from tests.test_portal_support import login_as
+
+    login_as(client, make_user(role="supervisor"))
+    assert client.get("/admin/audit").status_code == 403
