@@ -230,3 +230,19 @@ def test_the_history_document_carries_each_final_hash_and_the_cli_checks_it(
     db.session.commit()
     result = runner.invoke(args=["audit", "verify", "--ticket", protocol, "--hash", printed])
     assert result.exit_code == 1 and f"event {first}" in result.output
+
+
+def test_new_events_on_an_unsealed_chain_seal_it_first(db, make_ticket):
+    """A bulk loader's rows have no link; the next event written (ORM or the sweep's batch)
+    seals the ticket's chain first, so no later --seal is needed and nothing forks."""
+    ticket = make_ticket()
+    other = make_ticket()
+    record_event(ticket, None, "note", detail="one")
+    db.session.commit()
+    db.session.execute(sa.update(TicketEvent).values(chain_hash=None))
+    db.session.commit()
+    record_event(db.session.get(Ticket, ticket.id), None, "note", detail="two")
+    record_events([event_row(other.id, "note", datetime.now(UTC), detail="bulk")])
+    db.session.commit()
+    assert _verify(db)[1] == []
+    assert all(e.chain_hash for e in _events(db, ticket) + _events(db, other))

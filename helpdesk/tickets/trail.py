@@ -77,6 +77,18 @@ def last_hashes(connection, ticket_ids: Iterable[int]) -> dict[int, str | None]:
     return dict(rows.all())
 
 
+def heads_for_writing(connection, ticket_ids: Iterable[int]) -> dict[int, str | None]:
+    """The last links to chain new events on. A ticket whose newest event has no link yet (rows
+    of a bulk loader or from before the chain) is sealed first, so that the new events continue
+    its whole chain instead of starting a fork that a later `--seal` could not join."""
+    heads = last_hashes(connection, ticket_ids)
+    unsealed = [ticket_id for ticket_id, link in heads.items() if link is None]
+    if unsealed:
+        seal_events(connection, ticket_ids=unsealed)
+        heads.update(last_hashes(connection, unsealed))
+    return heads
+
+
 def final_hash(ticket_id: int) -> str | None:
     """The last link of a ticket's chain (None when it has no event): printed on the history
     document so a dossier can be checked against the database later (`audit verify`)."""
@@ -114,16 +126,18 @@ _COLUMNS = (
 )
 
 
-def _stream(connection) -> Iterator:
-    """Every event ordered by (ticket, id), read in keyset pages on the (ticket_id, id) index,
-    so memory stays flat on a database of any size."""
+def _stream(connection, ticket_ids: list[int] | None = None) -> Iterator:
+    """Every event (or these tickets' events) ordered by (ticket, id), read in keyset pages on
+    the (ticket_id, id) index, so memory stays flat on a database of any size."""
     after = (0, 0)
     while True:
+        stmt = sa.select(*_COLUMNS).where(
+            sa.tuple_(EVENTS.c.ticket_id, EVENTS.c.id) > sa.tuple_(*after)
+        )
+        if ticket_ids is not None:
+            stmt = stmt.where(EVENTS.c.ticket_id.in_(ticket_ids))
         rows = connection.execute(
-            sa.select(*_COLUMNS)
-            .where(sa.tuple_(EVENTS.c.ticket_id, EVENTS.c.id) > sa.tuple_(*after))
-            .order_by(EVENTS.c.ticket_id, EVENTS.c.id)
-            .limit(STREAM_BATCH)
+            stmt.order_by(EVENTS.c.ticket_id, EVENTS.c.id).limit(STREAM_BATCH)
         ).all()
         yield from rows
         if len(rows) < STREAM_BATCH:
@@ -184,10 +198,10 @@ def verify_ticket(connection, ticket_id: int) -> tuple[list[tuple[int, str]], Br
     return links, None
 
 
-def seal_events(connection) -> int:
+def seal_events(connection, *, ticket_ids: list[int] | None = None) -> int:
     """Compute the links of events stored without one (written before the chain existed, or by
-    a bulk loader), in chain order; rows already sealed are left as they are. Returns how many
-    rows were sealed."""
+    a bulk loader), in chain order; rows already sealed are left as they are. `ticket_ids`: only
+    these tickets' chains. Returns how many rows were sealed."""
     sealed, pending = 0, []
     ticket, prev = None, None
     update = (
@@ -195,7 +209,7 @@ def seal_events(connection) -> int:
         .where(EVENTS.c.id == sa.bindparam("b_id"))
         .values(chain_hash=sa.bindparam("b_hash"))
     )
-    for row in _stream(connection):
+    for row in _stream(connection, sorted(ticket_ids) if ticket_ids is not None else None):
         if row.ticket_id != ticket:
             ticket, prev = row.ticket_id, None
         if row.chain_hash is None:
