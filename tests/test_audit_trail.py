@@ -246,3 +246,29 @@ def test_new_events_on_an_unsealed_chain_seal_it_first(db, make_ticket):
     db.session.commit()
     assert _verify(db)[1] == []
     assert all(e.chain_hash for e in _events(db, ticket) + _events(db, other))
+
+
+def test_anonymising_a_customer_replaces_the_events_free_text_and_the_chain_verifies(
+    db, make_user, make_ticket
+):
+    from helpdesk.compliance.anonymise import anonymise_customer
+    from helpdesk.compliance.registry import ANON_TEXT
+    from tests.conftest import customer_of
+
+    user = make_user(role="customer", name="Rosa Lima")
+    customer = customer_of(user)
+    ticket = make_ticket(customer=customer)
+    record_event(ticket, user, "verdict", new="resolved", detail="Obrigada, Rosa Lima aqui")
+    change_status(ticket, actor=None, status="open")
+    db.session.commit()
+    before = {e.id: (e.action, e.old_value, e.new_value) for e in _events(db, ticket)}
+
+    anonymise_customer(customer)
+    db.session.commit()
+    events = _events(db, ticket)
+    verdict = next(e for e in events if e.action == "verdict")
+    assert verdict.detail == ANON_TEXT and verdict.text_digest
+    assert all("Rosa" not in (e.detail or "") for e in events)
+    # the codes the reports read are kept
+    assert {e.id: (e.action, e.old_value, e.new_value) for e in events} == before
+    assert _verify(db)[1] == []
