@@ -198,7 +198,7 @@ def signup():
 def verify(token: str):
     try:
         user = accounts.verify_email(token)
-        if user.active:
+        if user.active and not second_factor.is_enrolled(user):  # otherwise: sign in, code
             start_session(user)
     except ValidationError:
         rollback()
