@@ -174,3 +174,33 @@ def test_only_admins_see_the_audit_screen(client, db, make_user):
 
     login_as(client, make_user(role="supervisor"))
     assert client.get("/admin/audit").status_code == 403
+
+
+def test_anonymising_a_customer_empties_the_admin_entries_about_their_login(client, db, make_user):
+    from helpdesk.compliance.anonymise import anonymise_customer
+    from helpdesk.customers.models import Customer
+    from tests.test_portal_support import login_as
+
+    admin = make_user(role="admin")
+    login_as(client, admin)
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "email": "rosa.lima@example.com",
+            "name": "Rosa Lima",
+            "role": "customer",
+            "password": "a long unusual phrase",
+        },
+    )
+    assert response.status_code == 302
+    entry = _entries(db, "user")[-1]
+    assert "rosa" in (entry.entity_label + entry.changes).lower()
+    customer = db.session.scalar(sa.select(Customer).where(Customer.user_id == entry.entity_id))
+    anonymise_customer(customer)
+    db.session.commit()
+    db.session.expire_all()
+    entry = db.session.get(AdminAuditEntry, entry.id)
+    assert "rosa" not in (entry.entity_label + entry.changes).lower()
+    assert entry.text_digest
+    _, broken, _ = verify_entries(db.session.connection())
+    assert broken is None

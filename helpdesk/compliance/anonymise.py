@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from ..audit.services import forget_users
 from ..core.clock import now
 from ..core.errors import DomainError
 from ..customers.models import Customer
@@ -82,6 +83,10 @@ def anonymise_customer_ids(customer_ids: Iterable[int]) -> dict:
     db.session.flush()
     ticket_ids: list[int] = []
     for chunk in _chunks(ids):
+        logins = db.session.scalars(
+            sa.select(Customer.user_id).where(Customer.id.in_(chunk), Customer.user_id.is_not(None))
+        )
+        forget_users(db.session, list(logins))  # the admin log's entries about their logins
         _update("customer", chunk)
         db.session.execute(
             sa.update(Customer).where(Customer.id.in_(chunk)).values(anonymised_at=now())
