@@ -136,18 +136,6 @@ def revoke_user_sessions(user: User, *, keep: str | None = None) -> int:
     return result.rowcount or 0
 
 
-def count_live_sessions(user: User) -> int:
-    """How many browsers and devices are signed in to `user` now (the account page shows it)."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(UserSession)
-            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-        )
-        or 0
-    )
-
-
 def live_sessions(user: User) -> list[UserSession]:
     """The user's live sessions, most recently used first (the account page lists them)."""
     stmt = sa.select(UserSession).where(
