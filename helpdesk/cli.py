@@ -62,6 +62,29 @@ def create_user_command(email, role, password, name, departments):
     click.echo(f"created {user.role} {user.email}")
 
 
+@user_cli.command("reset-2fa")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Confirm: the person lost their phone and their codes.")
+def reset_two_factor_command(email, yes):
+    """Turn off EMAIL's two-step sign-in and sign them out everywhere (a lost phone and lost
+    recovery codes); a required role enrols again at the next sign-in. Logged in the admin log."""
+    from .accounts import second_factor
+    from .accounts.services import get_user_by_email
+    from .accounts.sessions import revoke_user_sessions
+    from .audit.services import acting
+
+    if not yes:
+        raise click.UsageError("add --yes to confirm")
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    acting(db.session(), None, "cli")
+    second_factor.disable(user)
+    revoke_user_sessions(user)
+    db.session.commit()
+    click.echo(f"two-step sign-in of {user.email} turned off; every session ended")
+
+
 @token_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="cli")

@@ -341,3 +341,26 @@ def test_breached_passwords_are_refused_in_the_admin_screen_and_the_cli(
     )
     assert result.exit_code != 0 and "data breaches" in result.output
     assert db.session.scalar(sa.select(User).where(User.email == "cli@example.com")) is None
+
+
+def test_the_operator_resets_a_lost_second_factor(app, client, db, make_user, required):
+    from helpdesk.audit.models import AdminAuditEntry
+
+    admin = make_user(role="admin")
+    enrol(client, admin)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["user", "reset-2fa", admin.email]).exit_code != 0  # no --yes
+    result = runner.invoke(args=["user", "reset-2fa", admin.email, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/admin/").status_code == 302  # signed out everywhere
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).totp_secret is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)) == 0
+    login_as(client, admin)
+    response = client.get("/admin/")
+    assert "/account/two-factor" in response.location  # enrol again
+    entry = db.session.scalars(
+        sa.select(AdminAuditEntry).where(AdminAuditEntry.entity_id == admin.id)
+    ).all()[-1]
+    assert entry.source == "cli" and "totp_secret" in entry.changes
+    assert "••••••" in entry.changes
