@@ -1,7 +1,8 @@
 """Configuration classes; every value can be overridden by a HELPDESK_* environment variable.
 
 `HELPDESK_<NAME>` sets `<NAME>` of the base Config (with three older, documented names:
-HELPDESK_DATABASE_URL, HELPDESK_DEFAULT_LOCALE, HELPDESK_DEFAULT_TIMEZONE), parsed to the
+HELPDESK_DATABASE_URL, HELPDESK_DEFAULT_LOCALE, HELPDESK_DEFAULT_TIMEZONE, and HELPDESK_2FA_* for
+the TWO_FACTOR_* settings), parsed to the
 setting's type: integers, booleans (1/true/yes/on or 0/false/no/off), comma-separated lists. The
 few settings that are not read from the environment are listed, with the reason, in
 NOT_FROM_ENVIRONMENT; tests/test_config.py checks both, and docs/deploy.md lists the variables.
@@ -154,6 +155,11 @@ class Config:
     GUEST_ACCOUNT_LIMITS = _env("GUEST_ACCOUNT_LIMITS", "5/hour;20/day")
     PASSWORD_CHANGE_LIMITS = _env("PASSWORD_CHANGE_LIMITS", "10/hour")  # wrong current password
     PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")  # werkzeug's method names
+    # refuse passwords on the shipped list of breached ones (accounts/data/common-passwords.txt.gz)
+    PASSWORD_LIST_CHECK = _env_bool("PASSWORD_LIST_CHECK", True)
+    # roles whose browser sign-in needs the second factor (TOTP) before any staff page
+    TWO_FACTOR_REQUIRED_ROLES = _env_list("2FA_REQUIRED_ROLES", "admin")
+    TWO_FACTOR_PENDING_MINUTES = _env_int("2FA_PENDING_MINUTES", 10)  # password → code
     RESET_TOKEN_HOURS = _env_int("RESET_TOKEN_HOURS", 2)
     GUEST_LINK_HOURS = _env_int("GUEST_LINK_HOURS", 24)
     # how long a browser keeps a demand open after a guest link (checked on every request)
@@ -240,6 +246,8 @@ class TestingConfig(Config):
     MAIL_TRANSPORT = "memory"
     OUTBOX_DELIVER_IN_REQUEST = True  # tests read the mail a request sent right after it
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - scrypt is slow; tests make many users
+    PASSWORD_LIST_CHECK = False  # fixtures use "password123"; the tests that check it set it
+    TWO_FACTOR_REQUIRED_ROLES: list[str] = []  # the tests that check it set it
     SERVER_NAME = None
 
 
@@ -252,6 +260,8 @@ class ProductionConfig(Config):
         missing = [name for name in ("SECRET_KEY", "BASE_URL") if not getattr(cls, name)]
         if missing:
             raise RuntimeError(f"Missing required settings: HELPDESK_{', HELPDESK_'.join(missing)}")
+        if "admin" not in cls.TWO_FACTOR_REQUIRED_ROLES:
+            raise RuntimeError("HELPDESK_2FA_REQUIRED_ROLES must include admin in production")
 
 
 CONFIGS = {

@@ -45,11 +45,13 @@ def create_app(config: str | type | None = None) -> Flask:
     ratelimit.init_limiter(app)  # in-memory counters without a background thread
     login_manager.init_app(app)
 
+    from .audit import services as audit  # noqa: F401 - the admin audit log, on every flush
     from .auth import loader  # noqa: F401 - registers the user loader
     from .core import boundary, i18n, sqlite, unit, web
     from .kb import hooks as kb_hooks  # noqa: F401 - article index, uses, problem followers
     from .notifications.services import deliver_queued, forget_queued
     from .search import hooks  # noqa: F401 - keeps the search index current on every flush
+    from .tickets import events  # noqa: F401 - chains every ticket event on insert
 
     unit.after_commit(deliver_queued)  # a unit's emails leave once its commit is done
     unit.after_rollback(forget_queued)
@@ -102,6 +104,7 @@ def register_template_helpers(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
+    from .auth import two_factor  # noqa: F401 - the second-factor pages and gate join auth
     from .auth.views import bp as auth_bp
     from .console.views import bp as console_bp
     from .help.views import bp as help_bp

@@ -42,6 +42,9 @@ def create_user_command(email, role, password, name, departments):
         if dept is None:
             raise click.ClickException(f"unknown department: {dept_name}")
         depts.append(dept)
+    from .audit.services import acting
+
+    acting(db.session(), None, "cli")
     try:
         user = create_user(
             email=email,
@@ -57,6 +60,29 @@ def create_user_command(email, role, password, name, departments):
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.role} {user.email}")
+
+
+@user_cli.command("reset-2fa")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Confirm: the person lost their phone and their codes.")
+def reset_two_factor_command(email, yes):
+    """Turn off EMAIL's two-step sign-in and sign them out everywhere (a lost phone and lost
+    recovery codes); a required role enrols again at the next sign-in. Logged in the admin log."""
+    from .accounts import second_factor
+    from .accounts.services import get_user_by_email
+    from .accounts.sessions import revoke_user_sessions
+    from .audit.services import acting
+
+    if not yes:
+        raise click.UsageError("add --yes to confirm")
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    acting(db.session(), None, "cli")
+    second_factor.disable(user)
+    revoke_user_sessions(user)
+    db.session.commit()
+    click.echo(f"two-step sign-in of {user.email} turned off; every session ended")
 
 
 @token_cli.command("create")
@@ -183,6 +209,7 @@ def surveys_send_command():
 
 
 def register(app: Flask) -> None:
+    from .audit.cli import audit_cli
     from .compliance.cli import customers_cli, retention_cli
     from .kb import cli as kb_cli  # noqa: F401 - adds `search reindex-articles`
     from .mail.cli import mail_cli
@@ -197,6 +224,7 @@ def register(app: Flask) -> None:
         mail_cli,
         investigations_cli,
         search_cli,
+        audit_cli,
         customers_cli,
         retention_cli,
         reports_cli,

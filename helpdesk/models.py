@@ -1,6 +1,15 @@
 """Imports every model so that metadata (migrations, create_all) sees all tables."""
 
-from .accounts.models import ApiToken, Department, OneTimeToken, User, memberships
+from .accounts.models import (
+    ApiToken,
+    Department,
+    OneTimeToken,
+    RecoveryCode,
+    User,
+    UserSession,
+    memberships,
+)
+from .audit.models import AdminAuditEntry
 from .channels.models import Call, ContactHandle, Conversation
 from .compliance.models import DataRequest
 from .customers.models import Customer, CustomerEmail, CustomerEvent, CustomerPhone
@@ -57,6 +66,9 @@ from .tickets.models import (
 from .webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "AdminAuditEntry",
+    "RecoveryCode",
+    "UserSession",
     "CustomerEvent",
     "FeedbackItem",
     "FeedbackTopic",

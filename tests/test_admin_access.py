@@ -35,6 +35,7 @@ GET_ROUTES = [
     "/admin/tags/new",
     "/admin/tags/{tag}",
     "/admin/tags/{tag}/delete",
+    "/admin/audit",
 ]
 POST_ROUTES = [
     "/admin/departments/new",

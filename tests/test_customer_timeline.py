@@ -101,7 +101,11 @@ def test_every_kind_of_contact_in_one_list_newest_first(client, auth, story):
     assert "Segredo da logística" not in html  # another department's demand
     assert "Rated 2 out of 5" in html and "NPS 4" in html
     assert "Not resolved, by the customer's word" in html
-    assert "Duration: 1 min 35 s." in html and "Re: Entrega atrasada" in html and "+5511987654321" in html
+    assert (
+        "Duration: 1 min 35 s." in html
+        and "Re: Entrega atrasada" in html
+        and "+5511987654321" in html
+    )
     assert f'href="/console/tickets/{story["first"].protocol}"' in html
     assert "Lifecycle stage" in html
 

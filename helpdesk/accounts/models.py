@@ -68,13 +68,20 @@ class User(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     email_verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # two-factor sign-in (accounts/second_factor.py): the TOTP secret (base32), when enrolment was
+    # confirmed (None: no second factor yet) and the last time step used (a code works once)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     departments: Mapped[list[Department]] = relationship(
         secondary=memberships, back_populates="members", order_by="Department.name"
     )
 
-    # the raw id of the sign-in session this object was loaded through (never stored)
+    # the raw id of the sign-in session this object was loaded through (never stored), and when
+    # that session passed the second factor (None: password only)
     session_key = None
+    session_second_factor_at = None
 
     # Flask-Login keeps get_id() in the signed cookie: the random id of a UserSession row, so
     # revoking the row (logout, deactivation, a new password) makes the cookie worthless
@@ -126,6 +133,20 @@ class UserSession(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
     ip: Mapped[str] = mapped_column(sa.String(45), default="")
+    # when this browser passed the second factor (None: password only)
+    second_factor_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class RecoveryCode(db.Model):
+    """A one-use code that stands in for the authenticator app; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class ApiToken(TimestampMixin, db.Model):

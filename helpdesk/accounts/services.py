@@ -14,6 +14,7 @@ from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.tokens import hash_token, new_token
 from ..extensions import db
 from .models import ROLES, ApiToken, Department, OneTimeToken, User
+from .passwords import is_common
 from .sessions import revoke_user_sessions
 from .tokens import issue_guest_link
 from .tokens import issue_one_time as _issue_one_time
@@ -24,11 +25,20 @@ MIN_PASSWORD = 8
 _DUMMY_HASH = None
 
 
-def _check_password_policy(password: str) -> None:
+def _check_password_policy(password: str, *, field: str = "password") -> None:
+    """Length, then the shipped list of breached passwords (PASSWORD_LIST_CHECK)."""
     if len(password or "") < MIN_PASSWORD:
-        raise ValidationError(_l("The password must have at least 8 characters."), field="password")
+        raise ValidationError(_l("The password must have at least 8 characters."), field=field)
     if len(password) > 200:
-        raise ValidationError(_l("The password is too long."), field="password")
+        raise ValidationError(_l("The password is too long."), field=field)
+    if current_app.config.get("PASSWORD_LIST_CHECK", True) and is_common(password):
+        raise ValidationError(
+            _l(
+                "This password is on the list of passwords known from data breaches and tried "
+                "first by attackers. Please choose another one."
+            ),
+            field=field,
+        )
 
 
 def normalize_user_email(email: str) -> str:
@@ -50,7 +60,10 @@ def create_user(
     departments: list[Department] | None = None,
     locale: str | None = None,
     verified: bool = True,
+    known_password: bool = False,
 ) -> User:
+    """A new user. `known_password`: the demo loader's published passwords skip the list of
+    breached passwords (they are on it); everything else is checked."""
     email = normalize_user_email(email)
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
@@ -61,7 +74,13 @@ def create_user(
         raise Conflict(_l("A user with this email already exists."), field="email")
     user = User(email=email, name=name, role=role, locale=locale)
     if password is not None:
-        _check_password_policy(password)
+        if known_password:
+            if len(password) < MIN_PASSWORD:
+                raise ValidationError(
+                    _l("The password must have at least 8 characters."), field="password"
+                )
+        else:
+            _check_password_policy(password)
         user.set_password(password)
     if verified:
         user.email_verified_at = now()
@@ -98,7 +117,7 @@ def change_password(user: User, current: str, new: str, *, keep_session: str | N
     """A new password; every other session of the user ends (`keep_session`: the current one)."""
     if not user.check_password(current or ""):
         raise ValidationError(_l("The current password is not correct."), field="current_password")
-    _check_password_policy(new)
+    _check_password_policy(new, field="new_password")
     user.set_password(new)
     revoke_user_sessions(user, keep=keep_session)
     db.session.flush()

@@ -59,13 +59,13 @@ def user_for_session(raw: str | None) -> User | None:
         return None
     key = hash_token(raw)
     row = db.session.execute(
-        sa.select(User, UserSession.last_seen_at)
+        sa.select(User, UserSession.last_seen_at, UserSession.second_factor_at)
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.id == key, UserSession.revoked_at.is_(None))
     ).first()
     if row is None:
         return None
-    user, last_seen = row
+    user, last_seen, second_factor_at = row
     if not user.active:
         return None
     moment = now()
@@ -76,6 +76,7 @@ def user_for_session(raw: str | None) -> User | None:
     if last_seen <= moment - TOUCH_EVERY:
         _touch(key)
     user.session_key = raw
+    user.session_second_factor_at = second_factor_at
     return user
 
 
@@ -135,13 +136,35 @@ def revoke_user_sessions(user: User, *, keep: str | None = None) -> int:
     return result.rowcount or 0
 
 
-def count_live_sessions(user: User) -> int:
-    """How many browsers and devices are signed in to `user` now (the account page shows it)."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(UserSession)
-            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-        )
-        or 0
+def live_sessions(user: User) -> list[UserSession]:
+    """The user's live sessions, most recently used first (the account page lists them)."""
+    stmt = sa.select(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
     )
+    idle = _idle_limit()
+    if idle:
+        stmt = stmt.where(UserSession.last_seen_at >= now() - idle)
+    return list(db.session.scalars(stmt.order_by(UserSession.last_seen_at.desc()).limit(100)))
+
+
+def revoke_user_session(user: User, session_id: str) -> bool:
+    """End one of `user`'s sessions, named by its stored id (the hash); False if not theirs."""
+    if not isinstance(session_id, str) or len(session_id) != 64:
+        return False
+    result = db.session.execute(
+        sa.update(UserSession)
+        .where(
+            UserSession.id == session_id,
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return (result.rowcount or 0) == 1
+
+
+def session_id_of(raw: str | None) -> str | None:
+    """The stored id (hash) of a raw session id, to mark "this browser" in the list."""
+    return hash_token(raw) if _well_formed(raw) else None

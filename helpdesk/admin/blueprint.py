@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, abort
 from flask_login import current_user
 
+from ..audit.services import acting
 from ..core.permissions import can_admin
 from ..extensions import db, login_manager
 
@@ -22,6 +23,8 @@ def require_admin():
         return login_manager.unauthorized()
     if not can_admin(current_user):
         abort(403)
+    # what this request changes in the setup goes to the admin audit log, as this admin's
+    acting(db.session(), current_user._get_current_object(), "console")
     return None
 
 

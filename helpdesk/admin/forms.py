@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     IntegerField,
     PasswordField,
@@ -281,3 +282,15 @@ class TagForm(FlaskForm):
     curated = BooleanField(
         _l("Curated (offered to agents; kept when free tags are off)"), default=True
     )
+
+
+class AuditFilterForm(FlaskForm):
+    """The admin audit log's filters (a GET form: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    actor = SelectField(_l("Who"), choices=[], validators=[Optional()])
+    entity = SelectField(_l("What kind of setting"), choices=[], validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])

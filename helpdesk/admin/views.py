@@ -16,6 +16,7 @@ from ..routing.models import RoutingRule
 from ..sla.models import BusinessCalendar, SlaPolicy
 from ..tickets.models import Category
 from . import (  # noqa: F401 - their routes join bp
+    audit_log,
     calendars,
     categories,
     departments,

@@ -11,9 +11,10 @@ from flask import g, request
 
 from ..accounts.models import User
 from ..accounts.services import user_for_api_token
+from ..audit.services import acting
 from ..core.errors import NotAllowed, ProtocolNotFound
 from ..core.permissions import is_admin, is_staff
-from ..extensions import login_manager
+from ..extensions import db, login_manager
 from ..tickets.merge import final_survivor
 from ..tickets.models import Ticket
 from ..tickets.permissions import can_view_ticket
@@ -69,8 +70,10 @@ def require_staff(user: User) -> None:
 
 
 def require_admin(user: User) -> None:
+    """Admins only; what the request then changes in the setup goes to the admin audit log."""
     if not is_admin(user):
         raise NotAllowed()
+    acting(db.session(), user, "api")
 
 
 def load_ticket(

@@ -186,3 +186,48 @@ class GuestAccessForm(FlaskForm):
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
     email = EmailField(_l("Email you gave us"), validators=EMAIL)
+
+
+CODE_FIELD = {
+    "autocomplete": "one-time-code",
+    "autocapitalize": "off",
+    "spellcheck": "false",
+    "autofocus": True,
+}
+
+
+class SecondFactorForm(FlaskForm):
+    """The code of the authenticator app, or one recovery code, after the password."""
+
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw=CODE_FIELD,
+    )
+
+
+class EnableTwoFactorForm(FlaskForm):
+    action = HiddenField(default="enable")
+    code = StringField(
+        _l("The 6-digit code your app shows now"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={**CODE_FIELD, "inputmode": "numeric"},
+    )
+
+
+class ManageTwoFactorForm(FlaskForm):
+    """New recovery codes, or turning the second factor off: both need a current code (the page
+    posts which in a plain `action` input; each form has its own prefix)."""
+
+    code = StringField(
+        _l("A current code from your app, or a recovery code"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={k: v for k, v in CODE_FIELD.items() if k != "autofocus"},
+    )
+
+
+class RevokeSessionForm(FlaskForm):
+    """Sign out one browser or device of the session list."""
+
+    action = HiddenField(default="revoke", id="revoke-session-action")
+    session_id = HiddenField()

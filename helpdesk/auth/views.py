@@ -22,14 +22,15 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext, refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..accounts import second_factor, sessions
 from ..accounts import services as accounts
-from ..accounts import sessions
 from ..core.errors import Conflict, DomainError, ValidationError
 from ..core.forms import show_domain_error
 from ..core.unit import attempt, rollback
 from ..core.web import is_safe_next
 from ..extensions import db, limiter
 from ..tickets.models import Ticket
+from . import pending
 from .forms import (
     EndOtherSessionsForm,
     GuestAccessForm,
@@ -39,6 +40,7 @@ from .forms import (
     ResendVerificationForm,
     ResetPasswordForm,
     ResetRequestForm,
+    RevokeSessionForm,
     SignupForm,
 )
 from .guest import remember_guest_grant
@@ -139,9 +141,12 @@ def login():
             )
             resend_form = ResendVerificationForm(formdata=None, email=user.email)
         else:
+            target = form.next.data or request.args.get("next")
+            if second_factor.is_enrolled(user):  # the password is right; now the code
+                pending.remember(user, target if is_safe_next(target) else "")
+                return redirect(url_for("auth.second_factor"))
             accounts.record_login(user)
             start_session(user)
-            target = form.next.data or request.args.get("next")
             return redirect(target if is_safe_next(target) else home_for(user))
     return render_template("auth/login.html", form=form, resend_form=resend_form), _status(form)
 
@@ -193,7 +198,7 @@ def signup():
 def verify(token: str):
     try:
         user = accounts.verify_email(token)
-        if user.active:
+        if user.active and not second_factor.is_enrolled(user):  # otherwise: sign in, code
             start_session(user)
     except ValidationError:
         rollback()
@@ -278,7 +283,7 @@ def reset_password(token: str):
 def account():
     user = current_user._get_current_object()
     action = request.form.get("action") if request.method == "POST" else None
-    if action not in (None, "profile", "password", "sessions"):
+    if action not in (None, "profile", "password", "sessions", "revoke"):
         abort(400)
     profile = ProfileForm(
         formdata=None if action != "profile" else request.form,
@@ -288,6 +293,7 @@ def account():
     )
     password = PasswordChangeForm(formdata=None if action != "password" else request.form)
     end_others = EndOtherSessionsForm(formdata=None if action != "sessions" else request.form)
+    revoke = RevokeSessionForm(formdata=None if action != "revoke" else request.form)
     if action == "profile" and profile.validate_on_submit():
         with attempt() as done:
             accounts.update_user(
@@ -330,13 +336,30 @@ def account():
             "success",
         )
         return redirect(url_for("auth.account"))
-    failed = action is not None and (profile.errors or password.errors or end_others.errors)
+    elif action == "revoke" and revoke.validate_on_submit():
+        if revoke.session_id.data == sessions.session_id_of(current_session_key()):
+            end_session()  # signing this browser out is the sign-out button
+            flash(_("You signed out."), "success")
+            return redirect(url_for("auth.login"))
+        if not sessions.revoke_user_session(user, revoke.session_id.data or ""):
+            abort(404)
+        flash(_("That browser or device was signed out."), "success")
+        return redirect(url_for("auth.account"))
+    session_list = sessions.live_sessions(user)
+    failed = action is not None and (
+        profile.errors or password.errors or end_others.errors or revoke.errors
+    )
     return render_template(
         "auth/account.html",
         profile=profile,
         password=password,
         end_others=end_others,
-        live_sessions=sessions.count_live_sessions(user),
+        revoke=revoke,
+        session_list=session_list,
+        live_sessions=len(session_list),
+        this_session=sessions.session_id_of(current_session_key()),
+        two_factor_on=second_factor.is_enrolled(user),
+        two_factor_required=second_factor.required_for(user),
     ), 400 if failed else 200
 
 

@@ -12,11 +12,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from ..audit.services import forget_users
 from ..core.clock import now
 from ..core.errors import DomainError
 from ..customers.models import Customer
 from ..extensions import db
 from ..search.indexer import index_tickets
+from ..tickets import trail
 from ..tickets.attachments import path_of
 from ..tickets.models import Attachment, Ticket
 from .registry import columns
@@ -64,6 +66,7 @@ def anonymise_ticket_ids(ticket_ids: Iterable[int]) -> dict:
     db.session.flush()
     for chunk in _chunks(ids):
         files += _forget_files(chunk)
+        trail.freeze_text_digests(chunk)  # the events' text may change; their chain must not
         _update("ticket", chunk)
         db.session.execute(
             sa.update(Ticket).where(Ticket.id.in_(chunk)).values(anonymised_at=now())
@@ -80,6 +83,10 @@ def anonymise_customer_ids(customer_ids: Iterable[int]) -> dict:
     db.session.flush()
     ticket_ids: list[int] = []
     for chunk in _chunks(ids):
+        logins = db.session.scalars(
+            sa.select(Customer.user_id).where(Customer.id.in_(chunk), Customer.user_id.is_not(None))
+        )
+        forget_users(db.session, list(logins))  # the admin log's entries about their logins
         _update("customer", chunk)
         db.session.execute(
             sa.update(Customer).where(Customer.id.in_(chunk)).values(anonymised_at=now())

@@ -14,6 +14,7 @@ from ..channels.models import Call
 from ..customers.models import Customer, CustomerEmail
 from ..extensions import db
 from ..sla.models import TicketSla
+from ..tickets import trail
 from ..tickets.models import Message, Ticket
 from .models import DataRequest
 
@@ -75,6 +76,11 @@ def export_customer(customer: Customer, *, include_internal: bool = False) -> di
         .where(DataRequest.customer_id == customer.id)
         .order_by(DataRequest.requested_at)
     )
+    # each demand's last link of its event chain: a printed dossier can be checked against the
+    # database later (`audit verify --ticket PROTOCOL --hash HASH`, docs/audit.md)
+    if ids:
+        db.session.flush()  # events of this transaction are part of the chain read below
+    chain_hashes = trail.last_hashes(db.session.connection(), ids) if ids else {}
     user = customer.user
     return {
         "format": "helpdesk-customer-export",
@@ -117,6 +123,7 @@ def export_customer(customer: Customer, *, include_internal: bool = False) -> di
                 "closed_at": _iso(t.closed_at),
                 "customer_verdict": t.customer_verdict,
                 "rating": t.rating,
+                "chain_hash": chain_hashes.get(t.id),
                 "deadlines": [
                     {
                         "target": row.target,

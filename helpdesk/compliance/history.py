@@ -158,6 +158,7 @@ def render_pdf(data: dict, locale: str) -> bytes:
     head = ParagraphStyle("head", fontName=bold, fontSize=15, leading=20, spaceAfter=6)
     sub = ParagraphStyle("sub", fontName=bold, fontSize=11.5, leading=16, spaceBefore=10)
     quote = ParagraphStyle("quote", parent=body, leftIndent=14)
+    mono = ParagraphStyle("mono", fontName="Courier", fontSize=8.5, leading=11, leftIndent=14)
 
     def p(text, style=body):
         return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
@@ -211,6 +212,9 @@ def render_pdf(data: dict, locale: str) -> bytes:
                         )
                     )
                 )
+            if demand.get("chain_hash"):
+                story.append(p(_l("Trail hash (the last link of this demand's record of events):")))
+                story.append(p(demand["chain_hash"], mono))
             if demand["description"]:
                 story.append(p(demand["description"], quote))
             for message in demand["messages"]:
@@ -222,6 +226,17 @@ def render_pdf(data: dict, locale: str) -> bytes:
                     )
                 )
                 story.append(p(message["body"], quote))
+        story.append(Spacer(1, 10))
+        story.append(
+            p(
+                _l(
+                    "Each trail hash seals the record of its demand as it was when this document "
+                    "was issued. To check this document later, give the help desk the protocol "
+                    "and the hash: it verifies that the record is intact and still contains that "
+                    "link."
+                )
+            )
+        )
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, title="History").build(story)
     return buffer.getvalue()

@@ -23,7 +23,7 @@ from ..customers.models import Customer, CustomerEmail, CustomerEvent, CustomerP
 from ..mail.models import InboundMessage
 from ..notifications.models import OutboxMessage
 from ..surveys.models import Survey
-from ..tickets.models import Attachment, Message, Ticket
+from ..tickets.models import Attachment, Message, Ticket, TicketEvent
 
 ANON_NAME = "Anonymised"
 ANON_TEXT = "[anonymised]"
@@ -76,6 +76,16 @@ def _customer_messages():
     return Message.author_kind == "customer"
 
 
+# ticket events whose `detail` is text people wrote (the customer's verdict comment, a reason for a
+# transfer or a merge, an escalation decision's note); the others hold codes the reports read.
+# The anonymiser freezes the events' text digests first, so the hash chain still verifies.
+FREE_TEXT_EVENTS = ("verdict", "transferred", "merged", "merged_from", "escalation_decided")
+
+
+def _free_text_events():
+    return sa.and_(TicketEvent.action.in_(FREE_TEXT_EVENTS), TicketEvent.detail != "")
+
+
 PERSONAL_DATA: tuple[PersonalColumn, ...] = (
     # the customer record
     PersonalColumn(Customer, "name", "name", "customer", key="id"),
@@ -110,6 +120,9 @@ PERSONAL_DATA: tuple[PersonalColumn, ...] = (
         Message, "author_name", "name", "ticket", key="ticket_id", only=_customer_messages
     ),
     PersonalColumn(Attachment, "filename", "text", "ticket", key="ticket_id"),
+    PersonalColumn(
+        TicketEvent, "detail", "text", "ticket", key="ticket_id", only=_free_text_events
+    ),
     PersonalColumn(Call, "caller_number", "phone", "ticket", key="ticket_id"),
     PersonalColumn(Call, "caller_e164", "phone", "ticket", key="ticket_id"),
     PersonalColumn(Call, "recording_ref", "null", "ticket", key="ticket_id"),

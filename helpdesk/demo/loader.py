@@ -192,12 +192,18 @@ class _Demo:
                     password=password,
                     departments=[self.depts[d] for d in dept_names],
                     locale="pt_BR",
+                    known_password=True,  # the demo's published passwords (docs)
                 )
                 db.session.flush()
         email, name, password = DEMO_CUSTOMER
         with travel(self._joined()):
             self.demo_user = create_user(
-                email=email, name=name, role="customer", password=password, locale="pt_BR"
+                email=email,
+                name=name,
+                role="customer",
+                password=password,
+                locale="pt_BR",
+                known_password=True,
             )
             self.demo_customer = create_customer(
                 name=name,

@@ -308,6 +308,11 @@ class TicketEvent(db.Model):
     detail: Mapped[str] = mapped_column(sa.Text, default="")
     is_public: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now)
+    # the tamper-evident trail (tickets/trail.py): this row's link in its ticket's hash chain,
+    # written once at insert by tickets/events.py; text_digest is set only when the anonymiser
+    # replaced the free text (the digest of the original, which the link covers)
+    chain_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    text_digest: Mapped[str | None] = mapped_column(sa.String(64))
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
