@@ -60,6 +60,14 @@ def test_an_admin_without_a_second_factor_gets_no_admin_page(client, make_user, 
     page = client.get("/admin/", follow_redirects=True)
     assert "People" not in text(page)
     assert "authenticator app" in text(page)
+    # told once, however many requests were turned back before the page showed (the console's
+    # background polls are); changing the language is not one of them
+    for path in ("/console/", "/console/calls/active", "/admin/"):
+        client.get(path)
+    language = post(client, "/language", {"lang": "es", "next": "/account/two-factor"})
+    assert "/account/two-factor" in language.location
+    page = text(client.get("/account/two-factor"))
+    assert page.count("Your role signs in in two steps.") == 1, page  # flashed in English
 
 
 def test_enrolment_then_sign_in_asks_for_the_code_once(client, db, make_user, required):

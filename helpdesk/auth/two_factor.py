@@ -61,7 +61,7 @@ def require_second_factor():
     """A signed-in browser of a role that needs the second factor goes no further than the sign-in
     pages until its session passed it (enrolment first, if the account has none yet)."""
     endpoint = request.endpoint or ""
-    if endpoint == "static" or endpoint.startswith(("auth.", "api.")):
+    if endpoint in ("static", "set_language") or endpoint.startswith(("auth.", "api.")):
         return None
     if not current_user.is_authenticated or not second_factor.required_for(current_user):
         return None
@@ -72,7 +72,9 @@ def require_second_factor():
     target = request.full_path.rstrip("?")
     if second_factor.is_enrolled(current_user):
         return redirect(url_for("auth.second_factor", next=target))
-    flash(_("Your role signs in in two steps. Set up your authenticator app to go on."), "warning")
+    told = _("Your role signs in in two steps. Set up your authenticator app to go on.")
+    if ("warning", told) not in session.get("_flashes", []):  # once, however many requests
+        flash(told, "warning")  # (the page's background polls are turned back here too)
     return redirect(url_for("auth.two_factor", next=target))
 
 
