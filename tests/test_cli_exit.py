@@ -83,7 +83,7 @@ def run(env, *args, stdin: bytes | None = None) -> subprocess.CompletedProcess:
         ("escalate",),
         ("outbox", "deliver"),
         ("sla", "init"),
-        ("user", "create", "cli@example.com", "--role", "admin", "--password", "password123"),
+        ("user", "create", "cli@example.com", "--role", "admin", "--password", "Vento-Norte-4821"),
     ],
 )
 def test_cli_commands_exit_when_done_after_a_clock_jump(cli_env, args):
