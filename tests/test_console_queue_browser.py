@@ -73,8 +73,10 @@ def test_queue_fits_1366px(live_server, browser, make_user, make_ticket, make_cu
 def test_console_pages_use_the_whole_width_of_a_phone(
     live_server, browser, make_user, make_ticket, db
 ):  # noqa: F811
-    """At 390 px the queues go above the page (they took a 190 px column beside it, which left
-    the search results and the queue half the screen); `/` focuses the header's search box."""
+    """At 390 px the page takes the whole width (the queues took a 190 px column beside it, which
+    left the search results and the queue half the screen) and comes first: the menu follows it,
+    a "Menu" link at the top jumps there (above the page, it filled the first screen); `/`
+    focuses the header's search box."""
     agent = make_user("agent", locale="pt_BR")
     make_ticket(subject="Cobrança duplicada", description="Cobraram duas vezes a fatura.")
     db.session.commit()
@@ -92,13 +94,17 @@ def test_console_pages_use_the_whole_width_of_a_phone(
         const main = document.querySelector('.console-main') || document.querySelector('main h1').parentElement;
         const nav = document.querySelector('.sidenav').getBoundingClientRect();
         const r = main.getBoundingClientRect();
-        return {mainLeft: r.left, mainWidth: r.width, navBottom: nav.bottom, mainTop: r.top,
+        const jump = document.querySelector('.nav-jump');
+        return {mainLeft: r.left, mainWidth: r.width, navTop: nav.top, mainBottom: r.bottom,
+                jumpVisible: jump.getBoundingClientRect().height > 0 && jump.getBoundingClientRect().top < 400,
+                jumpTarget: document.querySelector(jump.getAttribute('href')) === document.querySelector('.sidenav'),
                 pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
                 marks: document.querySelectorAll('mark').length};
     }"""
     )
     context.close()
     assert metrics["mainWidth"] >= 0.85 * metrics["viewport"], metrics
-    assert metrics["mainTop"] >= metrics["navBottom"] - 1, metrics
+    assert metrics["navTop"] >= metrics["mainBottom"] - 1, metrics
+    assert metrics["jumpVisible"] and metrics["jumpTarget"], metrics
     assert metrics["pageWidth"] <= metrics["viewport"], metrics
     assert metrics["marks"] >= 1, metrics
