@@ -95,26 +95,16 @@ def run_retention(*, dry_run: bool = False, batch: int = 1000, on_batch=None) ->
             "dry_run": True,
         }
     totals = {"tickets": 0, "customers": 0, "attachments": 0, "dry_run": False}
-    last = 0  # keyset: each batch starts after the previous one (no rescan of what is done)
-    while True:
-        ids = list(db.session.scalars(expired_tickets(batch, after=last)))
-        if not ids:
-            break
-        last = ids[-1]
-        result = anonymise_ticket_ids(ids)
-        totals["tickets"] += result["tickets"]
-        totals["attachments"] += result["attachments"]
-        if on_batch:
-            on_batch()
-    last = 0
-    while True:
-        ids = list(db.session.scalars(expired_customers(batch, after=last)))
-        if not ids:
-            break
-        last = ids[-1]
-        result = anonymise_customer_ids(ids)
-        totals["customers"] += result["customers"]
-        totals["attachments"] += result["attachments"]
-        if on_batch:
-            on_batch()
+    for key, expired, anonymise in (
+        ("tickets", expired_tickets, anonymise_ticket_ids),
+        ("customers", expired_customers, anonymise_customer_ids),
+    ):
+        last = 0  # keyset: each batch starts after the previous one (no rescan of what is done)
+        while ids := list(db.session.scalars(expired(batch, after=last))):
+            last = ids[-1]
+            result = anonymise(ids)
+            totals[key] += result[key]
+            totals["attachments"] += result["attachments"]
+            if on_batch:
+                on_batch()
     return totals
