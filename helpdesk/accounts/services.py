@@ -13,7 +13,7 @@ from ..core.clock import now
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.tokens import hash_token, new_token
 from ..extensions import db
-from .models import ROLES, ApiToken, Department, OneTimeToken, User
+from .models import ROLES, ApiToken, Department, OneTimeToken, User, memberships
 from .passwords import is_common
 from .sessions import revoke_user_sessions
 from .tokens import issue_guest_link
@@ -176,6 +176,24 @@ def default_department() -> Department:
     if dept is None:
         raise NotFound(_l("No department is configured yet."))
     return dept
+
+
+def department_supervisors(department_id: int | None) -> list[User]:
+    """The active supervisors of a department, oldest account first (none without a department)."""
+    if department_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(memberships, memberships.c.user_id == User.id)
+            .where(
+                memberships.c.department_id == department_id,
+                User.role == "supervisor",
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
 
 
 def create_department(

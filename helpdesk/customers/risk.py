@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ..accounts.models import STAFF_ROLES, User, memberships
+from ..accounts.models import STAFF_ROLES, User
+from ..accounts.services import department_supervisors
 from ..core.clock import as_utc, now
 from ..core.errors import Conflict
 from ..extensions import db
@@ -188,20 +189,7 @@ def _recipients(customer: Customer, ticket) -> list[User]:
     manager = _manager(customer)
     if manager is not None:
         return [manager]
-    if ticket is None or ticket.department_id is None:
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(memberships, memberships.c.user_id == User.id)
-            .where(
-                memberships.c.department_id == ticket.department_id,
-                User.role == "supervisor",
-                User.active.is_(True),
-            )
-            .order_by(User.id)
-        )
-    )
+    return department_supervisors(ticket.department_id if ticket is not None else None)
 
 
 def alert_key_account_complaint(ticket: Ticket, *, registered: bool = True) -> bool:

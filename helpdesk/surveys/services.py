@@ -19,7 +19,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.models import User, memberships
+from ..accounts.models import User
+from ..accounts.services import department_supervisors
 from ..channels.queries import conversation_of
 from ..core.clock import as_utc, iso, now
 from ..core.errors import Conflict, ValidationError
@@ -264,22 +265,8 @@ def answer_survey(
     return survey
 
 
-def department_supervisor(department_id: int) -> User | None:
-    return db.session.scalar(
-        sa.select(User)
-        .join(memberships, memberships.c.user_id == User.id)
-        .where(
-            memberships.c.department_id == department_id,
-            User.role == "supervisor",
-            User.active.is_(True),
-        )
-        .order_by(User.id)
-        .limit(1)
-    )
-
-
 def open_follow_up(ticket: Ticket, survey: Survey | None) -> FollowUp:
-    supervisor = department_supervisor(ticket.department_id)
+    supervisor = next(iter(department_supervisors(ticket.department_id)), None)
     follow = FollowUp(
         ticket_id=ticket.id,
         survey_id=survey.id if survey else None,
