@@ -31,6 +31,7 @@ from ..extensions import db
 from ..tickets.models import CHANNEL_LABELS
 from ..tickets.permissions import can_work_ticket
 from .blueprint import bp, load_workable_ticket
+from .supervision import require_supervisor
 
 REQUEST_CHANNELS = ("phone", "email", "letter", "in_person", "web")
 
@@ -70,11 +71,6 @@ def _back(customer_id: int):
     return redirect(url_for("console.customer", customer_id=customer_id) + "#records")
 
 
-def _supervisor_only() -> None:
-    if not is_supervisor(current_user):
-        abort(403)
-
-
 def _flash_outcome(done, message: str) -> None:
     if done:
         flash(message, "success")
@@ -111,7 +107,7 @@ def mark_ticket_history_request(protocol: str):
 
 @bp.post("/tickets/<protocol>/legal-hold")
 def ticket_legal_hold(protocol: str):
-    _supervisor_only()
+    require_supervisor()
     ticket = load_workable_ticket(protocol)
     form = HoldForm()
     if form.validate_on_submit():
@@ -169,7 +165,7 @@ def correct_customer_data(customer_id: int):
 
 @bp.post("/customers/<int:customer_id>/legal-hold")
 def customer_legal_hold(customer_id: int):
-    _supervisor_only()
+    require_supervisor()
     customer = _customer(customer_id)
     form = HoldForm()
     if form.validate_on_submit():
@@ -181,7 +177,7 @@ def customer_legal_hold(customer_id: int):
 
 @bp.post("/customers/<int:customer_id>/anonymise")
 def anonymise_customer_now(customer_id: int):
-    _supervisor_only()
+    require_supervisor()
     customer = _customer(customer_id)
     form = AnonymiseForm()
     if not form.validate_on_submit():
