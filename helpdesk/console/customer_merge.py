@@ -13,7 +13,6 @@ from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
 from ..core.errors import DomainError
-from ..core.permissions import is_supervisor
 from ..core.text import id_number
 from ..core.unit import attempt, refuse
 from ..customers.documents import format_document
@@ -21,6 +20,7 @@ from ..customers.merge import merge_candidates, merge_customers
 from ..customers.models import Customer
 from ..extensions import db
 from .blueprint import bp
+from .supervision import require_supervisor
 
 
 class MergeForm(FlaskForm):
@@ -32,8 +32,7 @@ class MergeForm(FlaskForm):
 
 
 def _kept(customer_id: int) -> Customer:
-    if not is_supervisor(current_user):
-        abort(403)
+    require_supervisor()
     customer = db.session.get(Customer, customer_id)
     if customer is None:
         abort(404)

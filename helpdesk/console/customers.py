@@ -11,7 +11,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import STAFF_ROLES, User
-from ..core.permissions import is_supervisor
 from ..core.unit import attempt
 from ..customers.documents import format_document
 from ..customers.models import (
@@ -33,6 +32,7 @@ from ..tickets.queries import TicketFilter, ticket_page
 from .blueprint import bp
 from .customer_forms import CustomerProfileForm
 from .records import records_context
+from .supervision import require_supervisor
 
 PAGE_SIZE = 25
 TIMELINE_SIZE = 30
@@ -74,8 +74,7 @@ def customer_profile(customer_id: int):
 @bp.post("/customers/<int:customer_id>/at-risk/clear")
 def clear_customer_at_risk(customer_id: int):
     """A supervisor clears the at-risk flag (audited as a CustomerEvent)."""
-    if not is_supervisor(current_user):
-        abort(403)
+    require_supervisor()
     record = db.session.get(Customer, customer_id)
     if record is None:
         abort(404)
