@@ -200,15 +200,8 @@ def rows_for_new(
     rows = []
     for t in tickets:
         public, internal = by_ticket[t.id]
-        tags = [tag.name for tag in t.tags] if "tags" not in sa.inspect(t).unloaded else None
-        if tags is None:  # not set in memory: read (a registration sets it, known empty)
-            tags = list(
-                conn.scalars(
-                    sa.select(Tag.name)
-                    .join(ticket_tags, ticket_tags.c.tag_id == Tag.id)
-                    .where(ticket_tags.c.ticket_id == t.id)
-                )
-            )
+        # a ticket this flush inserted has tag links only through its collection: not loaded, none
+        tags = [] if "tags" in sa.inspect(t).unloaded else [tag.name for tag in t.tags]
         rows.append(
             _row(
                 t,
